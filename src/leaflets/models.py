@@ -1,0 +1,452 @@
+"""Typed, frozen models of the inputs: products, fills, the pharmacy profile and label stocks.
+
+Field-level validation lives here (pydantic collects every problem of a document at once);
+cross-field checks that need several fields are `problems()` methods returning (field, message).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+
+# ---- closed vocabularies -----------------------------------------------------------------------
+
+
+class BudCategory(StrEnum):
+    """USP <795> (2023) Table 4 rows; see shared/reference/usp-795-bud.md §3."""
+
+    AQUEOUS_NONPRESERVED = "aqueous-nonpreserved"
+    AQUEOUS_PRESERVED = "aqueous-preserved"
+    NONAQUEOUS_ORAL_LIQUID = "nonaqueous-oral-liquid"
+    NONAQUEOUS_OTHER = "nonaqueous-other"
+
+
+class StorageCondition(StrEnum):
+    CONTROLLED_ROOM_TEMPERATURE = "controlled-room-temperature"
+    REFRIGERATED = "refrigerated"
+    FROZEN = "frozen"
+
+
+class DoseUnit(StrEnum):
+    """The noun used in directions for one dose ("Take 1 capsule", "Take 5 mL")."""
+
+    CAPSULE = "capsule"
+    TABLET = "tablet"
+    TROCHE = "troche"
+    SUPPOSITORY = "suppository"
+    ML = "mL"
+    G = "g"
+    DROP = "drop"
+    APPLICATORFUL = "applicatorful"
+    PUFF = "puff"
+
+
+class Route(StrEnum):
+    ORAL = "oral"
+    SUBLINGUAL = "sublingual"
+    BUCCAL = "buccal"
+    TOPICAL = "topical"
+    RECTAL = "rectal"
+    VAGINAL = "vaginal"
+    OPHTHALMIC = "ophthalmic"
+    OTIC = "otic"
+    NASAL = "nasal"
+    INHALATION = "inhalation"
+
+
+class Schedule(StrEnum):
+    II = "II"
+    III = "III"
+    IV = "IV"
+    V = "V"
+
+
+class Language(StrEnum):
+    EN = "en"
+
+
+class BudCounting(StrEnum):
+    """USP <795> day-counting conventions; usp-795-bud.md §5. Day 1 is the conservative one."""
+
+    COMPOUNDING_DAY_IS_DAY_1 = "compounding-day-is-day-1"
+    ELAPSED_DAYS = "elapsed-days"
+
+
+class DateFormat(StrEnum):
+    US = "MM/DD/YYYY"
+    ISO = "YYYY-MM-DD"
+
+    def format(self, day: dt.date) -> str:
+        if self is DateFormat.US:
+            return f"{day.month:02d}/{day.day:02d}/{day.year:04d}"
+        return day.isoformat()
+
+
+# ---- reusable field types ----------------------------------------------------------------------
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise ValueError(f"expected a date YYYY-MM-DD without a time, got '{value}'")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"expected a date YYYY-MM-DD, got {_show(value)}")
+
+
+def _expiry(value: Any) -> dt.date:
+    # A month-year expiry means the last day of that month: USP <7>, usp-795-bud.md §4 item 7.
+    if isinstance(value, str) and (m := _ISO_MONTH.match(value.strip())):
+        year, month = int(m.group(1)), int(m.group(2))
+        if 1 <= month <= 12:
+            return dt.date(year, month, calendar.monthrange(year, month)[1])
+    try:
+        return _date(value)
+    except ValueError:
+        raise ValueError(f"expected a date YYYY-MM-DD or a month YYYY-MM, got {_show(value)}") from None
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {_show(value)} (quote it in YAML)")
+    if not value.strip():
+        raise ValueError("expected text, got an empty string")
+    if any(ord(c) < 32 and c not in "\n\t" for c in value):
+        raise ValueError("expected printable text, got a control character")
+    return " ".join(value.split())
+
+
+def _show(value: Any) -> str:
+    return f"'{value}'" if isinstance(value, str) else repr(value)
+
+
+Date = Annotated[dt.date, BeforeValidator(_date)]
+ExpiryDate = Annotated[dt.date, BeforeValidator(_expiry)]
+Text = Annotated[str, BeforeValidator(_text)]
+Initials = Annotated[str, BeforeValidator(_text), StringConstraints(pattern=r"^[A-Za-z][A-Za-z.\- ]{0,9}$")]
+# rx_number becomes part of a path (out/<rx>-<fill>/): letters, digits and '-' only.
+RxNumber = Annotated[
+    str, BeforeValidator(_text), StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
+]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{0,63}$")]
+
+
+def _whole(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number, got {_show(value)}")
+    return value
+
+
+def _amount(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValueError(f"expected a number, got {_show(value)}")
+    try:
+        amount = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise ValueError(f"expected a number, got {_show(value)}") from None
+    if not amount.is_finite() or amount <= 0:
+        raise ValueError(f"expected a number greater than 0, got {_show(value)}")
+    return amount
+
+
+Whole = Annotated[int, BeforeValidator(_whole)]
+Amount = Annotated[Decimal, BeforeValidator(_amount)]
+
+
+# ---- product -----------------------------------------------------------------------------------
+
+
+class Ingredient(Frozen):
+    name: Text
+    strength: Text
+    role: Text
+
+
+class BudSpec(Frozen):
+    category: BudCategory
+    days: Annotated[Whole, Field(ge=1, le=180)] | None = None
+    basis: Text | None = None
+
+
+class Storage(Frozen):
+    condition: StorageCondition
+    text: Text
+
+
+class ControlledSubstance(Frozen):
+    schedule: Schedule
+
+
+class Section(Frozen):
+    title: Text | None = None
+    text: tuple[Text, ...] = ()
+    items: tuple[Text, ...] = ()
+
+
+class Sections(Frozen):
+    """Monograph sections; the order of the fields is the order they print in."""
+
+    administration: Section | None = None
+    dosing: Section | None = None
+    mechanism: Section | None = None
+    indications: Section | None = None
+    monitoring: Section | None = None
+    contraindications: Section | None = None
+    warnings: Section | None = None
+    interactions: Section | None = None
+    side_effects: Section | None = None
+
+
+class Faq(Frozen):
+    question: Text
+    answer: Text
+
+
+class Product(Frozen):
+    slug: Slug
+    name: Text
+    strength: Text
+    dosage_form: DoseUnit
+    form_description: Text | None = None
+    route: Route
+    example: bool = False
+    revised: Date
+    summary: Text
+    description: tuple[Text, ...] = ()
+    active_ingredients: Annotated[tuple[Ingredient, ...], Field(min_length=1)]
+    bud: BudSpec
+    storage: Storage
+    controlled_substance: ControlledSubstance | None = None
+    sections: Sections = Sections()
+    faq: tuple[Faq, ...] = ()
+    references: Section | None = None
+
+    @property
+    def form_name(self) -> str:
+        return self.form_description or self.dosage_form.value
+
+    def problems(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        if (self.bud.days is None) != (self.bud.basis is None):
+            found.append(("bud.basis" if self.bud.days else "bud.days",
+                          "bud.days and bud.basis go together: a BUD beyond USP <795> Table 4 "
+                          "needs the stability study or monograph it comes from"))
+        # USP <795> (2023) Table 4 storage column; usp-795-bud.md §3.
+        cond = self.storage.condition
+        if (self.bud.category is BudCategory.AQUEOUS_NONPRESERVED
+                and cond is not StorageCondition.REFRIGERATED):
+            found.append(("storage.condition",
+                          "an aqueous non-preserved preparation must be refrigerated "
+                          f"(USP <795> Table 4), got '{cond.value}'"))
+        if cond is StorageCondition.FROZEN and self.bud.basis is None:
+            # Table 4 lists no frozen storage; the safer reading needs stability data for it.
+            found.append(("storage.condition",
+                          "USP <795> Table 4 has no frozen storage: a frozen preparation needs "
+                          "bud.days and bud.basis from stability data"))
+        return found
+
+
+# ---- pharmacy ----------------------------------------------------------------------------------
+
+
+class Licence(Frozen):
+    authority: Text
+    number: Text
+
+
+class Pharmacy(Frozen):
+    name: Text
+    address: Annotated[tuple[Text, ...], Field(min_length=1)]
+    phone: Text
+    licences: tuple[Licence, ...] = ()
+    monograph_base_url: Annotated[
+        str, StringConstraints(pattern=r"^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?$")
+    ] = "https://genesiscompounding.example/monographs"
+    date_format: DateFormat = DateFormat.US
+    default_stock: Slug = "4x2.5"
+    bud_counting: BudCounting = BudCounting.COMPOUNDING_DAY_IS_DAY_1
+
+    def monograph_url(self, slug: str) -> str:
+        # The QR encodes <base>/<slug> and nothing else: no patient data (safety rule 4).
+        return f"{self.monograph_base_url.rstrip('/')}/{slug}"
+
+
+# ---- fill --------------------------------------------------------------------------------------
+
+
+class Patient(Frozen):
+    name: Text
+    date_of_birth: Date
+    language: Language = Language.EN
+
+
+def _npi_ok(npi: str) -> bool:
+    # NPI check digit: Luhn over "80840" + the first nine digits (CMS NPI standard).
+    digits = [int(c) for c in "80840" + npi[:9]]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return (10 - total % 10) % 10 == int(npi[9])
+
+
+def _npi(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{10}", value):
+        raise ValueError(f"expected a 10-digit NPI in quotes, got {_show(value)}")
+    if not _npi_ok(value):
+        raise ValueError(f"expected a valid NPI, got '{value}' (its check digit is wrong)")
+    return value
+
+
+class Prescriber(Frozen):
+    name: Text
+    npi: Annotated[str, BeforeValidator(_npi)]
+
+
+class Compounding(Frozen):
+    compounded_on: Date
+    lot: Annotated[str, BeforeValidator(_text), StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-/]{0,31}$")]
+    component_expirations: Annotated[tuple[ExpiryDate, ...], Field(min_length=1)]
+
+
+class Fill(Frozen):
+    rx_number: RxNumber
+    fill_number: Annotated[Whole, Field(ge=0)] = 0
+    fill_date: Date
+    product: Slug
+    patient: Patient
+    prescriber: Prescriber
+    directions: Text
+    indication: Text | None = None
+    quantity: Amount
+    days_supply: Annotated[Whole, Field(ge=1)]
+    refills: Annotated[Whole, Field(ge=0)]
+    compounding: Compounding
+    pharmacist: Initials
+
+    @property
+    def refills_left(self) -> int:
+        return self.refills - self.fill_number
+
+    @property
+    def key(self) -> str:
+        return f"{self.rx_number}-{self.fill_number}"
+
+    def problems(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        if self.fill_number > self.refills:
+            found.append(("fill_number", f"fill {self.fill_number} exceeds the {self.refills} "
+                                         "refills authorised on the prescription"))
+        if self.compounding.compounded_on > self.fill_date:
+            found.append(("compounding.compounded_on",
+                          f"compounded on {self.compounding.compounded_on}, after the fill date "
+                          f"{self.fill_date}"))
+        if self.patient.date_of_birth > self.fill_date:
+            found.append(("patient.date_of_birth", "date of birth is after the fill date"))
+        return found
+
+
+# ---- label stock -------------------------------------------------------------------------------
+
+Box = tuple[float, float, float, float]  # x, y from the top-left corner, width, height; in points
+
+
+class TextRegion(Frozen):
+    """A box of text. Each row starts a new line; the fields of one row flow inline, joined by
+    `separator`, wrapping at spaces. Every field in the region is set in one size, the largest
+    from max_size_pt down to min_size_pt at which all of it fits."""
+
+    box_pt: Box
+    rows: Annotated[tuple[tuple[str, ...], ...], Field(min_length=1)]
+    separator: str = "  "
+    min_size_pt: Annotated[float, Field(gt=0)]
+    max_size_pt: Annotated[float, Field(gt=0)]
+    leading: Annotated[float, Field(ge=1.0, le=2.0)] = 1.25
+    bold: bool = False
+    bold_fields: tuple[str, ...] = ()
+    patient_centred: bool = False
+
+
+class CodeBox(Frozen):
+    box_pt: Box
+
+
+class BarcodeBox(Frozen):
+    box_pt: Box
+    module_pt: Annotated[float, Field(gt=0)]
+
+
+class Stock(Frozen):
+    name: Slug
+    description: Text
+    width_in: Annotated[float, Field(gt=0)]
+    height_in: Annotated[float, Field(gt=0)]
+    regions: dict[str, TextRegion]
+    qr: CodeBox
+    barcode: BarcodeBox
+
+    @property
+    def size_pt(self) -> tuple[float, float]:
+        return self.width_in * 72.0, self.height_in * 72.0
+
+    def region_of(self, field: str) -> str | None:
+        for key, region in self.regions.items():
+            if any(field in row for row in region.rows):
+                return key
+        return None
+
+    def problems(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        width, height = self.size_pt
+        boxes: dict[str, Box] = {f"regions.{k}": r.box_pt for k, r in self.regions.items()}
+        boxes["qr"] = self.qr.box_pt
+        boxes["barcode"] = self.barcode.box_pt
+        for name, (x, y, w, h) in boxes.items():
+            if x < 0 or y < 0 or w <= 0 or h <= 0 or x + w > width or y + h > height:
+                found.append((f"{name}.box_pt", "box lies outside the label"))
+        names = sorted(boxes)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                if _overlap(boxes[a], boxes[b]):
+                    found.append((f"{b}.box_pt", f"box overlaps {a}"))
+        centred = [r for r in self.regions.values() if r.patient_centred]
+        # 16 CCR 1707.5(a)(1): the patient-centred items take at least 50 % of the label, in
+        # at least 12 pt sans-serif; usp-17-labels.md §5.
+        if sum(r.box_pt[2] * r.box_pt[3] for r in centred) < 0.5 * width * height:
+            found.append(("regions", "patient-centred regions cover less than half the label "
+                                     "(16 CCR 1707.5(a)(1))"))
+        for key, r in self.regions.items():
+            if r.patient_centred and r.min_size_pt < 12:
+                found.append((f"regions.{key}.min_size_pt",
+                               "patient-centred text needs at least 12 pt (16 CCR 1707.5(a)(1))"))
+            if r.min_size_pt > r.max_size_pt:
+                found.append((f"regions.{key}.min_size_pt", "min_size_pt exceeds max_size_pt"))
+        fields = [f for r in self.regions.values() for row in r.rows for f in row]
+        for f in sorted({f for f in fields if fields.count(f) > 1}):
+            found.append(("regions", f"field '{f}' is placed in more than one region"))
+        return found
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
