@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import InputError, Problem
-from .models import Fill, Pharmacy, Product, Stock
+from .models import DocumentStyle, Fill, Pharmacy, Product, Stock
 from .resources import stocks_dir
 
 M = TypeVar("M", bound=BaseModel)
@@ -177,8 +177,12 @@ def validate(model: type[M], data: Any, source: Source, **extra: Any) -> M:
     try:
         built = model.model_validate({**data, **extra})
     except ValidationError as exc:
-        for err in exc.errors():
+        errors = exc.errors()
+        for err in errors:
             loc = tuple(err["loc"])
+            if err["type"] == "too_short" and any(
+                    len(e["loc"]) > len(loc) and tuple(e["loc"][:len(loc)]) == loc for e in errors):
+                continue  # the list's own items failed; "at least one entry" would mislead
             problems.append(Problem(source.file, source.line(loc), _display(loc), _message(err, model)))
     if built is not None and hasattr(built, "problems"):
         for dotted, message in built.problems():
@@ -232,3 +236,9 @@ def load_stock(name: str, directory: Path | None = None) -> Loaded[Stock]:
         raise InputError.one(path, "default_stock", f"unknown label stock '{name}' (known: {known})")
     data, source = read_document(path)
     return Loaded(validate(Stock, data, source), source)
+
+
+def load_document_style(name: str, directory: Path | None = None) -> Loaded[DocumentStyle]:
+    path = (directory or stocks_dir()) / f"{name}.yaml"
+    data, source = read_document(path)
+    return Loaded(validate(DocumentStyle, data, source), source)

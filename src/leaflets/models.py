@@ -450,3 +450,23 @@ class Stock(Frozen):
 
 def _overlap(a: Box, b: Box) -> bool:
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+class DocumentStyle(Frozen):
+    """Page geometry and type sizes of a flowing document (leaflet, monograph)."""
+
+    name: Slug
+    width_in: Annotated[float, Field(gt=0)]
+    height_in: Annotated[float, Field(gt=0)]
+    margin_pt: Annotated[float, Field(ge=18)]
+    body_size_pt: Annotated[float, Field(gt=0)]
+    min_size_pt: Annotated[float, Field(gt=0)]
+    heading_sizes_pt: tuple[float, float, float]
+    leading: Annotated[float, Field(ge=1.0, le=2.0)] = 1.3
+    qr_size_pt: Annotated[float, Field(gt=0)] = 72
+
+    def problems(self) -> list[tuple[str, str]]:
+        sizes = (self.body_size_pt, *self.heading_sizes_pt)
+        if min(sizes) < self.min_size_pt:
+            return [("body_size_pt", f"text sizes {sizes} go below min_size_pt {self.min_size_pt}")]
+        return []

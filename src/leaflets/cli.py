@@ -1,0 +1,166 @@
+"""The `leaflets` command line. A LeafletsError becomes `Error: ...` on stderr and its exit code;
+anything else is a bug and keeps its traceback."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .compose import render_directions
+from .errors import InputError, LeafletsError
+from .load import load_pharmacy, load_product, product_slugs
+from .models import BudCounting, Product
+from .pipeline import Settings, load_product_checked, render_fill, render_monographs
+from .rules.bud import compute_bud
+from .rules.sig import Dosage, parse_directions
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LeafletsError as exc:
+            for line in str(exc).splitlines():
+                click.echo(f"Error: {line}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+catalog_option = click.option("--catalog", type=click.Path(path_type=Path), default=Path("products"),
+                              show_default=True, help="Folder of product YAML files.")
+pharmacy_option = click.option("--pharmacy", type=click.Path(path_type=Path),
+                               default=Path("pharmacy.yaml"), show_default=True,
+                               help="The pharmacy profile.")
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="leaflets")
+def main() -> None:
+    """Prescription labels, patient leaflets and monographs for a compounding pharmacy."""
+
+
+@main.command()
+@click.argument("fill", type=click.Path(path_type=Path))
+@catalog_option
+@pharmacy_option
+@click.option("--out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
+@click.option("--stock", default=None, help="Label stock name (default: the pharmacy's).")
+def render(fill: Path, catalog: Path, pharmacy: Path, out: Path, stock: str | None) -> None:
+    """Render one fill (YAML or JSON) to out/<rx>-<fill>/label.pdf, leaflet.pdf and fill.json."""
+    rendered, directory = render_fill(fill, Settings(catalog, pharmacy, stock), out)
+    for warning in rendered.warnings:
+        click.echo(f"Warning: Rx {rendered.key}: {warning}", err=True)
+    for name in rendered.files:
+        click.echo(str(directory / name))
+
+
+@main.command()
+@catalog_option
+@pharmacy_option
+@click.option("--out", type=click.Path(path_type=Path), default=Path("out/monographs"),
+              show_default=True)
+def monographs(catalog: Path, pharmacy: Path, out: Path) -> None:
+    """Write the full monograph of every product to <out>/<slug>.pdf."""
+    for path in render_monographs(Settings(catalog, pharmacy), out):
+        click.echo(str(path))
+
+
+@main.command()
+@catalog_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def products(catalog: Path, as_json: bool) -> None:
+    """List the product catalog."""
+    rows, problems = [], []
+    for slug in product_slugs(catalog):
+        try:
+            p = load_product_checked(catalog, slug).model
+        except InputError as err:
+            problems.extend(err.problems)
+            continue
+        rows.append({"slug": p.slug, "name": p.name, "strength": p.strength,
+                     "dosage_form": p.form_name, "route": p.route.value,
+                     "bud_category": p.bud.category.value, "storage": p.storage.condition.value,
+                     "schedule": p.controlled_substance.schedule.value if p.controlled_substance else None,
+                     "example": p.example})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        for r in rows:
+            extra = f"  C-{r['schedule']}" if r["schedule"] else ""
+            extra += "  (example)" if r["example"] else ""
+            click.echo(f"{r['slug']:<36} {r['name']}  [{r['bud_category']}, {r['storage']}]{extra}")
+    if problems:
+        raise InputError(problems)
+
+
+def _date(_: Any, param: click.Parameter, value: Any) -> Any:
+    def one(text: str) -> dt.date:
+        from .models import _expiry
+        try:
+            return _expiry(text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param=param) from None
+    if isinstance(value, tuple):
+        return tuple(one(v) for v in value)
+    return one(value)
+
+
+@main.command()
+@click.argument("product")
+@click.option("--compounded", required=True, callback=_date, help="Compounding date YYYY-MM-DD.")
+@click.option("--component-expiry", multiple=True, callback=_date,
+              help="A component's expiry, YYYY-MM-DD or YYYY-MM (repeatable).")
+@click.option("--counting", type=click.Choice([c.value for c in BudCounting]), default=None,
+              help="Day counting (default: the pharmacy profile's).")
+@catalog_option
+@pharmacy_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bud(product: str, compounded: dt.date, component_expiry: tuple[dt.date, ...],
+        counting: str | None, catalog: Path, pharmacy: Path, as_json: bool) -> None:
+    """Print the USP <795> beyond-use date of PRODUCT compounded on a date."""
+    p: Product = load_product(catalog, product).model
+    how = BudCounting(counting) if counting else load_pharmacy(pharmacy).model.bud_counting
+    expiries = component_expiry or (dt.date.max,)
+    result = compute_bud(p.bud.category, compounded, expiries, days=p.bud.days,
+                         basis=p.bud.basis, counting=how)
+    if not component_expiry:
+        click.echo("Warning: no --component-expiry given; the BUD is not capped by any "
+                   "component's expiry", err=True)
+    if as_json:
+        click.echo(json.dumps({"product": p.slug, "compounded_on": compounded.isoformat(),
+                               "bud": result.date.isoformat(), "days": result.days,
+                               "counting": result.counting.value,
+                               "capped_by_expiry": result.capped_by_expiry,
+                               "reason": result.reason}, indent=2))
+    else:
+        click.echo(f"{result.date.isoformat()}  ({result.reason})")
+
+
+@main.command()
+@click.argument("text")
+@click.option("--product", default=None, help="Check the directions against this product.")
+@catalog_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def sig(text: str, product: str | None, catalog: Path, as_json: bool) -> None:
+    """Expand a sig (or check plain directions) into the words printed on the label."""
+    p = load_product(catalog, product).model if product else None
+    directions = parse_directions(text, route=p.route if p else None,
+                                  unit=p.dosage_form if p else None)
+    printed = render_directions(directions)
+    if as_json:
+        structure = (json.loads(json.dumps(dataclasses.asdict(directions), default=str))
+                     if isinstance(directions, Dosage) else None)
+        click.echo(json.dumps({"input": text, "printed": printed,
+                               "kind": "sig" if structure else "plain",
+                               "structure": structure}, indent=2, ensure_ascii=False))
+    else:
+        click.echo(printed)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,329 @@
+"""Compose: every human-readable word comes from a Jinja2 template in templates/.
+
+Templates emit a small XML vocabulary with autoescaping on, so text from inputs is data: a name
+such as `A & B <b>` arrives here as literal characters. The XML is parsed into typed blocks, and
+every text on its way out passes the abbreviation checker exactly once, here.
+
+    document: <document title subject footer> blocks </document>
+    blocks:   <h1> <h2> <p> <ul><li> <box field> <qr url caption> <qa><q><a></qa>
+              <table><row header?><cell>  <note>;  inline <b> in p, li, cell, note
+    label:    <label><field name verbatim?>text</field>...</label>
+    verbatim="true" marks identity data (names, addresses, lot) the checker leaves alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import re
+
+import jinja2
+
+from .errors import SafetyError, TemplateError
+from .fonts import unprintable
+from .models import DoseUnit, Fill, Pharmacy, Product, Section
+from .resources import templates_dir
+from .rules.abbreviations import find_banned, normalise_units
+from .rules.bud import Bud
+from .rules.cautions import Caution
+from .rules.sig import Directions, Dosage, PlainDirections
+
+
+# ---- blocks ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    text: str
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Para:
+    runs: tuple[Run, ...]
+    style: str = "body"       # body, bullet, note, lead
+
+
+@dataclass(frozen=True)
+class Box:
+    field: str
+    children: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class Qr:
+    url: str
+    caption: str
+
+
+@dataclass(frozen=True)
+class QA:
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+Block = Heading | Para | Box | Qr | QA | Table
+
+
+@dataclass(frozen=True)
+class Document:
+    title: str
+    subject: str
+    footer: str               # may hold {page} and {pages}
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class LabelText:
+    fields: tuple[tuple[str, str], ...]   # (field name, text) in template order
+
+
+# ---- the environment ---------------------------------------------------------------------------
+
+
+def amount(value: Decimal | int) -> str:
+    """A number as ISMP wants it printed: no trailing zero, a leading zero, commas from 1,000
+    (shared/reference/error-prone-abbreviations.md §4)."""
+    d = Decimal(value).normalize()
+    if d == d.to_integral_value():
+        d = d.quantize(Decimal(1))
+    return f"{d:,f}"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        autoescape=lambda name: bool(name and name.endswith(".xml.j2")),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["amount"] = amount
+    return env
+
+
+def template_files() -> dict[str, bytes]:
+    root = templates_dir()
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.j2"))}
+
+
+def template_hashes() -> dict[str, str]:
+    return {name: hashlib.sha256(data).hexdigest() for name, data in template_files().items()}
+
+
+def _render(name: str, **context: Any) -> str:
+    try:
+        return environment().get_template(name).render(**context)
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"templates/{name}: {exc}") from exc
+
+
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,])")
+
+# ---- directions --------------------------------------------------------------------------------
+
+
+def directions_context(dosage: Dosage) -> dict[str, Any]:
+    data = asdict(dosage)
+    data["dose"] = amount(dosage.dose) if dosage.dose is not None else None
+    data["dose_max"] = amount(dosage.dose_max) if dosage.dose_max is not None else None
+    data["plural"] = (dosage.dose_max or dosage.dose or 0) != 1
+    return data
+
+
+def render_directions(directions: Directions, language: str = "en") -> str:
+    if isinstance(directions, PlainDirections):
+        return directions.text
+    text = " ".join(_render(f"directions.{language}.txt.j2", **directions_context(directions)).split())
+    return _SPACE_BEFORE_PUNCT.sub(r"\1", text)  # template line breaks leave "daily ."
+
+
+# ---- documents ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every document template sees: inputs, facts, and display forms of dates."""
+
+    product: Product
+    pharmacy: Pharmacy
+    url: str
+    fill: Fill | None = None
+    bud: Bud | None = None
+    directions: str | None = None
+    cautions: tuple[Caution, ...] = ()
+
+    def variables(self) -> dict[str, Any]:
+        fmt = self.pharmacy.date_format.format
+        return {
+            "product": self.product,
+            "pharmacy": self.pharmacy,
+            "url": self.url,
+            "fill": self.fill,
+            "bud": self.bud,
+            "bud_date": fmt(self.bud.date) if self.bud else None,
+            "fill_date": fmt(self.fill.fill_date) if self.fill else None,
+            "revised": fmt(self.product.revised),
+            "directions": self.directions,
+            "cautions": [c.value for c in self.cautions],
+            "sections": _sections(self.product),
+            "unit_nouns": UNIT_NOUNS,
+        }
+
+
+# How quantities are counted on the label: singular and plural of each dose unit.
+UNIT_NOUNS: dict[str, tuple[str, str]] = {
+    DoseUnit.CAPSULE: ("capsule", "capsules"), DoseUnit.TABLET: ("tablet", "tablets"),
+    DoseUnit.TROCHE: ("troche", "troches"),
+    DoseUnit.SUPPOSITORY: ("suppository", "suppositories"), DoseUnit.ML: ("mL", "mL"),
+    DoseUnit.G: ("g", "g"), DoseUnit.DROP: ("drop", "drops"), DoseUnit.PUFF: ("puff", "puffs"),
+    DoseUnit.APPLICATORFUL: ("applicatorful", "applicatorfuls"),
+}
+
+
+def _sections(product: Product) -> dict[str, Section]:
+    return {k: v for k, v in product.sections if v is not None}
+
+
+def compose_document(template: str, context: Context) -> Document:
+    root = _parse(template, _render(template, **context.variables()))
+    if root.tag != "document":
+        raise TemplateError(f"templates/{template}: the root element must be <document>")
+    checked = _Checker(template)
+    return Document(
+        title=checked(root.get("title", ""), "title"),
+        subject=checked(root.get("subject", ""), "subject"),
+        footer=checked(root.get("footer", ""), "footer"),
+        blocks=tuple(_blocks(root, checked)),
+    )
+
+
+def compose_label(context: Context) -> LabelText:
+    template = "label.xml.j2"
+    root = _parse(template, _render(template, **context.variables()))
+    checked = _Checker(template)
+    fields: list[tuple[str, str]] = []
+    for el in root:
+        if el.tag != "field" or not el.get("name"):
+            raise TemplateError(f"templates/{template}: expected <field name=...>, got <{el.tag}>")
+        name = el.get("name", "")
+        text = checked(_text(el), name, verbatim=el.get("verbatim") == "true")
+        if text:
+            fields.append((name, text))
+    return LabelText(tuple(fields))
+
+
+def _parse(template: str, xml: str) -> ET.Element:
+    try:
+        return ET.fromstring(xml)
+    except ET.ParseError as exc:
+        raise TemplateError(f"templates/{template}: rendered XML is malformed: {exc}") from exc
+
+
+class _Checker:
+    """Normalise and check one text: the single place every printed string passes."""
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+
+    def __call__(self, text: str, where: str, *, verbatim: bool = False) -> str:
+        text = " ".join(text.split())
+        bad = unprintable(text)
+        if bad:
+            raise SafetyError(where, f"character {bad[0]!r} (U+{ord(bad[0]):04X}) cannot be "
+                                     f"printed by the bundled fonts (templates/{self.template})")
+        if verbatim:
+            return text
+        text = normalise_units(text)
+        hits = find_banned(text)
+        if hits:
+            raise SafetyError(where, f"{hits[0]} (templates/{self.template})")
+        return text
+
+
+def _text(el: ET.Element) -> str:
+    return "".join(el.itertext())
+
+
+def _runs(el: ET.Element, checked: _Checker, where: str) -> tuple[Run, ...]:
+    verbatim = el.get("verbatim") == "true"
+    runs: list[Run] = []
+
+    def add(text: str | None, bold: bool) -> None:
+        if text:
+            runs.append(Run(text, bold))
+
+    add(el.text, False)
+    for child in el:
+        if child.tag != "b":
+            raise TemplateError(f"templates/{checked.template}: only <b> may sit inside <{el.tag}>")
+        add(_text(child), True)
+        add(child.tail, False)
+    # Check the joined text once (a token split across runs is still a token), then keep the
+    # runs' boundaries; whitespace is collapsed per run.
+    checked("".join(r.text for r in runs), where, verbatim=verbatim)
+    out: list[Run] = []
+    for r in runs:
+        text = " ".join(r.text.split())
+        if not verbatim:
+            text = normalise_units(text)
+        if text:
+            lead = " " if r.text[:1].isspace() and out else ""
+            trail = " " if r.text[-1:].isspace() else ""
+            out.append(Run(lead + text + trail, r.bold))
+    return tuple(out)
+
+
+def _blocks(parent: ET.Element, checked: _Checker) -> list[Block]:
+    blocks: list[Block] = []
+    for el in parent:
+        tag = el.tag
+        where = el.get("field") or tag
+        if tag in ("h1", "h2", "h3"):
+            blocks.append(Heading(int(tag[1]), checked(_text(el), where)))
+        elif tag in ("p", "note", "lead"):
+            style = {"p": "body"}.get(tag, tag)
+            blocks.append(Para(_runs(el, checked, where), style))
+        elif tag == "ul":
+            for li in el:
+                blocks.append(Para(_runs(li, checked, where), "bullet"))
+        elif tag == "box":
+            blocks.append(Box(el.get("field", "box"), tuple(_blocks(el, checked))))
+        elif tag == "qr":
+            blocks.append(Qr(el.get("url", ""), checked(el.get("caption", ""), "qr")))
+        elif tag == "qa":
+            q, a = el.find("q"), el.find("a")
+            if q is None or a is None:
+                raise TemplateError(f"templates/{checked.template}: <qa> needs <q> and <a>")
+            blocks.append(QA(checked(_text(q), "faq"), checked(_text(a), "faq")))
+        elif tag == "table":
+            rows = [tuple(checked(_text(c), "table") for c in row) for row in el.findall("row")]
+            header = rows.pop(0) if rows and el.find("row[@header='true']") is not None else ()
+            blocks.append(Table(tuple(header), tuple(rows)))
+        else:
+            raise TemplateError(f"templates/{checked.template}: unknown element <{tag}>")
+    return blocks
+
+
+def display_date(pharmacy: Pharmacy, day: dt.date) -> str:
+    return pharmacy.date_format.format(day)

@@ -1,0 +1,217 @@
+"""Layout: place the label's text in its stock's regions, at or above each region's minimum size.
+
+Works on plain data and font metrics, so it is testable without making a PDF. A region's text
+is set in one size, the largest from max_size_pt down to min_size_pt (half-point steps) at which
+everything fits; below the minimum it is a FitError naming the field, never smaller or clipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .codes import CODE128_QUIET_MODULES, QR_QUIET_MODULES, code128, qr_matrix
+from .errors import FitError
+from .fonts import ASCENT_EM, DESCENT_EM, Segment, segments, width_pt
+from .models import Box, Stock, TextRegion
+
+# The smallest QR module a 203 dpi thermal printer draws as at least two dots (2 / 203 in).
+MIN_QR_MODULE_PT = 0.70
+
+
+@dataclass(frozen=True)
+class PlacedLine:
+    field: str
+    x_pt: float
+    baseline_pt: float          # from the top edge
+    size_pt: float
+    bold: bool
+    text: str
+    segments: tuple[Segment, ...]
+    width_pt: float
+
+
+@dataclass(frozen=True)
+class FieldBox:
+    field: str
+    box_pt: Box                 # x, y from the top-left corner, width, height
+
+
+@dataclass(frozen=True)
+class LabelLayout:
+    width_pt: float
+    height_pt: float
+    lines: tuple[PlacedLine, ...]
+    boxes: tuple[FieldBox, ...]
+    sizes_pt: tuple[tuple[str, float], ...]    # region -> chosen size
+    qr_data: str
+    qr_box_pt: Box
+    qr_module_pt: float
+    barcode_value: str
+    barcode_box_pt: Box
+    barcode_module_pt: float
+
+
+@dataclass(frozen=True)
+class _Word:
+    field: str
+    text: str
+    bold: bool
+    sep_before: bool            # the first word of a field after another field on its row
+
+
+def layout_label(fields: Mapping[str, str], stock: Stock, *, qr_data: str,
+                 barcode_value: str) -> LabelLayout:
+    for name in fields:
+        if stock.region_of(name) is None:
+            raise FitError(name, 0, 0, f"label stock '{stock.name}' has no place for this field")
+    lines: list[PlacedLine] = []
+    sizes: list[tuple[str, float]] = []
+    for key, region in stock.regions.items():
+        size, placed = _fit_region(region, fields)
+        lines.extend(placed)
+        sizes.append((key, size))
+    width, height = stock.size_pt
+    qr_module, barcode_module = _check_codes(stock, qr_data, barcode_value)
+    return LabelLayout(
+        width_pt=width, height_pt=height, lines=tuple(lines), boxes=_field_boxes(lines),
+        sizes_pt=tuple(sizes), qr_data=qr_data, qr_box_pt=stock.qr.box_pt,
+        qr_module_pt=qr_module, barcode_value=barcode_value,
+        barcode_box_pt=stock.barcode.box_pt, barcode_module_pt=barcode_module)
+
+
+def _sizes(region: TextRegion) -> list[float]:
+    out, size = [], region.max_size_pt
+    while size >= region.min_size_pt - 1e-9:
+        out.append(round(size, 2))
+        size -= 0.5
+    if out[-1] != region.min_size_pt:
+        out.append(region.min_size_pt)
+    return out
+
+
+def _fit_region(region: TextRegion, fields: Mapping[str, str]
+                ) -> tuple[float, list[PlacedLine]]:
+    x0, y0, box_w, box_h = region.box_pt
+    rows = [[f for f in row if fields.get(f)] for row in region.rows]
+    rows = [row for row in rows if row]
+    failure: FitError | None = None
+    for size in _sizes(region):
+        try:
+            placed = _place(region, rows, fields, size)
+        except FitError as exc:
+            failure = exc
+            continue
+        needed = _height(len({ln.baseline_pt for ln in placed}), size, region.leading)
+        if needed <= box_h + 1e-6:
+            return size, placed
+        # Name the first field that runs past the bottom of the box.
+        bottom = y0 + box_h
+        over = next(ln for ln in placed if ln.baseline_pt + DESCENT_EM * size > bottom + 1e-6)
+        failure = FitError(over.field, needed, box_h,
+                           f"does not fit: the text needs {needed:.1f} pt of height at "
+                           f"{size:g} pt but the region has {box_h:g} pt "
+                           f"(minimum size {region.min_size_pt:g} pt)")
+    assert failure is not None
+    raise failure
+
+
+def _height(n_lines: int, size: float, leading: float) -> float:
+    return (ASCENT_EM + DESCENT_EM) * size + (n_lines - 1) * leading * size if n_lines else 0.0
+
+
+def _place(region: TextRegion, rows: list[list[str]], fields: Mapping[str, str],
+           size: float) -> list[PlacedLine]:
+    x0, y0, box_w, _ = region.box_pt
+    sep_w = width_pt(region.separator, size, False)
+    space_w = width_pt(" ", size, False)
+    placed: list[PlacedLine] = []
+    line_no = 0
+    for row in rows:
+        words = [
+            _Word(f, w, region.bold or f in region.bold_fields, i == 0 and j > 0)
+            for j, f in enumerate(row) for i, w in enumerate(fields[f].split())
+        ]
+        # Greedy fill: a line holds words while they fit; a separator at a break is dropped.
+        cursor = 0.0
+        current: list[tuple[_Word, float, float]] = []   # word, x offset, width
+        field_w = {f: width_pt(fields[f], size, region.bold or f in region.bold_fields)
+                   for f in row}
+        for k, word in enumerate(words):
+            w = width_pt(word.text, size, word.bold)
+            starts_field = k == 0 or words[k - 1].field != word.field
+            if w > box_w + 1e-6:
+                raise FitError(word.field, w, box_w,
+                               f"the word '{word.text}' is {w:.1f} pt wide at {size:g} pt; the "
+                               f"region is {box_w:g} pt wide")
+            gap = (sep_w if word.sep_before else space_w) if current else 0.0
+            # A field that fits on a line of its own is never split across two.
+            whole = field_w[word.field] if starts_field and field_w[word.field] <= box_w else w
+            if current and cursor + gap + whole > box_w + 1e-6:
+                placed.extend(_emit(current, region, x0, y0, size, line_no, sep_w))
+                line_no += 1
+                current, cursor, gap = [], 0.0, 0.0
+            current.append((word, cursor + gap, w))
+            cursor += gap + w
+        if current:
+            placed.extend(_emit(current, region, x0, y0, size, line_no, sep_w))
+            line_no += 1
+    return placed
+
+
+def _emit(words: list[tuple[_Word, float, float]], region: TextRegion, x0: float, y0: float,
+          size: float, line_no: int, sep_w: float) -> list[PlacedLine]:
+    """One visual line as runs: consecutive words of one field become one PlacedLine; the
+    separator before a field is drawn as part of that field's run."""
+    baseline = y0 + ASCENT_EM * size + line_no * region.leading * size
+    out: list[PlacedLine] = []
+    group: list[tuple[_Word, float, float]] = []
+
+    def flush() -> None:
+        if not group:
+            return
+        first = group[0]
+        text = " ".join(w.text for w, _, _ in group)
+        x = x0 + first[1]
+        prefix = ""
+        if first[0].sep_before and out:
+            prefix = region.separator
+            x -= sep_w
+        full = prefix + text
+        out.append(PlacedLine(first[0].field, x, baseline, size, first[0].bold,
+                              full, segments(full, first[0].bold),
+                              width_pt(full, size, first[0].bold)))
+
+    for item in words:
+        if group and item[0].field != group[0][0].field:
+            flush()
+            group = []
+        group.append(item)
+    flush()
+    return out
+
+
+def _field_boxes(lines: list[PlacedLine]) -> tuple[FieldBox, ...]:
+    boxes = []
+    for ln in lines:
+        top = ln.baseline_pt - ASCENT_EM * ln.size_pt
+        boxes.append(FieldBox(ln.field, (round(ln.x_pt, 2), round(top, 2), round(ln.width_pt, 2),
+                                         round((ASCENT_EM + DESCENT_EM) * ln.size_pt, 2))))
+    return tuple(boxes)
+
+
+def _check_codes(stock: Stock, qr_data: str, barcode_value: str) -> tuple[float, float]:
+    _, _, qw, qh = stock.qr.box_pt
+    n = len(qr_matrix(qr_data)) + 2 * QR_QUIET_MODULES
+    module = min(qw, qh) / n
+    if module < MIN_QR_MODULE_PT:
+        raise FitError("qr", MIN_QR_MODULE_PT * n, min(qw, qh),
+                       f"the QR code needs {MIN_QR_MODULE_PT * n:.1f} pt to print its {n} modules "
+                       f"scannably; the stock gives {min(qw, qh):g} pt")
+    _, _, bw, bh = stock.barcode.box_pt
+    bar = code128(barcode_value, stock.barcode.module_pt, bh)
+    if bar.width > bw + 1e-6:
+        raise FitError("barcode", bar.width, bw,
+                       f"the Code 128 barcode of '{barcode_value}' is {bar.width:.1f} pt wide with "
+                       f"its {CODE128_QUIET_MODULES}-module quiet zones; the stock gives {bw:g} pt")
+    return module, stock.barcode.module_pt

@@ -1,0 +1,192 @@
+"""The one place the stage order lives: load → rules → compose → layout → render → write."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import reportlab
+
+from . import __version__
+from .compose import Context, compose_document, compose_label, render_directions, template_hashes
+from .errors import InputError, Problem, SafetyError
+from .fonts import font_files
+from .layout import LabelLayout, layout_label
+from .load import (
+    Loaded,
+    Source,
+    load_document_style,
+    load_fill,
+    load_pharmacy,
+    load_product,
+    load_stock,
+    product_slugs,
+)
+from .models import Fill, Pharmacy, Product
+from .render import render_document, render_label
+from .rules.fill import Facts, assess_fill, product_text_hits
+from .rules.sig import Dosage
+from .write import write_outputs
+
+
+@dataclass(frozen=True)
+class Settings:
+    catalog: Path = Path("products")
+    pharmacy: Path = Path("pharmacy.yaml")
+    stock: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderedFill:
+    key: str
+    files: dict[str, bytes]          # label.pdf, leaflet.pdf, fill.json (last)
+    warnings: tuple[str, ...]
+    record: dict[str, Any]
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@cache
+def _font_hashes() -> dict[str, str]:
+    return {name: sha256(path.read_bytes()) for name, path in font_files().items()}
+
+
+def _locate(err: SafetyError, source: Source) -> SafetyError:
+    return err.located(source.file, source.line_of(err.field))
+
+
+def check_product(product: Loaded[Product]) -> None:
+    """Refuse product text with an error-prone abbreviation, naming file, line and field."""
+    hits = product_text_hits(product.model)
+    if hits:
+        raise InputError([Problem(product.source.file, product.source.line_of(path), path, str(hit))
+                          for path, hit in hits])
+
+
+def load_product_checked(catalog: Path, slug: str, **where: Any) -> Loaded[Product]:
+    product = load_product(catalog, slug, **where)
+    check_product(product)
+    return product
+
+
+def prepare_fill(fill_path: Path, settings: Settings) -> RenderedFill:
+    """Everything for one fill, in memory; nothing is written."""
+    loaded = load_fill(fill_path)
+    fill = loaded.model
+    pharmacy = load_pharmacy(settings.pharmacy)
+    product = load_product_checked(settings.catalog, fill.product, fill_file=loaded.source.file,
+                                   line=loaded.source.line_of("product"))
+    stock = load_stock(settings.stock or pharmacy.model.default_stock)
+    try:
+        facts = assess_fill(fill, product.model, pharmacy.model.bud_counting)
+    except SafetyError as err:
+        raise _locate(err, loaded.source) from None
+    try:
+        return _render(loaded, product, pharmacy, stock, facts)
+    except SafetyError as err:
+        raise _locate(err, loaded.source) from None
+
+
+def _render(loaded: Loaded[Fill], product: Loaded[Product], pharmacy: Loaded[Pharmacy],
+            stock: Loaded[Any], facts: Facts) -> RenderedFill:
+    fill, ph, pr = loaded.model, pharmacy.model, product.model
+    url = ph.monograph_url(pr.slug)
+    printed = render_directions(facts.directions)
+    context = Context(product=pr, pharmacy=ph, url=url, fill=fill, bud=facts.bud,
+                      directions=printed, cautions=facts.cautions)
+    label_text = compose_label(context)
+    layout = layout_label(dict(label_text.fields), stock.model, qr_data=url,
+                          barcode_value=fill.rx_number)
+    leaflet_style = load_document_style("leaflet")
+    label_pdf = render_label(layout, title=f"Prescription label, Rx {fill.key}", day=fill.fill_date)
+    leaflet_pdf = render_document(compose_document("leaflet.xml.j2", context),
+                                  leaflet_style.model, day=fill.fill_date)
+    outputs = {"label.pdf": label_pdf, "leaflet.pdf": leaflet_pdf}
+    record = _record(loaded, product, pharmacy, stock, facts, printed, layout, outputs,
+                     [leaflet_style.source])
+    files = {**outputs, "fill.json": (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode()}
+    return RenderedFill(fill.key, files, facts.warnings, record)
+
+
+def _source(source: Source) -> dict[str, str]:
+    return {"file": source.file, "sha256": sha256(source.text.encode())}
+
+
+def _record(loaded: Loaded[Fill], product: Loaded[Product], pharmacy: Loaded[Pharmacy],
+            stock: Loaded[Any], facts: Facts, printed: str, layout: LabelLayout,
+            outputs: dict[str, bytes], styles: list[Source]) -> dict[str, Any]:
+    """The fill record: enough to trace any printed label to exactly what made it."""
+    fill = loaded.model
+    structure = None
+    if isinstance(facts.directions, Dosage):
+        structure = json.loads(json.dumps(dataclasses.asdict(facts.directions), default=str))
+    return {
+        "rx_number": fill.rx_number,
+        "fill_number": fill.fill_number,
+        "fill": fill.model_dump(mode="json"),
+        "bud": {"date": facts.bud.date.isoformat(), "days": facts.bud.days,
+                "counting": facts.bud.counting.value, "reason": facts.bud.reason},
+        "directions": {"input": fill.directions, "printed": printed, "structure": structure},
+        "cautions": [c.value for c in facts.cautions],
+        "warnings": list(facts.warnings),
+        "label": {
+            "stock": stock.model.name,
+            "sizes_pt": dict(layout.sizes_pt),
+            "fields": [{"field": b.field, "page": 1, "box_pt": list(b.box_pt)} for b in layout.boxes],
+            "qr": layout.qr_data,
+            "barcode": layout.barcode_value,
+        },
+        "outputs": {name: {"sha256": sha256(data), "bytes": len(data)}
+                    for name, data in outputs.items()},
+        "made_with": {
+            "inputs": {"fill": _source(loaded.source), "product": _source(product.source),
+                       "pharmacy": _source(pharmacy.source), "stock": _source(stock.source),
+                       **{f"style:{Path(s.file).stem}": _source(s) for s in styles}},
+            "templates": template_hashes(),
+            "fonts": _font_hashes(),
+            "versions": {"leaflets": __version__, "reportlab": reportlab.Version},
+        },
+    }
+
+
+def render_fill(fill_path: Path, settings: Settings, out: Path) -> tuple[RenderedFill, Path]:
+    rendered = prepare_fill(fill_path, settings)
+    directory = out / rendered.key
+    write_outputs(directory, rendered.files)
+    return rendered, directory
+
+
+def render_monograph(product: Loaded[Product], pharmacy: Pharmacy) -> bytes:
+    check_product(product)
+    style = load_document_style("monograph").model
+    context = Context(product=product.model, pharmacy=pharmacy,
+                      url=pharmacy.monograph_url(product.model.slug))
+    return render_document(compose_document("monograph.xml.j2", context), style,
+                           day=product.model.revised)
+
+
+def render_monographs(settings: Settings, out: Path) -> list[Path]:
+    """Every product's monograph; a bad product is reported after the good ones are written."""
+    pharmacy = load_pharmacy(settings.pharmacy).model
+    written: list[Path] = []
+    problems: list[Problem] = []
+    for slug in product_slugs(settings.catalog):
+        try:
+            data = render_monograph(load_product(settings.catalog, slug), pharmacy)
+        except InputError as err:
+            problems.extend(err.problems)
+            continue
+        except SafetyError as err:
+            problems.append(Problem(str(settings.catalog / f"{slug}.yaml"), None, err.field, err.reason))
+            continue
+        written.extend(write_outputs(out, {f"{slug}.pdf": data}))
+    if problems:
+        raise InputError(problems)
+    return written
