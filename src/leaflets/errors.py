@@ -68,8 +68,8 @@ class SafetyError(LeafletsError):
             where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
         return f"{where}{self.field}: {self.reason}"
 
-    def located(self, file: str, line: int | None) -> SafetyError:
-        return SafetyError(self.field, self.reason, file=file, line=line)
+    def located(self, field: str, file: str, line: int | None) -> SafetyError:
+        return SafetyError(field, self.reason, file=file, line=line)
 
 
 class FitError(LeafletsError):
@@ -77,11 +77,20 @@ class FitError(LeafletsError):
 
     exit_code = 2
 
-    def __init__(self, field: str, needed_pt: float, available_pt: float, detail: str) -> None:
+    def __init__(self, field: str, needed_pt: float, available_pt: float, detail: str, *,
+                 file: str | None = None, line: int | None = None) -> None:
         self.field = field
         self.needed_pt = needed_pt
         self.available_pt = available_pt
-        super().__init__(f"{field}: {detail}")
+        self.detail = detail
+        self.file = file
+        self.line = line
+        where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
+        super().__init__(f"{where}{field}: {detail}")
+
+    def located(self, field: str, file: str, line: int | None) -> FitError:
+        return FitError(field, self.needed_pt, self.available_pt, self.detail, file=file,
+                        line=line)
 
 
 class TemplateError(LeafletsError):

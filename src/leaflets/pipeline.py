@@ -14,7 +14,7 @@ import reportlab
 
 from . import __version__
 from .compose import Context, compose_document, compose_label, render_directions, template_hashes
-from .errors import InputError, Problem, SafetyError
+from .errors import FitError, InputError, Problem, SafetyError
 from .fonts import font_files
 from .layout import LabelLayout, layout_label
 from .load import (
@@ -58,8 +58,16 @@ def _font_hashes() -> dict[str, str]:
     return {name: sha256(path.read_bytes()) for name, path in font_files().items()}
 
 
-def _locate(err: SafetyError, source: Source) -> SafetyError:
-    return err.located(source.file, source.line_of(err.field))
+# Label fields that print one input field: an error about the label field is reported at the
+# input field, so staff see the file, line and key to correct.
+_INPUT_OF_FIELD = {"patient": "patient.name", "purpose": "indication", "prescriber":
+                   "prescriber.name", "lot": "compounding.lot", "rx": "rx_number",
+                   "quantity": "quantity", "pharmacist": "pharmacist", "directions": "directions"}
+
+
+def _locate(err: SafetyError | FitError, source: Source) -> SafetyError | FitError:
+    field = _INPUT_OF_FIELD.get(err.field, err.field)
+    return err.located(field, source.file, source.line_of(field))
 
 
 def check_product(product: Loaded[Product]) -> None:
@@ -90,7 +98,7 @@ def prepare_fill(fill_path: Path, settings: Settings) -> RenderedFill:
         raise _locate(err, loaded.source) from None
     try:
         return _render(loaded, product, pharmacy, stock, facts)
-    except SafetyError as err:
+    except (SafetyError, FitError) as err:
         raise _locate(err, loaded.source) from None
 
 

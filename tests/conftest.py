@@ -1,0 +1,49 @@
+"""Shared fixtures: the repository's own example inputs, rendered once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from leaflets.pipeline import RenderedFill, Settings, prepare_fill
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+SEED = ROOT.parent / "shared" / "seeds" / "000_940fe5aacdb97f59.txt"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _in_repo_root() -> None:
+    # The CLI's defaults (products/, pharmacy.yaml) are relative to the working directory.
+    os.chdir(ROOT)
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings(catalog=ROOT / "products", pharmacy=ROOT / "pharmacy.yaml")
+
+
+@pytest.fixture(scope="session")
+def example_fills() -> list[Path]:
+    return sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json"))
+
+
+@pytest.fixture(scope="session")
+def rendered(settings: Settings, example_fills: list[Path]) -> dict[str, RenderedFill]:
+    """Every example fill rendered in memory, keyed by '<rx>-<fill>'."""
+    out = {}
+    for path in example_fills:
+        r = prepare_fill(path, settings)
+        out[r.key] = r
+    return out
+
+
+def write_fill(tmp_path: Path, text: str, name: str = "fill.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+BASE_FILL = (EXAMPLES / "fill.yaml").read_text(encoding="utf-8")

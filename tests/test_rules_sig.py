@@ -1,0 +1,161 @@
+"""Directions engine: shared/reference/sig-codes.md §6 worked examples and the refusals of
+shared/reference/error-prone-abbreviations.md."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from leaflets.compose import render_directions
+from leaflets.errors import SafetyError
+from leaflets.models import DoseUnit, Route
+from leaflets.rules.abbreviations import find_banned
+from leaflets.rules.sig import Dosage, PlainDirections, daily_dose_count, parse_directions
+
+ORAL, TOP, EYE, EAR = Route.ORAL, Route.TOPICAL, Route.OPHTHALMIC, Route.OTIC
+
+
+def expand(sig: str, route: Route | None = None, unit: DoseUnit | None = None) -> str:
+    return render_directions(parse_directions(sig, route=route, unit=unit))
+
+
+# sig-codes.md §6, with the product context each needs; sentences copied from the reference.
+@pytest.mark.parametrize(("sig", "route", "unit", "sentence"), [
+    ("1 cap po qd", ORAL, DoseUnit.CAPSULE, "Take 1 capsule by mouth once daily."),
+    ("1-2 tab po q4-6h prn pain", None, None,
+     "Take 1 to 2 tablets by mouth every 4 to 6 hours as needed for pain."),
+    ("2 tab po bid", None, None, "Take 2 tablets by mouth twice daily."),
+    ("1 tab po tid pc", None, None, "Take 1 tablet by mouth 3 times a day after meals."),
+    ("1 tab po qid", None, None, "Take 1 tablet by mouth 4 times a day."),
+    ("1 tab po qhs", None, None, "Take 1 tablet by mouth at bedtime."),
+    ("1 tab po qam", None, None, "Take 1 tablet by mouth in the morning."),
+    ("1 tab po qod", None, None, "Take 1 tablet by mouth every other day."),
+    ("1 tab po qw", None, None, "Take 1 tablet by mouth once a week."),
+    ("5 mL po tid x 10 d", None, None, "Take 5 mL by mouth 3 times a day for 10 days."),
+    ("2 gtt ou qid", EYE, DoseUnit.DROP, "Instill 2 drops in each eye 4 times a day."),
+    ("3 gtt au bid", EAR, DoseUnit.DROP, "Instill 3 drops in each ear twice daily."),
+    ("1 supp pr q12h prn nausea", None, None,
+     "Insert 1 suppository rectally every 12 hours as needed for nausea."),
+    ("1 applicatorful pv qhs x 7 d", None, None,
+     "Insert 1 applicatorful vaginally at bedtime for 7 days."),
+    ("apply top bid", None, None, "Apply to the affected area twice daily."),
+    ("2 puffs inh q4h prn sob", None, None,
+     "Inhale 2 puffs by mouth every 4 hours as needed for shortness of breath."),
+    ("1 troche sl qd", None, None, "Dissolve 1 troche under the tongue once daily."),
+    # Beyond the reference table: codes from §3–5 and the error-prone EXPAND list.
+    ("1 cap qd", ORAL, DoseUnit.CAPSULE, "Take 1 capsule by mouth once daily."),
+    ("1 po q1d", ORAL, DoseUnit.CAPSULE, "Take 1 capsule by mouth once daily."),
+    ("1 tab per os qn", None, None, "Take 1 tablet by mouth at bedtime."),
+    ("5 cc po BT", None, None, "Take 5 mL by mouth at bedtime."),
+    ("0.5 mL po biw", None, None, "Take 0.5 mL by mouth 2 times a week."),
+    ("0.5 mL po tiw", None, None, "Take 0.5 mL by mouth 3 times a week."),
+    ("1 cap po qam qhs", None, None, "Take 1 capsule by mouth in the morning and at bedtime."),
+    ("1 tab po qam qnoon qpm qhs", None, None,
+     "Take 1 tablet by mouth in the morning, at noon, in the evening, and at bedtime."),
+    ("10 mL po qam ac x3d", None, None,
+     "Take 10 mL by mouth in the morning before meals for 3 days."),
+    ("1 g top qam", TOP, DoseUnit.G, "Apply 1 g to the affected area in the morning."),
+    ("Take 1 cap po qd", None, None, "Take 1 capsule by mouth once daily."),
+    ("1 tab po q8h x 1 day", None, None, "Take 1 tablet by mouth every 8 hours for 1 day."),
+    ("1000 mL po qd", None, None, "Take 1,000 mL by mouth once daily."),
+])
+def test_sig_expands_to_plain_english(sig: str, route: Route | None, unit: DoseUnit | None,
+                                      sentence: str) -> None:
+    assert expand(sig, route, unit) == sentence
+
+
+def test_plain_text_passes_through() -> None:
+    text = "Take 1 capsule by mouth on Monday and Thursday with water."
+    assert parse_directions(text) == PlainDirections(text)
+    assert expand(text) == text
+
+
+@pytest.mark.parametrize(("sig", "route", "unit", "message"), [
+    ("1 tab po od", None, None, "'od' is refused: it is an eye code or 'once daily', and only an "
+                                "ophthalmic product may use it (ISMP error-prone)"),
+    ("2 gtt os bid", ORAL, DoseUnit.DROP, "'os' is refused: it is an eye code, and only an "
+                                          "ophthalmic product may use it (ISMP error-prone)"),
+    ("1 tab po hs", None, None, "'hs' is refused: ambiguous: 'hs' (bedtime) and 'HS' "
+                                "(half-strength) differ only by case"),
+    ("1 tab po HS", None, None, "'HS' is refused: ambiguous: 'hs' (bedtime) and 'HS' "
+                                "(half-strength) differ only by case"),
+    ("ss tab po qd", None, None, "'ss' is refused: ambiguous: one-half or sliding scale"),
+    ("1 tab po D/C", None, None, "'D/C' is refused: ambiguous: discharge or discontinue"),
+    ("1 tab po ud", None, None, "'ud' is refused: 'as directed' alone is not a direction "
+                                "(USP <17>): write the directions"),
+    ("1 cap po qdd", None, None, "unknown abbreviation 'qdd'"),
+    ("1 cap po xyz qd", None, None, "unknown abbreviation 'xyz'"),
+    ("1 tab po q6h prn ha", None, None, "unknown abbreviation 'ha' in the as-needed reason: "
+                                        "write the reason in plain words"),
+    (".5 mL po qd", None, None, "'.5' is a decimal without a leading zero (ISMP/TJC): write "
+                                "'0.5' (in '.5')"),
+    ("1.0 cap po qd", None, None, "'1.0' is a trailing zero (ISMP/TJC): write it without '.0' "
+                                  "(in '1.0')"),
+    ("1 tab po prn", None, None, "'prn' needs the reason it is taken for (sig-codes.md §1: "
+                                 "'as needed for pain')"),
+    ("1 tab po", None, None, "directions need a frequency or time of day (for example qd, bid, "
+                             "q8h, qhs)"),
+    ("1 tab qd", None, None, "directions need a route (for example po, top, pr)"),
+    ("1 tab po qd", ORAL, DoseUnit.CAPSULE,
+     "the directions dose in tablet but this product is dosed in capsule"),
+    ("1 g top bid", ORAL, DoseUnit.CAPSULE, "the route 'topical' does not match this oral product"),
+    ("0.5 cap po qd", None, None, "a dose of 0.5 capsule is not a whole number; part doses need "
+                                  "a pharmacist's wording"),
+    ("1 tab po qd bid", None, None, "a second frequency 'bid'"),
+    ("1 tab po bid qhs", None, None, "'qhs' conflicts with the frequency already given"),
+    ("2-1 tab po qd", None, None, "dose range '2-1' must go from low to high"),
+    ("1 U sc qd", None, None, "'U' is refused: units are error-prone as 'U' and no product here "
+                              "is dosed in units"),
+    ("Take 1 tablet by mouth bid", None, None,
+     "'bid' is an error-prone abbreviation or sig code (ISMP/TJC): write it in full words; "
+     "directions are either all plain words or all sig codes"),
+    ("Take 2 tablets @ bedtime", None, None,
+     "'@' is an error-prone symbol (ISMP): write 'at'; directions are either all plain words or "
+     "all sig codes"),
+    ("Take 1 capsule by mouth q6h", None, None,
+     "'q6h' is an hourly sig code; directions are either all plain words or all sig codes"),
+])
+def test_refusals_name_the_token(sig: str, route: Route | None, unit: DoseUnit | None,
+                                 message: str) -> None:
+    with pytest.raises(SafetyError) as err:
+        parse_directions(sig, route=route, unit=unit)
+    assert err.value.field == "directions"
+    assert err.value.reason == message
+
+
+def test_daily_count_for_quantity_checks() -> None:
+    d = parse_directions("2 cap po bid")
+    assert isinstance(d, Dosage)
+    assert daily_dose_count(d) == 4
+    prn = parse_directions("1 tab po q6h prn pain")
+    assert isinstance(prn, Dosage) and daily_dose_count(prn) is None
+
+
+_units = ["cap", "tab", "mL", "g", "gtt", "puff", "supp", "troche", "applicatorful"]
+_routes = ["po", "pr", "pv", "sl", "top", "inh"]
+_freqs = ["qd", "bid", "tid", "qid", "qod", "qw", "biw", "tiw", "q4h", "q6-8h", "qam", "qhs",
+          "qam qhs", "qpm"]
+
+
+@given(st.integers(1, 4), st.sampled_from(_units), st.sampled_from(_routes),
+       st.sampled_from(_freqs), st.sampled_from(["", "ac", "pc"]),
+       st.sampled_from(["", "prn pain", "prn nausea", "prn sob"]),
+       st.sampled_from(["", "x 7 d", "x5d", "for 10 days"]))
+def test_no_rendered_direction_holds_a_banned_token(dose: int, unit: str, route: str, freq: str,
+                                                    meal: str, prn: str, duration: str) -> None:
+    sig = " ".join(filter(None, [str(dose), unit, route, freq, meal, prn, duration]))
+    text = expand(sig)
+    assert find_banned(text, symbols=True) == [], (sig, text)
+    assert text.endswith(".") and text[0].isupper()
+    # Rendered text is plain language: fed back in, it passes through unchanged.
+    assert expand(text) == text
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_any_text_is_expanded_or_refused_never_printed_with_a_banned_token(text: str) -> None:
+    try:
+        printed = expand(text)
+    except SafetyError:
+        return
+    assert find_banned(printed, symbols=True) == []
