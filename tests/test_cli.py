@@ -51,7 +51,8 @@ def test_file_names_carry_only_the_rx_number(tmp_path: Path) -> None:
 
 # Each bad input: the whole stderr, exit 2 and nothing written.
 BAD = [
-    ("invalid YAML", "rx_number: [\n", "Error: {f}:2: invalid YAML: expected the node content, but found '<stream end>'"),
+    ("invalid YAML", "rx_number: [\n",
+     "Error: {f}:2: invalid YAML: expected the node content, but found '<stream end>'"),
     ("not a mapping", "- 1\n", "Error: {f}:1: expected a mapping of keys at the top level"),
     ("missing field", BASE_FILL.replace("pharmacist: KL\n", ""),
      "Error: {f}:1: pharmacist: required field is missing"),

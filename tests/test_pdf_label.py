@@ -29,11 +29,12 @@ import pypdfium2 as pdfium
 import pytest
 import yaml
 import zxingcpp
-from conftest import EXAMPLES, ROOT
 from reportlab.pdfbase.ttfonts import TTFont
 
 from leaflets.pipeline import RenderedFill
 
+ROOT = Path(__file__).resolve().parents[1]      # as in conftest.py
+EXAMPLES = ROOT / "examples"
 EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json"))
 
 # 21 CFR 290.5, exact wording (shared/reference/cautions.md §2).

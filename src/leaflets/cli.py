@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from .compose import render_directions
-from .errors import InputError, LeafletsError
+from .errors import InputError, LeafletsError, Problem
 from .load import load_pharmacy, load_product, product_slugs
 from .models import BudCounting, Product
 from .pipeline import Settings, load_product_checked, render_fill, render_monographs
@@ -75,7 +75,8 @@ def monographs(catalog: Path, pharmacy: Path, out: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def products(catalog: Path, as_json: bool) -> None:
     """List the product catalog."""
-    rows, problems = [], []
+    rows: list[dict[str, Any]] = []
+    problems: list[Problem] = []
     for slug in product_slugs(catalog):
         try:
             p = load_product_checked(catalog, slug).model

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from functools import cache
 from typing import Any
-
-import re
 
 import jinja2
 
@@ -33,7 +32,6 @@ from .rules.abbreviations import find_banned, normalise_units
 from .rules.bud import Bud
 from .rules.cautions import Caution
 from .rules.sig import Directions, Dosage, PlainDirections
-
 
 # ---- blocks ------------------------------------------------------------------------------------
 
@@ -174,7 +172,7 @@ class Context:
     cautions: tuple[Caution, ...] = ()
 
     def variables(self) -> dict[str, Any]:
-        fmt = self.pharmacy.date_format.format
+        fmt = self.pharmacy.date_format.render
         return {
             "product": self.product,
             "pharmacy": self.pharmacy,
@@ -326,4 +324,4 @@ def _blocks(parent: ET.Element, checked: _Checker) -> list[Block]:
 
 
 def display_date(pharmacy: Pharmacy, day: dt.date) -> str:
-    return pharmacy.date_format.format(day)
+    return pharmacy.date_format.render(day)

@@ -67,7 +67,7 @@ def segments(text: str, bold: bool) -> tuple[Segment, ...]:
     fallback face."""
     cov = register()[PRIMARY]
     out: list[Segment] = []
-    current, buf = "", []
+    current, buf = "", list[str]()
     for ch in text:
         name = face(bold, fallback=not (ch.isspace() or ord(ch) in cov))
         if name != current and buf:
@@ -81,7 +81,8 @@ def segments(text: str, bold: bool) -> tuple[Segment, ...]:
 
 
 def width_pt(text: str, size_pt: float, bold: bool) -> float:
-    return sum(pdfmetrics.stringWidth(s.text, s.font, size_pt) for s in segments(text, bold))
+    return float(sum(pdfmetrics.stringWidth(s.text, s.font, size_pt)
+                     for s in segments(text, bold)))
 
 
 def markup(text: str, bold: bool = False) -> str:

@@ -92,7 +92,7 @@ def _sizes(region: TextRegion) -> list[float]:
 
 def _fit_region(region: TextRegion, fields: Mapping[str, str]
                 ) -> tuple[float, list[PlacedLine]]:
-    x0, y0, box_w, box_h = region.box_pt
+    _, y0, _, box_h = region.box_pt
     rows = [[f for f in row if fields.get(f)] for row in region.rows]
     rows = [row for row in rows if row]
     failure: FitError | None = None
@@ -123,8 +123,9 @@ def _height(n_lines: int, size: float, leading: float) -> float:
 def _place(region: TextRegion, rows: list[list[str]], fields: Mapping[str, str],
            size: float) -> list[PlacedLine]:
     x0, y0, box_w, _ = region.box_pt
-    sep_w = width_pt(region.separator, size, False)
-    space_w = width_pt(" ", size, False)
+    # Gaps are drawn in the weight of the word that follows them, so measure them that way.
+    sep_w = {b: width_pt(region.separator, size, b) for b in (False, True)}
+    space_w = {b: width_pt(" ", size, b) for b in (False, True)}
     placed: list[PlacedLine] = []
     line_no = 0
     for row in rows:
@@ -144,23 +145,23 @@ def _place(region: TextRegion, rows: list[list[str]], fields: Mapping[str, str],
                 raise FitError(word.field, w, box_w,
                                f"the word '{word.text}' is {w:.1f} pt wide at {size:g} pt; the "
                                f"region is {box_w:g} pt wide")
-            gap = (sep_w if word.sep_before else space_w) if current else 0.0
+            gap = (sep_w if word.sep_before else space_w)[word.bold] if current else 0.0
             # A field that fits on a line of its own is never split across two.
             whole = field_w[word.field] if starts_field and field_w[word.field] <= box_w else w
             if current and cursor + gap + whole > box_w + 1e-6:
-                placed.extend(_emit(current, region, x0, y0, size, line_no, sep_w))
+                placed.extend(_emit(current, region, x0, y0, size, line_no))
                 line_no += 1
                 current, cursor, gap = [], 0.0, 0.0
             current.append((word, cursor + gap, w))
             cursor += gap + w
         if current:
-            placed.extend(_emit(current, region, x0, y0, size, line_no, sep_w))
+            placed.extend(_emit(current, region, x0, y0, size, line_no))
             line_no += 1
     return placed
 
 
 def _emit(words: list[tuple[_Word, float, float]], region: TextRegion, x0: float, y0: float,
-          size: float, line_no: int, sep_w: float) -> list[PlacedLine]:
+          size: float, line_no: int) -> list[PlacedLine]:
     """One visual line as runs: consecutive words of one field become one PlacedLine; the
     separator before a field is drawn as part of that field's run."""
     baseline = y0 + ASCENT_EM * size + line_no * region.leading * size
@@ -176,7 +177,7 @@ def _emit(words: list[tuple[_Word, float, float]], region: TextRegion, x0: float
         prefix = ""
         if first[0].sep_before and out:
             prefix = region.separator
-            x -= sep_w
+            x -= width_pt(prefix, size, first[0].bold)
         full = prefix + text
         out.append(PlacedLine(first[0].field, x, baseline, size, first[0].bold,
                               full, segments(full, first[0].bold),

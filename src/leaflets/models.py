@@ -87,7 +87,7 @@ class DateFormat(StrEnum):
     US = "MM/DD/YYYY"
     ISO = "YYYY-MM-DD"
 
-    def format(self, day: dt.date) -> str:
+    def render(self, day: dt.date) -> str:
         if self is DateFormat.US:
             return f"{day.month:02d}/{day.day:02d}/{day.year:04d}"
         return day.isoformat()
@@ -326,7 +326,8 @@ class Prescriber(Frozen):
 
 class Compounding(Frozen):
     compounded_on: Date
-    lot: Annotated[str, BeforeValidator(_text), StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-/]{0,31}$")]
+    lot: Annotated[str, BeforeValidator(_text),
+                   StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-/]{0,31}$")]
     component_expirations: Annotated[tuple[ExpiryDate, ...], Field(min_length=1)]
 
 

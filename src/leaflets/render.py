@@ -23,9 +23,9 @@ from reportlab.platypus import (
     Paragraph,
     SimpleDocTemplate,
     Spacer,
+    TableStyle,
 )
 from reportlab.platypus import Table as RLTable
-from reportlab.platypus import TableStyle
 
 from .codes import QR_QUIET_MODULES, code128, qr_matrix
 from .compose import QA, Block, Box, Document, Heading, Para, Qr, Table
@@ -77,7 +77,7 @@ def draw_label(c: Canvas, layout: LabelLayout) -> None:
         c.drawText(text)
     x, y, w, h = layout.qr_box_pt
     _draw_qr(c, layout.qr_data, x, height - y - h, min(w, h))
-    bx, by, bw, bh = layout.barcode_box_pt
+    bx, by, _, bh = layout.barcode_box_pt
     code128(layout.barcode_value, layout.barcode_module_pt, bh).drawOn(c, bx, height - by - bh)
 
 

@@ -249,7 +249,8 @@ def _parse_sig(tokens: list[Token], *, route: Route | None, unit: DoseUnit | Non
         low = tok.text.lower()
         if s.reason is not None and not _is_keyword(tokens, i):
             word = _REASON_CODES.get(low, low)
-            if low not in _REASON_CODES and (not low.isalpha() or (len(low) <= 3 and low not in _SHORT_WORDS)):
+            short = len(low) <= 3 and low not in _SHORT_WORDS
+            if low not in _REASON_CODES and (not low.isalpha() or short):
                 raise _NotSig(f"unknown abbreviation '{tok.text}' in the as-needed reason: "
                               "write the reason in plain words")
             s.reason.append(word)

@@ -1,0 +1,125 @@
+"""How long a label, a leaflet and a whole fill take to render, in memory, warm and cold.
+
+Prints figures; asserts nothing (tests never time anything). Compare runs as ratios within one
+machine, as shared/notes/performance.md does.
+
+    .venv/bin/python benchmarks/render.py            # N = 200
+    .venv/bin/python benchmarks/render.py --n 50
+
+Rows:
+  label    layout_label + render_label of examples/fill.yaml (inputs loaded and composed once)
+  leaflet  compose_document + render_document of the leaflet (context built once)
+  pair     prepare_fill(examples/fill.yaml): load, rules, compose, layout, render of label,
+           leaflet and fill.json, in memory (no file writes)
+  cli      one cold `leaflets render examples/fill.yaml --out <tmp>` process (median of 5)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import reportlab
+
+from leaflets.compose import Context, compose_document, compose_label, render_directions
+from leaflets.layout import layout_label
+from leaflets.load import load_document_style, load_fill, load_pharmacy, load_stock
+from leaflets.pipeline import Settings, load_product_checked, prepare_fill
+from leaflets.render import render_document, render_label
+from leaflets.rules.fill import assess_fill
+
+ROOT = Path(__file__).resolve().parents[1]
+FILL = Path("examples/fill.yaml")
+
+
+def measure(fn: Callable[[], object], n: int, warmup: int) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def p90(values: list[float]) -> float:
+    return statistics.quantiles(values, n=10, method="inclusive")[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200, help="timed iterations per row")
+    parser.add_argument("--warmup", type=int, default=None, help="untimed iterations first "
+                        "(default: n // 10, at least 5)")
+    parser.add_argument("--cli-runs", type=int, default=5)
+    args = parser.parse_args()
+    n = max(args.n, 2)
+    warmup = args.warmup if args.warmup is not None else max(5, n // 10)
+    os.chdir(ROOT)      # the CLI's defaults (products/, pharmacy.yaml) are relative to the root
+
+    settings = Settings()
+    loaded = load_fill(FILL)
+    fill = loaded.model
+    pharmacy = load_pharmacy(settings.pharmacy).model
+    product = load_product_checked(settings.catalog, fill.product).model
+    stock = load_stock(settings.stock or pharmacy.default_stock).model
+    facts = assess_fill(fill, product, pharmacy.bud_counting)
+    url = pharmacy.monograph_url(product.slug)
+    context = Context(product=product, pharmacy=pharmacy, url=url, fill=fill, bud=facts.bud,
+                      directions=render_directions(facts.directions), cautions=facts.cautions)
+    fields = dict(compose_label(context).fields)
+    style = load_document_style("leaflet").model
+
+    def label() -> bytes:
+        layout = layout_label(fields, stock, qr_data=url, barcode_value=fill.rx_number)
+        return render_label(layout, title=f"Prescription label, Rx {fill.key}", day=fill.fill_date)
+
+    def leaflet() -> bytes:
+        return render_document(compose_document("leaflet.xml.j2", context), style,
+                               day=fill.fill_date)
+
+    def pair() -> object:
+        return prepare_fill(FILL, settings)
+
+    rows = {name: measure(fn, n, warmup)
+            for name, fn in (("label", label), ("leaflet", leaflet), ("pair", pair))}
+
+    exe = Path(sys.executable).with_name("leaflets")
+    cli: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.cli_runs):
+            start = time.perf_counter()
+            subprocess.run([str(exe), "render", str(FILL), "--out", f"{tmp}/{i}"], cwd=ROOT,
+                           check=True, capture_output=True)
+            cli.append((time.perf_counter() - start) * 1000)
+
+    sizes = prepare_fill(FILL, settings).files
+    print("environment")
+    print(f"  python     {platform.python_version()} ({platform.python_implementation()}, "
+          f"{platform.machine()}, {os.cpu_count()} CPUs)")
+    print(f"  reportlab  {reportlab.Version}")
+    print(f"  rl_accel   {'importable' if importlib.util.find_spec('_rl_accel') else 'MISSING'}")
+    print(f"  fill       {FILL}; label {len(sizes['label.pdf']):,} B, "
+          f"leaflet {len(sizes['leaflet.pdf']):,} B")
+    print(f"  runs       N={n} timed after {warmup} warm-up; CLI median of {len(cli)} cold runs")
+    print()
+    print(f"{'what':<10}{'median ms':>11}{'p90 ms':>10}{'per s':>9}")
+    for name, times in rows.items():
+        median = statistics.median(times)
+        print(f"{name:<10}{median:>11.2f}{p90(times):>10.2f}{1000 / median:>9.1f}")
+    print(f"{'cli cold':<10}{statistics.median(cli):>11.1f}{p90(cli):>10.1f}"
+          f"{1000 / statistics.median(cli):>9.2f}")
+
+
+if __name__ == "__main__":
+    main()
