@@ -39,11 +39,6 @@ STANDARD_14 = {
     "Times-Roman", "Times-Bold", "Times-Italic", "Times-BoldItalic", "Symbol", "ZapfDingbats",
 }
 
-BULLET_BUG = pytest.mark.xfail(strict=True, reason=(
-    "src bug: render._styles leaves ParagraphStyle.bulletFontName at its default 'Helvetica', "
-    "so every list bullet of a leaflet or monograph is drawn in a non-embedded standard-14 "
-    "Helvetica (/F3, code \\177, which also extracts as U+007F instead of '•')"))
-
 
 @cache
 def cmap(file: str) -> frozenset[int]:
@@ -137,9 +132,9 @@ def _documents() -> list[Any]:
     params = []
     for name in EXAMPLE_FILES:
         params.append(pytest.param(("label", name), id=f"label:{name}"))
-        params.append(pytest.param(("leaflet", name), id=f"leaflet:{name}", marks=BULLET_BUG))
+        params.append(pytest.param(("leaflet", name), id=f"leaflet:{name}"))
     for slug in PRODUCTS:
-        params.append(pytest.param(("monograph", slug), id=f"monograph:{slug}", marks=BULLET_BUG))
+        params.append(pytest.param(("monograph", slug), id=f"monograph:{slug}"))
     return params
 
 

@@ -67,14 +67,16 @@ def layout_label(fields: Mapping[str, str], stock: Stock, *, qr_data: str,
             raise FitError(name, 0, 0, f"label stock '{stock.name}' has no place for this field")
     lines: list[PlacedLine] = []
     sizes: list[tuple[str, float]] = []
+    leading: dict[float, float] = {}
     for key, region in stock.regions.items():
         size, placed = _fit_region(region, fields)
         lines.extend(placed)
         sizes.append((key, size))
+        leading.update((ln.baseline_pt, region.leading) for ln in placed)
     width, height = stock.size_pt
     qr_module, barcode_module = _check_codes(stock, qr_data, barcode_value)
     return LabelLayout(
-        width_pt=width, height_pt=height, lines=tuple(lines), boxes=_field_boxes(lines),
+        width_pt=width, height_pt=height, lines=tuple(lines), boxes=_field_boxes(lines, leading),
         sizes_pt=tuple(sizes), qr_data=qr_data, qr_box_pt=stock.qr.box_pt,
         qr_module_pt=qr_module, barcode_value=barcode_value,
         barcode_box_pt=stock.barcode.box_pt, barcode_module_pt=barcode_module)
@@ -192,12 +194,15 @@ def _emit(words: list[tuple[_Word, float, float]], region: TextRegion, x0: float
     return out
 
 
-def _field_boxes(lines: list[PlacedLine]) -> tuple[FieldBox, ...]:
+def _field_boxes(lines: list[PlacedLine], leading: dict[float, float]) -> tuple[FieldBox, ...]:
+    """Each line's slot: one line pitch tall, split around the baseline in the proportion of the
+    face's ascent to descent, so slots of consecutive lines tile without overlapping."""
     boxes = []
     for ln in lines:
-        top = ln.baseline_pt - ASCENT_EM * ln.size_pt
-        boxes.append(FieldBox(ln.field, (round(ln.x_pt, 2), round(top, 2), round(ln.width_pt, 2),
-                                         round((ASCENT_EM + DESCENT_EM) * ln.size_pt, 2))))
+        pitch = leading[ln.baseline_pt] * ln.size_pt
+        above = pitch * ASCENT_EM / (ASCENT_EM + DESCENT_EM)
+        boxes.append(FieldBox(ln.field, (round(ln.x_pt, 2), round(ln.baseline_pt - above, 2),
+                                         round(ln.width_pt, 2), round(pitch, 2))))
     return tuple(boxes)
 
 

@@ -120,8 +120,9 @@ def _styles(style: DocumentStyle) -> dict[str, ParagraphStyle]:
     body = style.body_size_pt
     lead = style.leading
     h1, h2, h3 = style.heading_sizes_pt
+    # bulletFontName defaults to Helvetica, a font no PDF of ours may name without embedding.
     base = ParagraphStyle("body", fontName=PRIMARY, fontSize=body, leading=body * lead,
-                          alignment=TA_LEFT, spaceAfter=body * 0.5)
+                          alignment=TA_LEFT, spaceAfter=body * 0.5, bulletFontName=PRIMARY)
     return {
         "body": base,
         "lead": ParagraphStyle("lead", parent=base, fontSize=h3, leading=h3 * lead),
@@ -139,6 +140,10 @@ def _styles(style: DocumentStyle) -> dict[str, ParagraphStyle]:
         "question": ParagraphStyle("question", parent=base, fontName=face(True),
                                    spaceAfter=body * 0.2, keepWithNext=1),
     }
+
+
+# Table cells default to Helvetica even when they hold only paragraphs.
+_TABLE_FONT = ("FONTNAME", (0, 0), (-1, -1), PRIMARY)
 
 
 def _para(runs: Any, style: ParagraphStyle, bullet: bool = False) -> Paragraph:
@@ -163,7 +168,7 @@ def _flowables(blocks: tuple[Block, ...], styles: dict[str, ParagraphStyle],
             inner = _flowables(block.children, styles, style)
             table = RLTable([[inner]], colWidths=["100%"])
             table.setStyle(TableStyle([
-                ("BOX", (0, 0), (-1, -1), 2, colors.black),
+                _TABLE_FONT, ("BOX", (0, 0), (-1, -1), 2, colors.black),
                 ("LEFTPADDING", (0, 0), (-1, -1), 10), ("RIGHTPADDING", (0, 0), (-1, -1), 10),
                 ("TOPPADDING", (0, 0), (-1, -1), 8), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
             ]))
@@ -172,7 +177,7 @@ def _flowables(blocks: tuple[Block, ...], styles: dict[str, ParagraphStyle],
             caption = Paragraph(markup(block.caption), styles["body"])
             table = RLTable([[_QrFlowable(block.url, style.qr_size_pt), caption]],
                             colWidths=[style.qr_size_pt + 12, None])
-            table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            table.setStyle(TableStyle([_TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                                        ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
             out.extend([KeepTogether([table]), Spacer(1, 8)])
         elif isinstance(block, Table):
@@ -182,7 +187,7 @@ def _flowables(blocks: tuple[Block, ...], styles: dict[str, ParagraphStyle],
             rows.extend([Paragraph(markup(cell), styles["body"]) for cell in row] for row in block.rows)
             table = RLTable(rows, colWidths=["30%", "70%"], repeatRows=1 if block.header else 0)
             table.setStyle(TableStyle([
-                ("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                _TABLE_FONT, ("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("BACKGROUND", (0, 0), (-1, 0 if block.header else -1),
                  colors.HexColor("#EEEEEE") if block.header else colors.white),
             ]))
