@@ -125,6 +125,7 @@ def template_files() -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.j2"))}
 
 
+@cache
 def template_hashes() -> dict[str, str]:
     return {name: hashlib.sha256(data).hexdigest() for name, data in template_files().items()}
 

@@ -187,7 +187,8 @@ def _flowables(blocks: tuple[Block, ...], styles: dict[str, ParagraphStyle],
             rows.extend([Paragraph(markup(cell), styles["body"]) for cell in row] for row in block.rows)
             table = RLTable(rows, colWidths=["30%", "70%"], repeatRows=1 if block.header else 0)
             table.setStyle(TableStyle([
-                _TABLE_FONT, ("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                _TABLE_FONT, ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("BACKGROUND", (0, 0), (-1, 0 if block.header else -1),
                  colors.HexColor("#EEEEEE") if block.header else colors.white),
             ]))
