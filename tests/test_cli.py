@@ -29,6 +29,11 @@ def test_render_example_writes_label_leaflet_and_record(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     folder = tmp_path / "600123-0"
     assert [p.name for p in files_under(tmp_path)] == ["fill.json", "label.pdf", "leaflet.pdf"]
+    import os
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in files_under(tmp_path):
+        assert path.stat().st_mode & 0o777 == 0o666 & ~mask    # not left private by mkstemp
     record = json.loads((folder / "fill.json").read_text())
     assert record["bud"]["date"] == "2027-03-31"     # 180 days capped by the 2027-03-31 expiry
     assert record["directions"]["printed"] == "Take 1 capsule by mouth once daily."
