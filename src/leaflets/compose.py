@@ -13,7 +13,6 @@ every text on its way out passes the abbreviation checker exactly once, here.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 import xml.etree.ElementTree as ET
@@ -26,7 +25,7 @@ import jinja2
 
 from .errors import SafetyError, TemplateError
 from .fonts import unprintable
-from .models import DoseUnit, Fill, Pharmacy, Product, Section
+from .models import Fill, Pharmacy, Product, Section
 from .resources import templates_dir
 from .rules.abbreviations import find_banned, normalise_units
 from .rules.bud import Bud
@@ -186,18 +185,9 @@ class Context:
             "directions": self.directions,
             "cautions": [c.value for c in self.cautions],
             "sections": _sections(self.product),
-            "unit_nouns": UNIT_NOUNS,
         }
 
 
-# How quantities are counted on the label: singular and plural of each dose unit.
-UNIT_NOUNS: dict[str, tuple[str, str]] = {
-    DoseUnit.CAPSULE: ("capsule", "capsules"), DoseUnit.TABLET: ("tablet", "tablets"),
-    DoseUnit.TROCHE: ("troche", "troches"),
-    DoseUnit.SUPPOSITORY: ("suppository", "suppositories"), DoseUnit.ML: ("mL", "mL"),
-    DoseUnit.G: ("g", "g"), DoseUnit.DROP: ("drop", "drops"), DoseUnit.PUFF: ("puff", "puffs"),
-    DoseUnit.APPLICATORFUL: ("applicatorful", "applicatorfuls"),
-}
 
 
 def _sections(product: Product) -> dict[str, Section]:
@@ -323,6 +313,3 @@ def _blocks(parent: ET.Element, checked: _Checker) -> list[Block]:
             raise TemplateError(f"templates/{checked.template}: unknown element <{tag}>")
     return blocks
 
-
-def display_date(pharmacy: Pharmacy, day: dt.date) -> str:
-    return pharmacy.date_format.render(day)

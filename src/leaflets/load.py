@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -225,10 +224,6 @@ def load_product(catalog: Path, slug: str, *, fill_file: str = "", line: int | N
                              source.line(("slug",)))
     return Loaded(validate(Product, data, source, slug=slug), source)
 
-
-def iter_products(catalog: Path) -> Iterator[Loaded[Product]]:
-    for slug in product_slugs(catalog):
-        yield load_product(catalog, slug)
 
 
 def load_stock(name: str, directory: Path | None = None) -> Loaded[Stock]:
