@@ -172,19 +172,26 @@ class Context:
     cautions: tuple[Caution, ...] = ()
 
     def variables(self) -> dict[str, Any]:
+        """Template variables. Without a fill, the fill's variables are absent, so a template
+        that must not depend on a fill (a leaflet body, a monograph) fails if it names one."""
         fmt = self.pharmacy.date_format.render
-        return {
+        product = {
             "product": self.product,
             "pharmacy": self.pharmacy,
             "url": self.url,
+            "revised": fmt(self.product.revised),
+            "sections": _sections(self.product),
+        }
+        if self.fill is None:
+            return product
+        return {
+            **product,
             "fill": self.fill,
             "bud": self.bud,
             "bud_date": fmt(self.bud.date) if self.bud else None,
-            "fill_date": fmt(self.fill.fill_date) if self.fill else None,
-            "revised": fmt(self.product.revised),
+            "fill_date": fmt(self.fill.fill_date),
             "directions": self.directions,
             "cautions": [c.value for c in self.cautions],
-            "sections": _sections(self.product),
         }
 
 
@@ -205,6 +212,14 @@ def compose_document(template: str, context: Context) -> Document:
         footer=checked(root.get("footer", ""), "footer"),
         blocks=tuple(_blocks(root, checked)),
     )
+
+
+def compose_body(template: str, context: Context) -> tuple[Block, ...]:
+    """The blocks of a <body> template: text that depends on the product and pharmacy only."""
+    root = _parse(template, _render(template, **context.variables()))
+    if root.tag != "body":
+        raise TemplateError(f"templates/{template}: the root element must be <body>")
+    return tuple(_blocks(root, _Checker(template)))
 
 
 def compose_label(context: Context) -> LabelText:

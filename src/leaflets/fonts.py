@@ -2,17 +2,25 @@
 
 Atkinson Hyperlegible Next is the face for everything; characters it lacks (α, µ, →) fall back,
 one character at a time, to DejaVu Sans. Both are vendored in fonts/ (see fonts/README.md).
+
+Each face gives every character the same code in every PDF (ReportLab's own TrueType fonts number
+characters in the order a document first uses them). So drawing operators recorded once are valid
+in any document: the product's pages of a leaflet are drawn once per batch and replayed into each
+fill's PDF and, as one shared form, into the combined sheets; and the embedded font programs are
+built and compressed once per process.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase.ttfonts import SUBSETN, TTFont, makeToUnicodeCMap
 
 from .resources import fonts_dir
 
@@ -36,15 +44,107 @@ class Segment:
     text: str
 
 
+# Characters that share block 0 with ASCII and Latin-1: typographic punctuation and the symbols
+# product texts use, so nearly every document embeds one program per face.
+_BLOCK0_FIRST = range(0x2000, 0x2300)
+
+
+class FixedFont(TTFont):  # type: ignore[misc]
+    """A TrueType face whose character codes do not depend on the document.
+
+    The face's characters are dealt into fixed blocks of 256 codes (block 0: ASCII and Latin-1 at
+    their own codes, then punctuation and symbols; later blocks: the rest in code-point order;
+    code 32 is the space in every block, as PDF word spacing needs). A PDF embeds each block it
+    uses, whole, as one simple TrueType font named /LF<n>+<block> (see pdf.py).
+    """
+
+    def __init__(self, name: str, path: Path, number: int) -> None:
+        super().__init__(name, str(path), asciiReadable=True)
+        self.internal = f"LF{number}"
+        chars = sorted(self.face.charToGlyph)
+        self.blocks: list[list[int]] = [[0] * 256]
+        self.codes: dict[int, int] = {}
+        block0 = self.blocks[0]
+        for c in chars:
+            if 32 <= c <= 126 or 0xA1 <= c <= 0xFF:
+                block0[c] = c
+                self.codes[c] = c
+        rest = sorted((c for c in chars if c not in self.codes and c > 32 and c != 0xA0),
+                      key=lambda c: (c not in _BLOCK0_FIRST, c))
+        free = [n for n in range(1, 256) if block0[n] == 0 and n != 32]
+        for c in rest:
+            if not free:
+                self.blocks.append([0] * 256)
+                self.blocks[-1][32] = 32
+                free = [n for n in range(1, 256) if n != 32]
+            n = free.pop(0)
+            self.blocks[-1][n] = c
+            self.codes[c] = (len(self.blocks) - 1) * 256 + n
+        self.codes[0xA0] = 32             # no-break space prints as a space, as ReportLab does
+        self._objects: dict[int, tuple[bytes, int, bytes, list[float]]] = {}
+
+    def splitString(self, text: str, doc: Any, encoding: str = "utf-8") -> list[tuple[int, bytes]]:
+        used = self.state.setdefault(doc, set())
+        out: list[tuple[int, bytes]] = []
+        block, buf = -1, bytearray()
+        for ch in text:
+            code = self.codes.get(ord(ch), 0)
+            if code >> 8 != block:
+                if buf:
+                    out.append((block, bytes(buf)))
+                block, buf = code >> 8, bytearray()
+                used.add(block)
+            buf.append(code & 0xFF)
+        if buf:
+            out.append((block, bytes(buf)))
+        return out
+
+    def getSubsetInternalName(self, subset: int, doc: Any) -> str:
+        used = self.state.setdefault(doc, set())
+        used.add(subset)
+        if self.fontName not in doc.fontMapping:
+            doc.fontMapping[self.fontName] = "/" + self.internal
+            doc.delayedFonts.append(self)
+        return f"/{self.internal}+{subset}"
+
+    def used(self, doc: Any) -> frozenset[int]:
+        """The blocks a (recording) canvas's document has drawn with."""
+        return frozenset(self.state.get(doc, ()))
+
+    def block_objects(self, block: int) -> tuple[bytes, int, bytes, list[float]]:
+        """The compressed font program, its length, the compressed ToUnicode map and the widths
+        of one block: built once per process (pdf.PdfWriter writes them)."""
+        if block not in self._objects:
+            chars = self.blocks[block]
+            program = self.face.makeSubset(chars)
+            self._objects[block] = (zlib.compress(program), len(program),
+                                    zlib.compress(makeToUnicodeCMap(self.base_name(block), chars).encode()),
+                                    [self.face.getCharWidth(c) for c in chars])
+        return self._objects[block]
+
+    def base_name(self, block: int) -> str:
+        return str((SUBSETN(block) + b"+" + self.face.name + self.face.subfontNameX).decode("pdfdoc"))
+
+    def addObjects(self, doc: Any) -> None:
+        raise NotImplementedError("ReportLab canvases only record here; pdf.PdfWriter writes files")
+
+
 @cache
 def register() -> dict[str, frozenset[int]]:
     """Register every face once per process; return each face's character coverage."""
     coverage: dict[str, frozenset[int]] = {}
-    for name, file in FACES.items():
-        font = TTFont(name, str(fonts_dir() / file))
+    for number, (name, file) in enumerate(FACES.items(), start=1):
+        font = FixedFont(name, fonts_dir() / file, number)
         pdfmetrics.registerFont(font)
         coverage[name] = frozenset(font.face.charToGlyph)
     return coverage
+
+
+def fixed_font(name: str) -> FixedFont:
+    register()
+    font = pdfmetrics.getFont(name)
+    assert isinstance(font, FixedFont)
+    return font
 
 
 def font_files() -> dict[str, Path]:

@@ -29,6 +29,7 @@ class Source:
     file: str
     text: str
     lines: dict[Path_, int] = field(default_factory=dict)
+    first_line: int | None = None     # a fill that is one item or row of a batch file: its line
 
     def line(self, path: Path_) -> int | None:
         # The nearest enclosing node that has a line: a missing key points at its parent.

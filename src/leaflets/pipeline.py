@@ -13,7 +13,15 @@ from typing import Any
 import reportlab
 
 from . import __version__
-from .compose import Context, compose_document, compose_label, render_directions, template_hashes
+from .compose import (
+    Block,
+    Context,
+    compose_body,
+    compose_document,
+    compose_label,
+    render_directions,
+    template_hashes,
+)
 from .errors import FitError, InputError, Problem, SafetyError
 from .fonts import font_files
 from .layout import LabelLayout, layout_label
@@ -28,7 +36,8 @@ from .load import (
     product_slugs,
 )
 from .models import Fill, Pharmacy, Product
-from .render import render_document, render_label
+from .pdf import Info
+from .render import Pages, record_label, render_document, write_pdf
 from .rules.fill import Facts, assess_fill, product_text_hits
 from .rules.sig import Dosage
 from .write import write_outputs
@@ -47,6 +56,8 @@ class RenderedFill:
     files: dict[str, bytes]          # label.pdf, leaflet.pdf, fill.json (last)
     warnings: tuple[str, ...]
     record: dict[str, Any]
+    label: Pages                     # the recorded pages, for the combined batch sheets
+    leaflet: Pages
 
 
 def sha256(data: bytes) -> str:
@@ -84,47 +95,77 @@ def load_product_checked(catalog: Path, slug: str, **where: Any) -> Loaded[Produ
     return product
 
 
+class Session:
+    """What every fill of a run shares, loaded and checked once: the pharmacy, the label stock, the
+    leaflet style, each product, and each product's leaflet body (its blocks, and through
+    render's cache, its laid-out pages). A batch worker keeps one for all its fills; rendering a
+    fill gives the same bytes whatever the session has already seen."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pharmacy = load_pharmacy(settings.pharmacy)
+        self.stock = load_stock(settings.stock or self.pharmacy.model.default_stock)
+        self.leaflet_style = load_document_style("leaflet")
+        self._products: dict[str, Loaded[Product]] = {}
+        self._bodies: dict[str, tuple[Block, ...]] = {}
+
+    def product(self, slug: str, *, fill_file: str = "", line: int | None = None) -> Loaded[Product]:
+        if slug not in self._products:   # failures are not kept: each fill reports its own
+            self._products[slug] = load_product_checked(self.settings.catalog, slug,
+                                                        fill_file=fill_file, line=line)
+        return self._products[slug]
+
+    def leaflet_body(self, product: Loaded[Product]) -> tuple[Block, ...]:
+        slug = product.model.slug
+        if slug not in self._bodies:
+            context = Context(product=product.model, pharmacy=self.pharmacy.model,
+                              url=self.pharmacy.model.monograph_url(slug))
+            self._bodies[slug] = compose_body("leaflet-body.xml.j2", context)
+        return self._bodies[slug]
+
+    def prepare(self, loaded: Loaded[Fill]) -> RenderedFill:
+        """Everything for one fill, in memory; nothing is written."""
+        fill = loaded.model
+        product = self.product(fill.product, fill_file=loaded.source.file,
+                               line=loaded.source.line_of("product"))
+        try:
+            facts = assess_fill(fill, product.model, self.pharmacy.model.bud_counting)
+            return self._render(loaded, product, facts)
+        except (SafetyError, FitError) as err:
+            raise _locate(err, loaded.source) from None
+
+    def _render(self, loaded: Loaded[Fill], product: Loaded[Product], facts: Facts) -> RenderedFill:
+        fill, ph, pr = loaded.model, self.pharmacy.model, product.model
+        url = ph.monograph_url(pr.slug)
+        printed = render_directions(facts.directions)
+        context = Context(product=pr, pharmacy=ph, url=url, fill=fill, bud=facts.bud,
+                          directions=printed, cautions=facts.cautions)
+        label_text = compose_label(context)
+        layout = layout_label(dict(label_text.fields), self.stock.model, qr_data=url,
+                              barcode_value=fill.rx_number)
+        label = record_label(layout)
+        head = compose_document("leaflet.xml.j2", context)
+        leaflet = render_document(head, self.leaflet_style.model, body=self.leaflet_body(product))
+        outputs = {
+            "label.pdf": write_pdf(label, Info(f"Prescription label, Rx {fill.key}",
+                                               "Prescription label", fill.fill_date)),
+            "leaflet.pdf": write_pdf(leaflet, Info(head.title, head.subject, fill.fill_date)),
+        }
+        record = _record(loaded, product, self.pharmacy, self.stock, facts, printed, layout,
+                         outputs, [self.leaflet_style.source])
+        files = {**outputs,
+                 "fill.json": (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode()}
+        return RenderedFill(fill.key, files, facts.warnings, record, label, leaflet)
+
+
 def prepare_fill(fill_path: Path, settings: Settings) -> RenderedFill:
-    """Everything for one fill, in memory; nothing is written."""
-    loaded = load_fill(fill_path)
-    fill = loaded.model
-    pharmacy = load_pharmacy(settings.pharmacy)
-    product = load_product_checked(settings.catalog, fill.product, fill_file=loaded.source.file,
-                                   line=loaded.source.line_of("product"))
-    stock = load_stock(settings.stock or pharmacy.model.default_stock)
-    try:
-        facts = assess_fill(fill, product.model, pharmacy.model.bud_counting)
-    except SafetyError as err:
-        raise _locate(err, loaded.source) from None
-    try:
-        return _render(loaded, product, pharmacy, stock, facts)
-    except (SafetyError, FitError) as err:
-        raise _locate(err, loaded.source) from None
+    """One fill file, in memory, in a session of its own."""
+    return Session(settings).prepare(load_fill(fill_path))
 
 
-def _render(loaded: Loaded[Fill], product: Loaded[Product], pharmacy: Loaded[Pharmacy],
-            stock: Loaded[Any], facts: Facts) -> RenderedFill:
-    fill, ph, pr = loaded.model, pharmacy.model, product.model
-    url = ph.monograph_url(pr.slug)
-    printed = render_directions(facts.directions)
-    context = Context(product=pr, pharmacy=ph, url=url, fill=fill, bud=facts.bud,
-                      directions=printed, cautions=facts.cautions)
-    label_text = compose_label(context)
-    layout = layout_label(dict(label_text.fields), stock.model, qr_data=url,
-                          barcode_value=fill.rx_number)
-    leaflet_style = load_document_style("leaflet")
-    label_pdf = render_label(layout, title=f"Prescription label, Rx {fill.key}", day=fill.fill_date)
-    leaflet_pdf = render_document(compose_document("leaflet.xml.j2", context),
-                                  leaflet_style.model, day=fill.fill_date)
-    outputs = {"label.pdf": label_pdf, "leaflet.pdf": leaflet_pdf}
-    record = _record(loaded, product, pharmacy, stock, facts, printed, layout, outputs,
-                     [leaflet_style.source])
-    files = {**outputs, "fill.json": (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode()}
-    return RenderedFill(fill.key, files, facts.warnings, record)
-
-
-def _source(source: Source) -> dict[str, str]:
-    return {"file": source.file, "sha256": sha256(source.text.encode())}
+def _source(source: Source) -> dict[str, Any]:
+    where = {"line": source.first_line} if source.first_line else {}
+    return {"file": source.file, **where, "sha256": sha256(source.text.encode())}
 
 
 def _record(loaded: Loaded[Fill], product: Loaded[Product], pharmacy: Loaded[Pharmacy],
@@ -176,8 +217,9 @@ def render_monograph(product: Loaded[Product], pharmacy: Pharmacy) -> bytes:
     style = load_document_style("monograph").model
     context = Context(product=product.model, pharmacy=pharmacy,
                       url=pharmacy.monograph_url(product.model.slug))
-    return render_document(compose_document("monograph.xml.j2", context), style,
-                           day=product.model.revised)
+    document = compose_document("monograph.xml.j2", context)
+    pages = render_document(dataclasses.replace(document, blocks=()), style, body=document.blocks)
+    return write_pdf(pages, Info(document.title, document.subject, product.model.revised))
 
 
 def render_monographs(settings: Settings, out: Path) -> list[Path]:

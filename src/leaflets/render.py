@@ -1,69 +1,109 @@
 """Render: draw what layout decided (the label) and flow composed blocks (leaflet, monograph).
 
-ReportLab runs in invariant mode, every PDF date comes from the caller (the fill date, or a
-product's revision date), and the canvas starts in an embedded face, so the same inputs give the
-same bytes and no PDF names a font it does not embed.
+ReportLab draws onto canvases that are never saved: each page, or part of a page, is recorded as
+operators (pdf.Ops) and pdf.PdfWriter files them. Because every face gives each character a fixed
+code (fonts.FixedFont), recorded operators are valid in any file: a product's leaflet pages are
+laid out and drawn once per process and shared by every fill of that product, and the combined
+batch sheets reuse exactly the operators of each fill's own PDF.
+
+Every PDF date comes from the caller (the fill date, or a product's revision date) and nothing
+reads the clock, so the same inputs give the same bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
-from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    BaseDocTemplate,
     Flowable,
+    Frame,
     KeepTogether,
+    PageTemplate,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     TableStyle,
 )
 from reportlab.platypus import Table as RLTable
+from reportlab.platypus.doctemplate import LayoutError
 
 from .codes import QR_QUIET_MODULES, code128, qr_matrix
 from .compose import QA, Block, Box, Document, Heading, Para, Qr, Table
-from .fonts import PRIMARY, face, markup, register
+from .errors import FitError
+from .fonts import ASCENT_EM, FACES, PRIMARY, face, fixed_font, markup, register, segments, width_pt
 from .layout import LabelLayout
 from .models import DocumentStyle
-
-rl_config.invariant = 1       # no clock, no random /ID
-rl_config.useA85 = 0          # binary streams: smaller and faster (shared/notes/performance.md)
+from .pdf import Info, Ops, PdfWriter
 
 
-def _date_formatter(day: dt.date) -> Callable[..., str]:
-    stamp = f"D:{day.year:04d}{day.month:02d}{day.day:02d}000000+00'00'"
-    return lambda *_: stamp
+@dataclass(frozen=True)
+class Pages:
+    """A document's recorded pages, each a sequence of parts drawn in order."""
+
+    width_pt: float
+    height_pt: float
+    pages: tuple[tuple[Ops, ...], ...]
 
 
-def _metadata(c: Canvas, title: str, subject: str, day: dt.date) -> None:
-    c.setDateFormatter(_date_formatter(day))
-    c.setTitle(title)
-    c.setSubject(subject)
-    c.setAuthor("leaflets")
-    c.setCreator("leaflets")
-    c.setProducer("leaflets")
+def write_pdf(pages: Pages, info: Info) -> bytes:
+    buf = io.BytesIO()
+    writer = PdfWriter(buf, pages.width_pt, pages.height_pt, info)
+    for page in pages.pages:
+        writer.add_page(page)
+    writer.close()
+    return buf.getvalue()
+
+
+class _Recorder(Canvas):  # type: ignore[misc]
+    """A canvas that is never saved: `take` returns what was drawn since the last take, as Ops,
+    and starts a fresh page (fresh graphics state) for the next part."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        register()
+        kwargs.setdefault("initialFontName", PRIMARY)
+        kwargs.setdefault("initialFontSize", 10)
+        super().__init__(*args, **kwargs)
+        self.recorded: list[Ops] = []
+
+    def take(self, *, shared: bool = False) -> Ops:
+        code = "\n".join(self._code)
+        fonts = frozenset((name, block) for name in FACES for block in fixed_font(name).used(self._doc))
+        key = hashlib.sha256(code.encode("ascii")).hexdigest()[:24] if shared else None
+        Canvas.showPage(self)
+        return Ops(code, fonts, key)
+
+    def showPage(self) -> None:       # Platypus ends each page here: record it
+        self.recorded.append(self.take(shared=True))
+
+    def save(self) -> None:
+        """Nothing to save: the recorded pages are the result."""
+
+
+def _recorder(width_pt: float, height_pt: float) -> _Recorder:
+    return _Recorder(io.BytesIO(), pagesize=(width_pt, height_pt))
 
 
 # ---- the label ---------------------------------------------------------------------------------
 
 
-def render_label(layout: LabelLayout, *, title: str, day: dt.date) -> bytes:
-    register()
-    buf = io.BytesIO()
-    c = Canvas(buf, pagesize=(layout.width_pt, layout.height_pt), initialFontName=PRIMARY,
-               initialFontSize=10, pageCompression=1)
-    _metadata(c, title, "Prescription label", day)
+def record_label(layout: LabelLayout) -> Pages:
+    c = _recorder(layout.width_pt, layout.height_pt)
     draw_label(c, layout)
-    c.showPage()
-    c.save()
-    return buf.getvalue()
+    return Pages(layout.width_pt, layout.height_pt, ((c.take(),),))
+
+
+def render_label(layout: LabelLayout, *, title: str, day: dt.date) -> bytes:
+    return write_pdf(record_label(layout), Info(title, "Prescription label", day))
 
 
 def draw_label(c: Canvas, layout: LabelLayout) -> None:
@@ -76,19 +116,21 @@ def draw_label(c: Canvas, layout: LabelLayout) -> None:
             text.textOut(seg.text)
         c.drawText(text)
     x, y, w, h = layout.qr_box_pt
-    _draw_qr(c, layout.qr_data, x, height - y - h, min(w, h))
+    c.addLiteral(_qr_code(layout.qr_data, x, height - y - h, min(w, h)))
     bx, by, _, bh = layout.barcode_box_pt
     code128(layout.barcode_value, layout.barcode_module_pt, bh).drawOn(c, bx, height - by - bh)
 
 
-def _draw_qr(c: Canvas, data: str, x: float, y: float, size: float) -> None:
-    """The QR as one path of run-length rectangles, with its quiet zone inside `size`."""
+@lru_cache(maxsize=256)
+def _qr_code(data: str, x: float, y: float, size: float) -> str:
+    """The QR as one filled path of run-length rectangles, with its quiet zone inside `size`;
+    the same for every fill of a product, so built once per process."""
     matrix = qr_matrix(data)
     n = len(matrix)
     module = size / (n + 2 * QR_QUIET_MODULES)
     left = x + QR_QUIET_MODULES * module
     top = y + size - QR_QUIET_MODULES * module
-    path = c.beginPath()
+    rects: list[str] = []
     for r, row in enumerate(matrix):
         col = 0
         while col < n:
@@ -96,11 +138,11 @@ def _draw_qr(c: Canvas, data: str, x: float, y: float, size: float) -> None:
                 start = col
                 while col < n and row[col]:
                     col += 1
-                path.rect(left + start * module, top - (r + 1) * module,
-                          (col - start) * module, module)
+                rects.append(f"{fp_str(left + start * module, top - (r + 1) * module)} "
+                             f"{fp_str((col - start) * module, module)} re")
             else:
                 col += 1
-    c.drawPath(path, stroke=0, fill=1)
+    return "q 0 0 0 rg n\n" + "\n".join(rects) + "\nf Q"
 
 
 # ---- documents ---------------------------------------------------------------------------------
@@ -113,9 +155,10 @@ class _QrFlowable(Flowable):  # type: ignore[misc]
         self.width = self.height = size
 
     def draw(self) -> None:
-        _draw_qr(self.canv, self.data, 0, 0, self.size)
+        self.canv.addLiteral(_qr_code(self.data, 0, 0, self.size))
 
 
+@lru_cache(maxsize=16)
 def _styles(style: DocumentStyle) -> dict[str, ParagraphStyle]:
     body = style.body_size_pt
     lead = style.leading
@@ -152,7 +195,12 @@ def _para(runs: Any, style: ParagraphStyle, bullet: bool = False) -> Paragraph:
 
 
 def _flowables(blocks: tuple[Block, ...], styles: dict[str, ParagraphStyle],
-               style: DocumentStyle) -> list[Flowable]:
+               style: DocumentStyle, *, together: bool = True) -> list[Flowable]:
+    """Platypus flowables for blocks; `together` keeps boxes, QA pairs and the QR whole across
+    page breaks (a document's head is on one page by construction, so it needs no keeping)."""
+    def keep(flowables: list[Flowable]) -> list[Flowable]:
+        return [KeepTogether(flowables)] if together else flowables
+
     out: list[Flowable] = []
     for block in blocks:
         if isinstance(block, Heading):
@@ -162,24 +210,25 @@ def _flowables(blocks: tuple[Block, ...], styles: dict[str, ParagraphStyle],
                              bullet=block.style == "bullet"))
         elif isinstance(block, QA):
             # A question and its answer are never split across pages.
-            out.append(KeepTogether([Paragraph(markup(block.question, True), styles["question"]),
-                                     Paragraph(markup(block.answer), styles["body"])]))
+            out.extend(keep([Paragraph(markup(block.question, True), styles["question"]),
+                             Paragraph(markup(block.answer), styles["body"])]))
         elif isinstance(block, Box):
-            inner = _flowables(block.children, styles, style)
+            inner = _flowables(block.children, styles, style, together=together)
             table = RLTable([[inner]], colWidths=["100%"])
+            table.field = block.field
             table.setStyle(TableStyle([
                 _TABLE_FONT, ("BOX", (0, 0), (-1, -1), 2, colors.black),
                 ("LEFTPADDING", (0, 0), (-1, -1), 10), ("RIGHTPADDING", (0, 0), (-1, -1), 10),
                 ("TOPPADDING", (0, 0), (-1, -1), 8), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
             ]))
-            out.extend([KeepTogether([table]), Spacer(1, 10)])
+            out.extend([*keep([table]), Spacer(1, 10)])
         elif isinstance(block, Qr):
             caption = Paragraph(markup(block.caption), styles["body"])
             table = RLTable([[_QrFlowable(block.url, style.qr_size_pt), caption]],
                             colWidths=[style.qr_size_pt + 12, None])
             table.setStyle(TableStyle([_TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                                        ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
-            out.extend([KeepTogether([table]), Spacer(1, 8)])
+            out.extend([*keep([table]), Spacer(1, 8)])
         elif isinstance(block, Table):
             rows: list[list[Flowable]] = []
             if block.header:
@@ -196,41 +245,76 @@ def _flowables(blocks: tuple[Block, ...], styles: dict[str, ParagraphStyle],
     return out
 
 
-def render_document(document: Document, style: DocumentStyle, *, day: dt.date) -> bytes:
-    register()
-    styles = _styles(style)
-    buf = io.BytesIO()
+def render_document(document: Document, style: DocumentStyle, *,
+                    body: tuple[Block, ...] = ()) -> Pages:
+    """Lay out and draw a document: its own blocks (the head) on page 1, then `body` flowing on.
+
+    The body is laid out and drawn once per process for each room the head leaves on page 1 (a
+    product's leaflet text is the same for every fill), so only the head and the footers are
+    drawn per call.
+    """
     page_w, page_h = style.width_in * 72, style.height_in * 72
     m = style.margin_pt
-    footer_style = styles["note"]
+    c = _recorder(page_w, page_h)
+    frame = Frame(m, m, page_w - 2 * m, page_h - 2 * m, leftPadding=0, rightPadding=0,
+                  topPadding=0, bottomPadding=0)
+    for flowable in _flowables(document.blocks, _styles(style), style, together=False):
+        if not frame.add(flowable, c):
+            field = getattr(flowable, "field", None) or "document"
+            needed, available = flowable.wrap(frame._aW, frame._y)[1], frame._y - frame._y1
+            raise FitError(field, needed, available, f"needs {needed:.0f} pt of height but only "
+                           f"{available:.0f} pt is left on page 1 at {style.body_size_pt:g} pt")
+    head = c.take()
+    room = round(frame._y - frame._y1, 3)
+    body_pages = _body_pages(body, style, room)
+    total = max(len(body_pages), 1)
+    pages: list[tuple[Ops, ...]] = []
+    for number in range(1, total + 1):
+        footer = document.footer.replace("{page}", str(number)).replace("{pages}", str(total))
+        _draw_footer(c, footer, style)
+        parts: tuple[Ops, ...] = (head,) if number == 1 else ()
+        if number <= len(body_pages):
+            parts += (body_pages[number - 1],)
+        pages.append((*parts, c.take()))
+    return Pages(page_w, page_h, tuple(pages))
 
-    class _NumberedCanvas(Canvas):  # type: ignore[misc]
-        """Defers each page so the footer can say 'Page N of M'."""
 
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-            _metadata(self, document.title, document.subject, day)
+@lru_cache(maxsize=128)
+def _body_pages(blocks: tuple[Block, ...], style: DocumentStyle, room_pt: float) -> tuple[Ops, ...]:
+    """The body's pages, laid out with `room_pt` left on page 1 and full frames after."""
+    if not blocks:
+        return ()
+    page_w, page_h = style.width_in * 72, style.height_in * 72
+    m = style.margin_pt
 
-        def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
+    def frame(height: float) -> Frame:
+        return Frame(m, m, page_w - 2 * m, height, leftPadding=0, rightPadding=0, topPadding=0,
+                     bottomPadding=0)
 
-        def save(self) -> None:
-            total = len(self._pages)
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                text = document.footer.replace("{page}", str(number)).replace("{pages}", str(total))
-                footer = Paragraph(markup(text), footer_style)
-                _, fh = footer.wrap(page_w - 2 * m, m)
-                footer.drawOn(self, m, m / 2 - fh / 2)
-                super().showPage()
-            super().save()
+    templates = [PageTemplate("first", [frame(room_pt)], autoNextPageTemplate="later"),
+                 PageTemplate("later", [frame(page_h - 2 * m)])]
+    doc = BaseDocTemplate(io.BytesIO(), pagesize=(page_w, page_h), pageTemplates=templates,
+                          leftMargin=m, rightMargin=m, topMargin=m, bottomMargin=m)
+    try:
+        doc.build(_flowables(blocks, _styles(style), style), canvasmaker=_Recorder)
+    except LayoutError as exc:
+        raise FitError("document", 0, page_h - 2 * m, f"a block is taller than a page ({exc})") from None
+    recorded: list[Ops] = doc.canv.recorded
+    return tuple(recorded)
 
-    doc = SimpleDocTemplate(buf, pagesize=(page_w, page_h), leftMargin=m, rightMargin=m,
-                            topMargin=m, bottomMargin=m, title=document.title,
-                            subject=document.subject, author="leaflets", creator="leaflets",
-                            producer="leaflets", initialFontName=PRIMARY, initialFontSize=10,
-                            pageCompression=1)
-    doc.build(_flowables(document.blocks, styles, style), canvasmaker=_NumberedCanvas)
-    return buf.getvalue()
+
+def _draw_footer(c: Canvas, text: str, style: DocumentStyle) -> None:
+    """One line at the foot of the page, in the note size; a footer that does not fit the width
+    is an error, never a smaller size."""
+    size, m = style.min_size_pt, style.margin_pt
+    available = style.width_in * 72 - 2 * m
+    needed = width_pt(text, size, False)
+    if needed > available:
+        raise FitError("footer", needed, available, f"needs {needed:.0f} pt but the foot of the "
+                       f"page is {available:.0f} pt wide at {size:g} pt")
+    c.setFillColor(colors.HexColor("#333333"))
+    line = c.beginText(m, m / 2 - size * ASCENT_EM / 2)
+    for seg in segments(text, False):
+        line.setFont(seg.font, size)
+        line.textOut(seg.text)
+    c.drawText(line)
