@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -162,9 +162,10 @@ def unprintable(text: str) -> list[str]:
                    and ord(c) not in cov[FALLBACK]})
 
 
+@lru_cache(maxsize=1 << 16)
 def segments(text: str, bold: bool) -> tuple[Segment, ...]:
     """Split text into runs, each drawn by the primary face or, where it lacks a glyph, the
-    fallback face."""
+    fallback face. Cached: label fitting measures the same words at several sizes."""
     cov = register()[PRIMARY]
     out: list[Segment] = []
     current, buf = "", list[str]()
@@ -180,6 +181,7 @@ def segments(text: str, bold: bool) -> tuple[Segment, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1 << 16)
 def width_pt(text: str, size_pt: float, bold: bool) -> float:
     return float(sum(pdfmetrics.stringWidth(s.text, s.font, size_pt)
                      for s in segments(text, bold)))

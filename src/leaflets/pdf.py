@@ -14,7 +14,7 @@ import datetime as dt
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import BinaryIO
 
 from .fonts import fixed_font
@@ -51,6 +51,11 @@ def _text(value: str) -> bytes:
 
 def _num(value: float) -> str:
     return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+@lru_cache(maxsize=64)
+def _widths(name: str, block: int) -> str:
+    return " ".join(_num(w) for w in fixed_font(name).block_objects(block)[3])
 
 
 @dataclass
@@ -137,7 +142,7 @@ class PdfWriter:
 
     def _font(self, name: str, block: int) -> int:
         font = fixed_font(name)
-        program, length, tounicode, widths = font.block_objects(block)
+        program, length, tounicode, _ = font.block_objects(block)
         base = font.base_name(block)
         face = font.face
         file_ = self._stream(f"/Length1 {length}", program)
@@ -151,5 +156,5 @@ class PdfWriter:
              f"/FontFile2 {file_} 0 R >>").encode("ascii"))
         return self._write(
             (f"<< /Type /Font /Subtype /TrueType /BaseFont /{base} /FirstChar 0 /LastChar 255 "
-             f"/Widths [{' '.join(_num(w) for w in widths)}] /FontDescriptor {descriptor} 0 R "
+             f"/Widths [{_widths(name, block)}] /FontDescriptor {descriptor} 0 R "
              f"/ToUnicode {cmap} 0 R >>").encode("ascii"))
