@@ -3,15 +3,19 @@ anything else is a bug and keeps its traceback."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
+from .batch import Outcome, Report, run_batch
 from .compose import render_directions
 from .errors import InputError, LeafletsError, Problem
 from .load import load_pharmacy, load_product, product_slugs
@@ -57,6 +61,76 @@ def render(fill: Path, catalog: Path, pharmacy: Path, out: Path, stock: str | No
         click.echo(f"Warning: Rx {rendered.key}: {warning}", err=True)
     for name in rendered.files:
         click.echo(str(directory / name))
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:       # not on Linux
+        return os.cpu_count() or 1
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@catalog_option
+@pharmacy_option
+@click.option("--out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
+@click.option("--stock", default=None, help="Label stock name (default: the pharmacy's).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: this machine's cores). Output is identical for any count.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no per-fill lines.")
+def batch(inputs: tuple[Path, ...], catalog: Path, pharmacy: Path, out: Path, stock: str | None,
+          workers: int | None, quiet: bool) -> None:
+    """Render a day's fills from INPUTS (CSV, a YAML list, a JSON array, JSON Lines, or a folder
+    of fill files) and write the combined sheets to <out>/batches/<batch-id>/.
+
+    Exit 0 when every fill rendered, 1 when some failed (listed at the end), 2 when an input
+    cannot be read. Running the same command again resumes: complete fills are skipped."""
+    settings = Settings(catalog, pharmacy, stock)
+    with _progress(quiet) as report:
+        result = run_batch(list(inputs), settings, out, workers=workers or _cores(), report=report)
+    rendered = sum(o.status == "rendered" for o in result.outcomes)
+    skipped = sum(o.status == "skipped" for o in result.outcomes)
+    for outcome in result.failed:
+        for line in (outcome.error or "failed").splitlines():
+            click.echo(f"Failed: {line}", err=True)
+    click.echo(f"Batch {result.batch_id}: {len(result.outcomes) - len(result.failed)} of "
+               f"{len(result.outcomes)} fills ok ({rendered} rendered, {skipped} already complete), "
+               f"{len(result.failed)} failed", err=bool(result.failed))
+    for path in result.written:
+        click.echo(str(path))
+    if result.failed:
+        sys.exit(1)
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool) -> Iterator[Report | None]:
+    """A progress bar with rate and ETA on a terminal; one plain line per fill otherwise."""
+    if quiet:
+        yield None
+        return
+    if not sys.stdout.isatty():
+        def log(outcome: Outcome, total: int) -> None:
+            what = outcome.key or "-"
+            detail = f": {outcome.error.splitlines()[0]}" if outcome.error else ""
+            detail += "".join(f" (warning: {w})" for w in outcome.warnings)
+            click.echo(f"[{outcome.index}/{total}] {outcome.where} {what} {outcome.status}{detail}")
+        yield log
+        return
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeRemainingColumn)
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TextColumn("{task.fields[rate]}"), TimeRemainingColumn())
+    with Progress(*columns, transient=False) as bar:
+        task = bar.add_task("Fills", total=None, rate="")
+
+        def advance(outcome: Outcome, total: int) -> None:
+            speed = bar.tasks[0].speed
+            bar.update(task, total=total, advance=1,
+                       rate=f"{speed:.0f} fills/s" if speed else "")
+            if outcome.status == "failed":
+                bar.console.print(f"[red]failed[/red] {outcome.where}", markup=True, highlight=False)
+        yield advance
 
 
 @main.command()

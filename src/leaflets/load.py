@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -32,11 +34,12 @@ class Source:
     first_line: int | None = None     # a fill that is one item or row of a batch file: its line
 
     def line(self, path: Path_) -> int | None:
-        # The nearest enclosing node that has a line: a missing key points at its parent.
+        # The nearest enclosing node that has a line: a missing key points at its parent; a CSV
+        # row has one line for every column.
         for end in range(len(path), -1, -1):
             if path[:end] in self.lines:
                 return self.lines[path[:end]]
-        return None
+        return self.first_line
 
     def line_of(self, dotted: str) -> int | None:
         parts: list[str | int] = [int(p) if p.isdigit() else p for p in dotted.split(".")]
@@ -241,3 +244,174 @@ def load_document_style(name: str, directory: Path | None = None) -> Loaded[Docu
     path = (directory or stocks_dir()) / f"{name}.yaml"
     data, source = read_document(path)
     return Loaded(validate(DocumentStyle, data, source), source)
+
+
+# ---- batch inputs: many fills from CSV, a YAML list, a JSON array, JSON Lines or a folder ----------
+
+FILL_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One fill of a batch input, read but not yet validated (so a batch of 10,000 rows holds
+    plain data, and each worker validates its own)."""
+
+    data: Any
+    source: Source
+
+    @property
+    def where(self) -> str:
+        return f"{self.source.file}:{self.source.first_line}" if self.source.first_line \
+            else self.source.file
+
+
+def _csv_columns(model: type[BaseModel], prefix: str = "") -> dict[str, str]:
+    """Every dotted column a CSV may have, and how its cells are read: "list" (';'-separated),
+    "whole" (a whole number: CSV has no types, YAML and JSON do) or "text"."""
+    columns: dict[str, str] = {}
+    for name, info in model.model_fields.items():
+        inner = _inner_model(info.annotation)
+        if inner is not None:
+            columns.update(_csv_columns(inner, f"{prefix}{name}."))
+        elif getattr(info.annotation, "__origin__", None) in (tuple, list):
+            columns[f"{prefix}{name}"] = "list"
+        else:
+            columns[f"{prefix}{name}"] = "whole" if info.annotation is int else "text"
+    return columns
+
+
+CSV_COLUMNS = _csv_columns(Fill)
+
+
+def _cell(kind: str, cell: str) -> Any:
+    if kind == "list":
+        return [v.strip() for v in cell.split(";") if v.strip()]
+    if kind == "whole" and cell.isascii() and cell.isdigit():
+        return int(cell)
+    return cell
+
+
+def _csv_rows(path: Path, text: str) -> Iterator[Row]:
+    reader = csv.reader(text.splitlines(keepends=True))
+    header = next(reader, None)
+    if not header:
+        raise InputError.one(path, "", "expected a header row naming the columns", 1)
+    header = [h.strip() for h in header]
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    problems = [Problem(str(path), 1, h, f"unknown column (expected one of: {', '.join(CSV_COLUMNS)})")
+                for h in unknown]
+    problems += [Problem(str(path), 1, h, "column appears twice")
+                 for i, h in enumerate(header) if h in header[:i]]
+    if problems:
+        raise InputError(problems)
+    line = reader.line_num + 1
+    for cells in reader:
+        start, line = line, reader.line_num + 1
+        if not any(c.strip() for c in cells):
+            continue
+        data: dict[str, Any] = {}
+        for column, cell in zip(header, cells, strict=False):
+            cell = cell.strip()
+            if not cell:
+                continue          # an empty cell is a missing value
+            node = data
+            *parents, leaf = column.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = _cell(CSV_COLUMNS[column], cell)
+        if len(cells) > len(header):
+            data["(extra cells)"] = cells[len(header):]
+        yield Row(data, Source(str(path), json.dumps(cells, ensure_ascii=False), first_line=start))
+
+
+def _items(path: Path, data: list[Any], source: Source) -> Iterator[Row]:
+    for i, item in enumerate(data):
+        lines = {p[1:]: n for p, n in source.lines.items() if p[:1] == (i,)}
+        text = json.dumps(item, ensure_ascii=False, sort_keys=True, default=str)
+        yield Row(item, Source(str(path), text, lines, first_line=source.lines.get((i,))))
+
+
+def _jsonl_rows(path: Path, text: str) -> Iterator[Row]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            item = _Unreadable(f"invalid JSON: {exc.msg} (column {exc.colno})")
+        yield Row(item, Source(str(path), line, first_line=number))
+
+
+@dataclass(frozen=True)
+class _Unreadable:
+    """A batch row that could not be parsed: reported as that row's problem."""
+
+    message: str
+
+
+def read_batch(paths: Sequence[Path]) -> list[Row]:
+    """Every fill of the batch inputs, in order. An input that cannot be read at all raises
+    InputError; a bad row is returned as it is, for validation to report."""
+    rows: list[Row] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            rows.extend(_read_one(path))
+        except InputError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise InputError(problems)
+    return rows
+
+
+def _read_one(path: Path) -> list[Row]:
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in FILL_SUFFIXES and p.is_file())
+        if not files:
+            raise InputError.one(path, "", f"no fill files ({', '.join(FILL_SUFFIXES)}) in this folder")
+        rows = []
+        for file in files:
+            try:
+                data, source = read_document(file)
+            except InputError as err:     # one unreadable file is one bad fill
+                rows.append(Row(_Unreadable(err.problems[0].message), Source(str(file), "",
+                                first_line=err.problems[0].line)))
+                continue
+            rows.append(Row(data, source))
+        return rows
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return list(_csv_rows(path, _read_text(path)))
+    if suffix in (".jsonl", ".ndjson"):
+        return list(_jsonl_rows(path, _read_text(path)))
+    if suffix not in FILL_SUFFIXES:
+        raise InputError.one(path, "", "expected a .csv, .yaml, .json or .jsonl file, or a folder")
+    data, source = read_document(path)
+    if isinstance(data, list):
+        return list(_items(path, data, source))
+    if isinstance(data, dict):           # a single fill file is a batch of one
+        return [Row(data, source)]
+    raise InputError.one(path, "", "expected a list of fills (or one fill)", 1)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError.one(path, "", "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise InputError.one(path, "", f"expected UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise InputError.one(path, "", f"cannot read: {exc.strerror}") from None
+
+
+def validate_row(row: Row) -> Loaded[Fill]:
+    if isinstance(row.data, _Unreadable):
+        raise InputError.one(row.source.file, "", row.data.message, row.source.first_line)
+    if isinstance(row.data, dict) and "(extra cells)" in row.data:
+        raise InputError.one(row.source.file, "", "more cells than the header has columns",
+                             row.source.first_line)
+    if not isinstance(row.data, dict):
+        raise InputError.one(row.source.file, "", "expected a mapping of keys (one fill)",
+                             row.source.first_line)
+    return Loaded(validate(Fill, row.data, row.source), row.source)

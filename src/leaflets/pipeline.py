@@ -123,6 +123,12 @@ class Session:
             self._bodies[slug] = compose_body("leaflet-body.xml.j2", context)
         return self._bodies[slug]
 
+    def made_with(self, loaded: Loaded[Fill]) -> dict[str, Any]:
+        """The record's `made_with` for this fill, without rendering it (for resuming)."""
+        product = self.product(loaded.model.product, fill_file=loaded.source.file,
+                               line=loaded.source.line_of("product"))
+        return made_with(loaded.source, product, self.pharmacy, self.stock, [self.leaflet_style.source])
+
     def prepare(self, loaded: Loaded[Fill]) -> RenderedFill:
         """Everything for one fill, in memory; nothing is written."""
         fill = loaded.model
@@ -194,14 +200,20 @@ def _record(loaded: Loaded[Fill], product: Loaded[Product], pharmacy: Loaded[Pha
         },
         "outputs": {name: {"sha256": sha256(data), "bytes": len(data)}
                     for name, data in outputs.items()},
-        "made_with": {
-            "inputs": {"fill": _source(loaded.source), "product": _source(product.source),
-                       "pharmacy": _source(pharmacy.source), "stock": _source(stock.source),
-                       **{f"style:{Path(s.file).stem}": _source(s) for s in styles}},
-            "templates": template_hashes(),
-            "fonts": _font_hashes(),
-            "versions": {"leaflets": __version__, "reportlab": reportlab.Version},
-        },
+        "made_with": made_with(loaded.source, product, pharmacy, stock, styles),
+    }
+
+
+def made_with(fill: Source, product: Loaded[Product], pharmacy: Loaded[Pharmacy],
+              stock: Loaded[Any], styles: list[Source]) -> dict[str, Any]:
+    """Everything a fill's outputs depend on, by hash: if this is unchanged, so are the bytes."""
+    return {
+        "inputs": {"fill": _source(fill), "product": _source(product.source),
+                   "pharmacy": _source(pharmacy.source), "stock": _source(stock.source),
+                   **{f"style:{Path(s.file).stem}": _source(s) for s in styles}},
+        "templates": template_hashes(),
+        "fonts": _font_hashes(),
+        "versions": {"leaflets": __version__, "reportlab": reportlab.Version},
     }
 
 

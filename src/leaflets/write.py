@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import OutputError
+
+TEMPORARY = ".tmp"
 
 
 def _umask() -> int:
@@ -16,16 +19,30 @@ def _umask() -> int:
     return mask
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def temporary(path: Path) -> tuple[int, str]:
+    """A hidden temporary file beside `path` (same folder, so the final rename is atomic), with
+    the usual file mode: mkstemp makes files private (0600), and a print spooler running as
+    another user must read ours."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY, dir=path.parent)
+        os.fchmod(fd, 0o666 & ~_umask())
     except OSError as exc:
         raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
+    return fd, tmp
+
+
+def remove_stale_temporaries(folders: Iterable[Path]) -> None:
+    """Remove temporary files a killed run left behind (never a finished file)."""
+    for folder in folders:
+        if folder.is_dir():
+            for stale in folder.rglob(f".*{TEMPORARY}"):
+                stale.unlink(missing_ok=True)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = temporary(path)
     try:
-        # mkstemp makes the file private (0600); outputs get the usual mode so a print spooler
-        # running as another user can read them.
-        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
