@@ -266,7 +266,7 @@ def run_batch(inputs: Sequence[Path], settings: Settings, out: Path, *, workers:
     outcomes: list[Outcome] = []
     sheets = _SheetWriter(directory)
     try:
-        with _results(todo, settings, out, parts.directory, workers, session) as results:
+        with _Results(todo, settings, out, parts.directory, workers, session) as results:
             for plan in plans:
                 if plan.failure is not None:
                     outcome, pages = Outcome(plan.index, plan.row.where, plan.key, "failed",
@@ -297,7 +297,7 @@ def run_batch(inputs: Sequence[Path], settings: Settings, out: Path, *, workers:
     return BatchResult(ident, directory, tuple(outcomes), tuple(written))
 
 
-class _results:  # noqa: N801 - a context manager used like a function
+class _Results:
     """Render the rows to do, in order: in this process for one worker, else in a pool."""
 
     def __init__(self, todo: list[tuple[int, Row]], settings: Settings, out: Path, parts: Path,

@@ -117,8 +117,7 @@ def _progress(quiet: bool) -> Iterator[Report | None]:
             click.echo(f"[{outcome.index}/{total}] {outcome.where} {what} {outcome.status}{detail}")
         yield log
         return
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeRemainingColumn)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
                MofNCompleteColumn(), TextColumn("{task.fields[rate]}"), TimeRemainingColumn())
     with Progress(*columns, transient=False) as bar:
