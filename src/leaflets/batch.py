@@ -121,14 +121,21 @@ class _PartStore:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._shared: dict[str, Ops] = {}
+        self._saved: set[str] = set()
 
-    def save(self, key: str, sheets: _Sheets) -> None:
+    def files(self, key: str, sheets: _Sheets) -> list[tuple[Path, bytes]]:
+        """The files that save a fill's part: shared pages not yet saved, then the part. Parts
+        are a cache checked on reading, so they skip fsync."""
+        files = []
         for page in sheets.leaflet.pages:
             for ops in page:
-                if ops.key and not (self.directory / "shared" / f"{ops.key}.json").exists():
-                    write_atomic(self.directory / "shared" / f"{ops.key}.json", _shared_json(ops))
-        write_atomic(self.directory / f"{key}.json",
-                     _part_json(key, sheets.day, sheets.label, sheets.leaflet))
+                if ops.key and ops.key not in self._saved:
+                    path = self.directory / "shared" / f"{ops.key}.json"
+                    if not path.exists():
+                        files.append((path, _shared_json(ops)))
+                    self._saved.add(ops.key)
+        part = _part_json(key, sheets.day, sheets.label, sheets.leaflet)
+        return [*files, (self.directory / f"{key}.json", part)]
 
     def load(self, key: str) -> _Sheets | None:
         """The saved pages, or None when the part is missing or unreadable."""
@@ -175,22 +182,30 @@ def _start_worker(settings: Settings, out: Path, parts: Path, session: Session |
     _out, _parts = out, _PartStore(parts)
 
 
-def _render_row(task: tuple[int, Row]) -> tuple[Outcome, _Sheets | None]:
-    """Render one row and write its files: the fill's outputs, then its part."""
-    index, row = task
+def _render_chunk(tasks: list[tuple[int, Row]]) -> list[tuple[Outcome, _Sheets | None]]:
+    """Render rows and write their files: each fill's outputs (record last), then its part."""
     assert _session is not None and _out is not None and _parts is not None
-    key = None
-    try:
-        loaded = validate_row(row)
-        key = loaded.model.key
-        rendered = _session.prepare(loaded)
-        write_outputs(_out / rendered.key, rendered.files)
+    results: list[tuple[Outcome, _Sheets | None]] = []
+    for index, row in tasks:
+        key = None
+        try:
+            loaded = validate_row(row)
+            key = loaded.model.key
+            rendered = _session.prepare(loaded)
+        except LeafletsError as err:
+            results.append((Outcome(index, row.where, key, "failed", error=str(err)), None))
+            continue
         sheets = _Sheets(loaded.model.fill_date, rendered.label, rendered.leaflet)
-        _parts.save(rendered.key, sheets)
-    except LeafletsError as err:
-        return Outcome(index, row.where, key, "failed", error=str(err)), None
-    return Outcome(index, row.where, rendered.key, "rendered", rendered.record["bud"]["date"],
-                   rendered.warnings), sheets
+        try:
+            write_outputs(_out / rendered.key, rendered.files)
+            for path, data in _parts.files(rendered.key, sheets):
+                write_atomic(path, data, durable=False)
+        except OutputError as err:
+            results.append((Outcome(index, row.where, key, "failed", error=str(err)), None))
+            continue
+        results.append((Outcome(index, row.where, rendered.key, "rendered",
+                                rendered.record["bud"]["date"], rendered.warnings), sheets))
+    return results
 
 
 # ---- the run -------------------------------------------------------------------------------------
@@ -311,14 +326,23 @@ class _Results:
             previous = signal.getsignal(signal.SIGINT)
             _start_worker(self.settings, self.out, self.parts, self.session)
             signal.signal(signal.SIGINT, previous)
-            return map(_render_row, self.todo)
+            return self._flat(map(_render_chunk, self._chunks(16)))
         # fork shares the parent's loaded session; elsewhere, each worker loads its own.
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         context = multiprocessing.get_context(method)
         self.pool = context.Pool(self.workers, initializer=_start_worker,
                                  initargs=(self.settings, self.out, self.parts))
-        chunk = max(1, min(16, len(self.todo) // (self.workers * 8)))
-        return iter(self.pool.imap(_render_row, self.todo, chunksize=chunk))
+        size = max(1, min(16, len(self.todo) // (self.workers * 4)))
+        return self._flat(self.pool.imap(_render_chunk, self._chunks(size)))
+
+    def _chunks(self, size: int) -> list[list[tuple[int, Row]]]:
+        return [self.todo[i:i + size] for i in range(0, len(self.todo), size)]
+
+    @staticmethod
+    def _flat(chunks: Iterator[list[tuple[Outcome, _Sheets | None]]]
+              ) -> Iterator[tuple[Outcome, _Sheets | None]]:
+        for chunk in chunks:
+            yield from chunk
 
     def __exit__(self, kind: Any, *_: Any) -> None:
         if self.pool is not None:

@@ -157,6 +157,8 @@ def face(bold: bool, fallback: bool = False) -> str:
 
 def unprintable(text: str) -> list[str]:
     """Characters neither face can draw."""
+    if text.isascii() and text.isprintable():    # the primary face has all of printable ASCII
+        return []
     cov = register()
     return sorted({c for c in text if not c.isspace() and ord(c) not in cov[PRIMARY]
                    and ord(c) not in cov[FALLBACK]})

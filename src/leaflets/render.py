@@ -74,10 +74,17 @@ class _Recorder(Canvas):  # type: ignore[misc]
         kwargs.setdefault("initialFontSize", 10)
         super().__init__(*args, **kwargs)
         self.recorded: list[Ops] = []
+        self._placed_fonts: set[tuple[str, int]] = set()
+
+    def place(self, code: str, fonts: frozenset[tuple[str, int]]) -> None:
+        """Add operators recorded elsewhere (they are valid anywhere: fonts.FixedFont)."""
+        self.addLiteral(code)
+        self._placed_fonts |= fonts
 
     def take(self, *, shared: bool = False) -> Ops:
         code = "\n".join(self._code)
-        fonts = frozenset((name, block) for name in FACES for block in fixed_font(name).used(self._doc))
+        fonts = frozenset({(name, block) for name in FACES for block in fixed_font(name).used(self._doc)}
+                          | self._placed_fonts)
         key = hashlib.sha256(code.encode("ascii")).hexdigest()[:24] if shared else None
         Canvas.showPage(self)
         return Ops(code, fonts, key)
@@ -158,6 +165,68 @@ class _QrFlowable(Flowable):  # type: ignore[misc]
         self.canv.addLiteral(_qr_code(self.data, 0, 0, self.size))
 
 
+@dataclass(frozen=True)
+class _Drawn:
+    """One block drawn once, its top-left corner at the origin, growing down."""
+
+    code: str
+    fonts: frozenset[tuple[str, int]]
+    height: float
+    space_before: float
+    space_after: float
+
+    def at(self, x: float, top: float) -> str:
+        return f"q 1 0 0 1 {fp_str(x, top)} cm\n{self.code}\nQ"
+
+
+@lru_cache(maxsize=4096)
+def _drawn(block: Block, style: DocumentStyle, width_pt: float) -> _Drawn:
+    """A block's flowables stacked as a frame would stack them, drawn and recorded. Cached:
+    most lines of a leaflet's head (its title, a directions line, a use-by date) recur across
+    the fills of a batch."""
+    flowables = _flowables((block,), _styles(style), style, together=False)
+    c = _recorder(width_pt, 1000)
+    y = 0.0
+    for i, flowable in enumerate(flowables):
+        y += flowable.getSpaceBefore() if i else 0
+        _, h = flowable.wrap(width_pt, 1e6)
+        flowable.drawOn(c, 0, -(y + h))
+        y += h + (flowable.getSpaceAfter() if i < len(flowables) - 1 else 0)
+    ops = c.take()
+    return _Drawn(ops.code, ops.fonts, y, flowables[0].getSpaceBefore(),
+                  flowables[-1].getSpaceAfter())
+
+
+class _Boxed(Flowable):  # type: ignore[misc]
+    """Blocks stacked inside a ruled box, each drawn once (`_drawn`). A one-cell Platypus table
+    does the same several times slower. Never split: a box that does not fit moves or fails."""
+
+    BORDER_PT, PAD_X_PT, PAD_TOP_PT, PAD_BOTTOM_PT = 2.0, 10.0, 8.0, 4.0
+
+    def __init__(self, children: tuple[Block, ...], style: DocumentStyle, field: str) -> None:
+        super().__init__()
+        self.children, self.style, self.field = children, style, field
+        self._placed: list[tuple[_Drawn, float]] = []
+
+    def wrap(self, available_w: float, available_h: float) -> tuple[float, float]:
+        inner_w = available_w - 2 * self.PAD_X_PT
+        y, self._placed = self.PAD_TOP_PT, []
+        for i, child in enumerate(self.children):
+            drawn = _drawn(child, self.style, inner_w)
+            y += drawn.space_before if i else 0
+            self._placed.append((drawn, y))
+            y += drawn.height + (drawn.space_after if i < len(self.children) - 1 else 0)
+        self.width, self.height = available_w, y + self.PAD_BOTTOM_PT
+        return self.width, self.height
+
+    def draw(self) -> None:
+        c = self.canv
+        c.setLineWidth(self.BORDER_PT)
+        c.rect(0, 0, self.width, self.height, stroke=1, fill=0)
+        for drawn, top in self._placed:
+            c.place(drawn.at(self.PAD_X_PT, self.height - top), drawn.fonts)
+
+
 @lru_cache(maxsize=16)
 def _styles(style: DocumentStyle) -> dict[str, ParagraphStyle]:
     body = style.body_size_pt
@@ -213,15 +282,7 @@ def _flowables(blocks: tuple[Block, ...], styles: dict[str, ParagraphStyle],
             out.extend(keep([Paragraph(markup(block.question, True), styles["question"]),
                              Paragraph(markup(block.answer), styles["body"])]))
         elif isinstance(block, Box):
-            inner = _flowables(block.children, styles, style, together=together)
-            table = RLTable([[inner]], colWidths=["100%"])
-            table.field = block.field
-            table.setStyle(TableStyle([
-                _TABLE_FONT, ("BOX", (0, 0), (-1, -1), 2, colors.black),
-                ("LEFTPADDING", (0, 0), (-1, -1), 10), ("RIGHTPADDING", (0, 0), (-1, -1), 10),
-                ("TOPPADDING", (0, 0), (-1, -1), 8), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-            ]))
-            out.extend([*keep([table]), Spacer(1, 10)])
+            out.extend([*keep([_Boxed(block.children, style, block.field)]), Spacer(1, 10)])
         elif isinstance(block, Qr):
             caption = Paragraph(markup(block.caption), styles["body"])
             table = RLTable([[_QrFlowable(block.url, style.qr_size_pt), caption]],
@@ -255,17 +316,22 @@ def render_document(document: Document, style: DocumentStyle, *,
     """
     page_w, page_h = style.width_in * 72, style.height_in * 72
     m = style.margin_pt
+    top, after = page_h - m, 0.0
+    placed: list[str] = []
+    fonts: set[tuple[str, int]] = set()
+    for block in document.blocks:        # the head, stacked as a frame would stack it
+        drawn = _drawn(block, style, page_w - 2 * m)
+        top -= (after + drawn.space_before) if placed else 0
+        if top - drawn.height < m:
+            field = getattr(block, "field", "document")
+            raise FitError(field, drawn.height, top - m, f"needs {drawn.height:.0f} pt of height but "
+                           f"only {top - m:.0f} pt is left on page 1 at {style.body_size_pt:g} pt")
+        placed.append(drawn.at(m, top))
+        fonts |= drawn.fonts
+        top, after = top - drawn.height, drawn.space_after
+    head = Ops("\n".join(placed), frozenset(fonts))
+    room = round(top - after - m, 3)
     c = _recorder(page_w, page_h)
-    frame = Frame(m, m, page_w - 2 * m, page_h - 2 * m, leftPadding=0, rightPadding=0,
-                  topPadding=0, bottomPadding=0)
-    for flowable in _flowables(document.blocks, _styles(style), style, together=False):
-        if not frame.add(flowable, c):
-            field = getattr(flowable, "field", None) or "document"
-            needed, available = flowable.wrap(frame._aW, frame._y)[1], frame._y - frame._y1
-            raise FitError(field, needed, available, f"needs {needed:.0f} pt of height but only "
-                           f"{available:.0f} pt is left on page 1 at {style.body_size_pt:g} pt")
-    head = c.take()
-    room = round(frame._y - frame._y1, 3)
     body_pages = _body_pages(body, style, room)
     total = max(len(body_pages), 1)
     pages: list[tuple[Ops, ...]] = []

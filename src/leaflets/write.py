@@ -40,13 +40,16 @@ def remove_stale_temporaries(folders: Iterable[Path]) -> None:
                 stale.unlink(missing_ok=True)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write `path` whole or not at all. `durable` also waits for the disk (fsync) before the
+    rename, so the file survives a power cut; a cache that is checked on reading skips that."""
     fd, tmp = temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -65,3 +68,4 @@ def write_outputs(directory: Path, files: dict[str, bytes]) -> list[Path]:
         write_atomic(path, data)
         written.append(path)
     return written
+
