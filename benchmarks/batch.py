@@ -11,7 +11,9 @@ run is a cold `leaflets batch --quiet` process into an empty folder: reading, va
 fill's label, leaflet and record written (with fsync), the part files, and both combined sheets.
 
 Rows:
-  fills/s     fills / wall time of the whole command (start-up included)
+  fills/s     fills / wall time of the whole command (start-up included); median and best
+  CPU         user + system seconds of every process of the run, per fill (steadier than wall
+              time on a shared machine)
   p50/p90     per fill, in one warm process: Session.prepare + writing the fill's files
   peak RSS    the parent's and the largest worker's maximum resident set (getrusage)
 """
@@ -50,8 +52,9 @@ def make_input(n: int, path: Path) -> None:
             writer.writerow(row)
 
 
-def run(input_: Path, out: Path, workers: int) -> tuple[float, float, float]:
-    """Wall seconds, parent peak RSS (MB) and largest child peak RSS (MB) of one batch run."""
+def run(input_: Path, out: Path, workers: int) -> tuple[float, float, float, float]:
+    """Wall seconds, parent peak RSS (MB), largest child peak RSS (MB) and CPU seconds (user +
+    system, all processes) of one batch run."""
     shutil.rmtree(out, ignore_errors=True)
     cmd = [sys.executable, "-c",
            "import resource, sys; from leaflets.cli import main\n"
@@ -60,14 +63,17 @@ def run(input_: Path, out: Path, workers: int) -> tuple[float, float, float]:
            "    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
            "    print(f'RSS {self_} {kids}', file=sys.stderr); raise",
            "batch", str(input_), "--out", str(out), "--workers", str(workers), "--quiet"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         sys.exit(f"batch failed ({done.returncode}):\n{done.stderr}")
     rss = next(line for line in done.stderr.splitlines() if line.startswith("RSS "))
     parent_kb, child_kb = (int(v) for v in rss.split()[1:])
-    return wall, parent_kb / 1024, child_kb / 1024
+    return wall, parent_kb / 1024, child_kb / 1024, cpu
 
 
 def per_fill(input_: Path, out: Path, n: int) -> list[float]:
@@ -102,8 +108,11 @@ def main() -> None:
         for workers in counts:
             runs = [run(input_, Path(tmp) / "out", workers) for _ in range(args.rounds)]
             wall = statistics.median(r[0] for r in runs)
+            cpu = statistics.median(r[3] for r in runs)
             parent, child = max(r[1] for r in runs), max(r[2] for r in runs)
-            print(f"workers={workers}: {args.fills / wall:7.1f} fills/s  ({wall:.2f} s wall)  "
+            print(f"workers={workers}: {args.fills / wall:7.1f} fills/s  ({wall:.2f} s wall, "
+                  f"best {args.fills / min(r[0] for r in runs):.1f} fills/s; "
+                  f"CPU {cpu * 1000 / args.fills:.1f} ms/fill)  "
                   f"peak RSS parent {parent:.0f} MB, largest worker {child:.0f} MB")
         sheet = Path(tmp) / "out" / "batches"
         for pdf in sorted(sheet.glob("*/*.pdf")):

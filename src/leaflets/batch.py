@@ -10,7 +10,9 @@ Crash safety: every file reaches its name only whole (write.write_atomic), a fil
 written after its PDFs, and its part after its record. A killed run leaves at most hidden
 `.*.tmp` files, which the next run removes; running the same command again skips every fill whose
 record, PDFs and part are complete and whose hashes match, renders the rest and rebuilds the
-combined sheets.
+combined sheets. Fills are not fsynced one by one (that was 40% of a batch's time): the run
+syncs once before writing the sheets and summary, and because resuming re-checks every hash, a
+power cut mid-batch costs at most re-rendering what did not reach the disk.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import json
 import multiprocessing
 import os
 import signal
@@ -27,6 +28,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from .errors import InputError, LeafletsError, OutputError
 from .load import Row, read_batch, validate_row
@@ -99,11 +102,11 @@ def _part_json(key: str, day: dt.date, label: Pages, leaflet: Pages) -> bytes:
             "label_size_pt": [label.width_pt, label.height_pt],
             "leaflet": [[_ops_json(o) for o in page] for page in leaflet.pages],
             "leaflet_size_pt": [leaflet.width_pt, leaflet.height_pt]}
-    return json.dumps(part, separators=(",", ":")).encode()
+    return orjson.dumps(part)
 
 
 def _shared_json(ops: Ops) -> bytes:
-    return json.dumps({"code": ops.code, "fonts": sorted(ops.fonts)}, separators=(",", ":")).encode()
+    return orjson.dumps({"code": ops.code, "fonts": sorted(ops.fonts)})
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ class _PartStore:
     def load(self, key: str) -> _Sheets | None:
         """The saved pages, or None when the part is missing or unreadable."""
         try:
-            data = json.loads((self.directory / f"{key}.json").read_bytes())
+            data = orjson.loads((self.directory / f"{key}.json").read_bytes())
             if data["key"] != key:
                 return None
             (lw, lh), (dw, dh) = data["label_size_pt"], data["leaflet_size_pt"]
@@ -158,7 +161,7 @@ class _PartStore:
         if "shared" in data:
             key = str(data["shared"])
             if key not in self._shared:
-                shared = json.loads((self.directory / "shared" / f"{key}.json").read_bytes())
+                shared = orjson.loads((self.directory / "shared" / f"{key}.json").read_bytes())
                 self._shared[key] = Ops(shared["code"], _fonts(shared["fonts"]), key)
             return self._shared[key]
         return Ops(data["code"], _fonts(data["fonts"]))
@@ -197,7 +200,7 @@ def _render_chunk(tasks: list[tuple[int, Row]]) -> list[tuple[Outcome, _Sheets |
             continue
         sheets = _Sheets(loaded.model.fill_date, rendered.label, rendered.leaflet)
         try:
-            write_outputs(_out / rendered.key, rendered.files)
+            write_outputs(_out / rendered.key, rendered.files, durable=False)
             for path, data in _parts.files(rendered.key, sheets):
                 write_atomic(path, data, durable=False)
         except OutputError as err:
@@ -254,7 +257,7 @@ def _complete_record(directory: Path, made_with: dict[str, Any]) -> dict[str, An
     """The fill's record if its outputs are whole, match their recorded hashes, and were made
     from exactly these inputs, templates, fonts and versions."""
     try:
-        record: dict[str, Any] = json.loads((directory / "fill.json").read_bytes())
+        record: dict[str, Any] = orjson.loads((directory / "fill.json").read_bytes())
         if record.get("made_with") != made_with:
             return None
         for name, expected in record["outputs"].items():
@@ -307,6 +310,7 @@ def run_batch(inputs: Sequence[Path], settings: Settings, out: Path, *, workers:
     except BaseException:
         sheets.discard()
         raise
+    os.sync()       # every fill's files reach the disk before the sheets and summary say so
     written = sheets.close()
     written += _write_summary(directory, ident, inputs, outcomes)
     return BatchResult(ident, directory, tuple(outcomes), tuple(written))
@@ -428,6 +432,6 @@ def _write_summary(directory: Path, ident: str, inputs: Sequence[Path],
         writer.writerow([r["row"], r["rx_number"] or "", "" if r["fill_number"] is None else r["fill_number"],
                          r["status"], r["bud"] or "", "; ".join(r["warnings"]),
                          " | ".join((r["error"] or "").splitlines())])
-    files = {"summary.json": (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode(),
+    files = {"summary.json": orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n",
              "summary.csv": buf.getvalue().encode()}
     return write_outputs(directory, files)

@@ -18,7 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import jinja2
@@ -251,18 +251,25 @@ class _Checker:
         self.template = template
 
     def __call__(self, text: str, where: str, *, verbatim: bool = False) -> str:
-        text = " ".join(text.split())
-        bad = unprintable(text)
-        if bad:
-            raise SafetyError(where, f"character {bad[0]!r} (U+{ord(bad[0]):04X}) cannot be "
-                                     f"printed by the bundled fonts (templates/{self.template})")
-        if verbatim:
-            return text
-        text = normalise_units(text)
-        hits = find_banned(text)
-        if hits:
-            raise SafetyError(where, f"{hits[0]} (templates/{self.template})")
+        text, problem = _check(text, verbatim)
+        if problem:
+            raise SafetyError(where, f"{problem} (templates/{self.template})")
         return text
+
+
+@lru_cache(maxsize=1 << 14)
+def _check(text: str, verbatim: bool) -> tuple[str, str | None]:
+    """The checked form of a text, or what is wrong with it. Pure, so cached: most strings of
+    a label or leaflet recur across the fills of a batch."""
+    text = " ".join(text.split())
+    bad = unprintable(text)
+    if bad:
+        return text, f"character {bad[0]!r} (U+{ord(bad[0]):04X}) cannot be printed by the bundled fonts"
+    if verbatim:
+        return text, None
+    text = normalise_units(text)
+    hits = find_banned(text)
+    return text, (str(hits[0]) if hits else None)
 
 
 def _text(el: ET.Element) -> str:

@@ -81,10 +81,16 @@ class FixedFont(TTFont):  # type: ignore[misc]
             self.blocks[-1][n] = c
             self.codes[c] = (len(self.blocks) - 1) * 256 + n
         self.codes[0xA0] = 32             # no-break space prints as a space, as ReportLab does
+        # Text wholly in block 0 (nearly all text) is encoded by one translate, not char by char.
+        self._block0 = frozenset(chr(c) for c, code in self.codes.items() if code >> 8 == 0 and code)
+        self._table0 = {c: code for c, code in self.codes.items() if code >> 8 == 0 and code != c}
         self._objects: dict[int, tuple[bytes, int, bytes, list[float]]] = {}
 
     def splitString(self, text: str, doc: Any, encoding: str = "utf-8") -> list[tuple[int, bytes]]:
         used = self.state.setdefault(doc, set())
+        if self._block0.issuperset(text):
+            used.add(0)
+            return [(0, text.translate(self._table0).encode("latin-1"))] if text else []
         out: list[tuple[int, bytes]] = []
         block, buf = -1, bytearray()
         for ch in text:

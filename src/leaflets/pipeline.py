@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 import reportlab
 
 from . import __version__
@@ -160,7 +160,7 @@ class Session:
         record = _record(loaded, product, self.pharmacy, self.stock, facts, printed, layout,
                          outputs, [self.leaflet_style.source])
         files = {**outputs,
-                 "fill.json": (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode()}
+                 "fill.json": orjson.dumps(record, option=orjson.OPT_INDENT_2) + b"\n"}
         return RenderedFill(fill.key, files, facts.warnings, record, label, leaflet)
 
 
@@ -181,7 +181,7 @@ def _record(loaded: Loaded[Fill], product: Loaded[Product], pharmacy: Loaded[Pha
     fill = loaded.model
     structure = None
     if isinstance(facts.directions, Dosage):
-        structure = json.loads(json.dumps(dataclasses.asdict(facts.directions), default=str))
+        structure = orjson.loads(orjson.dumps(dataclasses.asdict(facts.directions), default=str))
     return {
         "rx_number": fill.rx_number,
         "fill_number": fill.fill_number,
