@@ -149,6 +149,7 @@ def directions_context(dosage: Dosage) -> dict[str, Any]:
     return data
 
 
+@lru_cache(maxsize=1024)
 def render_directions(directions: Directions, language: str = "en") -> str:
     if isinstance(directions, PlainDirections):
         return directions.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +171,13 @@ def prepare_fill(fill_path: Path, settings: Settings) -> RenderedFill:
 
 def _source(source: Source) -> dict[str, Any]:
     where = {"line": source.first_line} if source.first_line else {}
-    return {"file": source.file, **where, "sha256": sha256(source.text.encode())}
+    return {"file": source.file, **where, "sha256": _text_sha256(source.text)}
+
+
+@lru_cache(maxsize=256)
+def _text_sha256(text: str) -> str:
+    """The same product, pharmacy and stock texts are hashed for every fill of a batch."""
+    return sha256(text.encode())
 
 
 def _record(loaded: Loaded[Fill], product: Loaded[Product], pharmacy: Loaded[Pharmacy],

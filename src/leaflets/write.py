@@ -24,8 +24,11 @@ def temporary(path: Path) -> tuple[int, str]:
     the usual file mode: mkstemp makes files private (0600), and a print spooler running as
     another user must read ours."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY, dir=path.parent)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY, dir=path.parent)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY, dir=path.parent)
         os.fchmod(fd, 0o666 & ~_umask())
     except OSError as exc:
         raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
@@ -43,18 +46,15 @@ def remove_stale_temporaries(folders: Iterable[Path]) -> None:
 def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write `path` whole or not at all (a kill at any moment leaves at most a hidden temporary
     file). `durable` also waits for the disk (fsync) before the rename, so the file survives a
-    power cut. Without it the disk write is only started; a batch syncs once at its end, and a
-    resumed batch re-checks every file against its recorded hash."""
+    power cut; a batch instead syncs once at its end, and a resumed batch re-checks every file
+    against its recorded hash."""
     fd, tmp = temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
             if durable:
+                handle.flush()
                 os.fsync(handle.fileno())
-            elif hasattr(os, "posix_fadvise"):
-                # Linux starts writing dirty pages back when told they are not needed.
-                os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
