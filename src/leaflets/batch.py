@@ -178,11 +178,15 @@ _out: Path | None = None
 _parts: _PartStore | None = None
 
 
-def _start_worker(settings: Settings, out: Path, parts: Path, session: Session | None = None) -> None:
-    global _session, _out, _parts
+_stop: Any = None        # set by the parent on Ctrl-C: finish the current fill, take no more
+
+
+def _start_worker(settings: Settings, out: Path, parts: Path, stop: Any = None,
+                  session: Session | None = None) -> None:
+    global _session, _out, _parts, _stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
     _session = session or Session(settings)
-    _out, _parts = out, _PartStore(parts)
+    _out, _parts, _stop = out, _PartStore(parts), stop
 
 
 def _render_chunk(tasks: list[tuple[int, Row]]) -> list[tuple[Outcome, _Sheets | None]]:
@@ -190,6 +194,8 @@ def _render_chunk(tasks: list[tuple[int, Row]]) -> list[tuple[Outcome, _Sheets |
     assert _session is not None and _out is not None and _parts is not None
     results: list[tuple[Outcome, _Sheets | None]] = []
     for index, row in tasks:
+        if _stop is not None and _stop.is_set():
+            break
         key = None
         try:
             loaded = validate_row(row)
@@ -283,8 +289,9 @@ def run_batch(inputs: Sequence[Path], settings: Settings, out: Path, *, workers:
     todo = [(p.index, p.row) for p in plans if p.failure is None and not p.complete]
     outcomes: list[Outcome] = []
     sheets = _SheetWriter(directory)
+    renderer = _Results(todo, settings, out, parts.directory, workers, session)
     try:
-        with _Results(todo, settings, out, parts.directory, workers, session) as results:
+        with renderer as results:
             for plan in plans:
                 if plan.failure is not None:
                     outcome, pages = Outcome(plan.index, plan.row.where, plan.key, "failed",
@@ -303,10 +310,11 @@ def run_batch(inputs: Sequence[Path], settings: Settings, out: Path, *, workers:
                     report(outcome, len(plans))
     except KeyboardInterrupt:
         sheets.discard()
-        done = sum(1 for o in outcomes if o.ok)
-        raise Interrupted(f"interrupted: {len(outcomes)} of {len(plans)} fills processed "
-                          f"({done} complete, kept). Run the same command again to resume; "
-                          "complete fills are skipped.") from None
+        done = sum(1 for o in outcomes if o.ok) + renderer.finished_after_stop
+        raise Interrupted(f"interrupted after {len(outcomes)} of {len(plans)} fills; {done} "
+                          f"fills are complete and kept. Run the same command again to resume "
+                          f"(complete fills are skipped); the combined sheets are written when "
+                          f"a run finishes.") from None
     except BaseException:
         sheets.discard()
         raise
@@ -324,20 +332,25 @@ class _Results:
         self.todo, self.settings, self.out, self.parts = todo, settings, out, parts
         self.workers, self.session = min(workers, max(len(todo), 1)), session
         self.pool: Any = None
+        self.stop: Any = None
+        self.results: Iterator[tuple[Outcome, _Sheets | None]] = iter(())
+        self.finished_after_stop = 0
 
     def __enter__(self) -> Iterator[tuple[Outcome, _Sheets | None]]:
         if self.workers <= 1:
             previous = signal.getsignal(signal.SIGINT)
-            _start_worker(self.settings, self.out, self.parts, self.session)
+            _start_worker(self.settings, self.out, self.parts, session=self.session)
             signal.signal(signal.SIGINT, previous)
             return self._flat(map(_render_chunk, self._chunks(16)))
         # fork shares the parent's loaded session; elsewhere, each worker loads its own.
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         context = multiprocessing.get_context(method)
+        self.stop = context.Event()
         self.pool = context.Pool(self.workers, initializer=_start_worker,
-                                 initargs=(self.settings, self.out, self.parts))
+                                 initargs=(self.settings, self.out, self.parts, self.stop))
         size = max(1, min(16, len(self.todo) // (self.workers * 4)))
-        return self._flat(self.pool.imap(_render_chunk, self._chunks(size)))
+        self.results = self._flat(self.pool.imap(_render_chunk, self._chunks(size)))
+        return self.results
 
     def _chunks(self, size: int) -> list[list[tuple[int, Row]]]:
         return [self.todo[i:i + size] for i in range(0, len(self.todo), size)]
@@ -349,12 +362,18 @@ class _Results:
             yield from chunk
 
     def __exit__(self, kind: Any, *_: Any) -> None:
-        if self.pool is not None:
-            if kind is None:
-                self.pool.close()
-            else:
-                self.pool.terminate()
-            self.pool.join()
+        if self.pool is None:
+            return
+        if kind is KeyboardInterrupt:
+            # Workers finish the fill in hand and return; nothing is cut off mid-write.
+            self.stop.set()
+            self.finished_after_stop = sum(o.ok for o, _ in self.results)
+            self.pool.close()
+        elif kind is None:
+            self.pool.close()
+        else:
+            self.pool.terminate()
+        self.pool.join()
 
 
 class _SheetWriter:

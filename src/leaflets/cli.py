@@ -84,8 +84,9 @@ def batch(inputs: tuple[Path, ...], catalog: Path, pharmacy: Path, out: Path, st
     """Render a day's fills from INPUTS (CSV, a YAML list, a JSON array, JSON Lines, or a folder
     of fill files) and write the combined sheets to <out>/batches/<batch-id>/.
 
-    Exit 0 when every fill rendered, 1 when some failed (listed at the end), 2 when an input
-    cannot be read. Running the same command again resumes: complete fills are skipped."""
+    Exit 0 when every fill rendered, 1 when some failed (listed on stderr at the end), 2 when an
+    input cannot be read, 130 when interrupted. Running the same command again resumes: complete
+    fills are skipped. --quiet prints only the failures."""
     settings = Settings(catalog, pharmacy, stock)
     with _progress(quiet) as report:
         result = run_batch(list(inputs), settings, out, workers=workers or _cores(), report=report)
@@ -94,11 +95,12 @@ def batch(inputs: tuple[Path, ...], catalog: Path, pharmacy: Path, out: Path, st
     for outcome in result.failed:
         for line in (outcome.error or "failed").splitlines():
             click.echo(f"Failed: {line}", err=True)
-    click.echo(f"Batch {result.batch_id}: {len(result.outcomes) - len(result.failed)} of "
-               f"{len(result.outcomes)} fills ok ({rendered} rendered, {skipped} already complete), "
-               f"{len(result.failed)} failed", err=bool(result.failed))
-    for path in result.written:
-        click.echo(str(path))
+    if not quiet:
+        click.echo(f"Batch {result.batch_id}: {len(result.outcomes) - len(result.failed)} of "
+                   f"{len(result.outcomes)} fills ok ({rendered} rendered, {skipped} already "
+                   f"complete), {len(result.failed)} failed")
+        for path in result.written:
+            click.echo(str(path))
     if result.failed:
         sys.exit(1)
 
@@ -120,16 +122,22 @@ def _progress(quiet: bool) -> Iterator[Report | None]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
                MofNCompleteColumn(), TextColumn("{task.fields[rate]}"), TimeRemainingColumn())
-    with Progress(*columns, transient=False) as bar:
-        task = bar.add_task("Fills", total=None, rate="")
+    # Started at the first result, after the worker processes are forked: rich refreshes from a
+    # thread, and a fork must not copy a process that has one.
+    bar = Progress(*columns, transient=False)
+    task = bar.add_task("Fills", total=None, rate="")
 
-        def advance(outcome: Outcome, total: int) -> None:
-            speed = bar.tasks[0].speed
-            bar.update(task, total=total, advance=1,
-                       rate=f"{speed:.0f} fills/s" if speed else "")
-            if outcome.status == "failed":
-                bar.console.print(f"[red]failed[/red] {outcome.where}", markup=True, highlight=False)
+    def advance(outcome: Outcome, total: int) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        speed = bar.tasks[0].speed
+        bar.update(task, total=total, advance=1, rate=f"{speed:.0f} fills/s" if speed else "")
+        if outcome.status == "failed":
+            bar.console.print(f"failed: {outcome.where}", markup=False, highlight=False)
+    try:
         yield advance
+    finally:
+        bar.stop()
 
 
 @main.command()
