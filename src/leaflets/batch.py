@@ -289,9 +289,8 @@ def run_batch(inputs: Sequence[Path], settings: Settings, out: Path, *, workers:
     todo = [(p.index, p.row) for p in plans if p.failure is None and not p.complete]
     outcomes: list[Outcome] = []
     sheets = _SheetWriter(directory)
-    renderer = _Results(todo, settings, out, parts.directory, workers, session)
     try:
-        with renderer as results:
+        with _Results(todo, settings, out, parts.directory, workers, session) as results:
             for plan in plans:
                 if plan.failure is not None:
                     outcome, pages = Outcome(plan.index, plan.row.where, plan.key, "failed",
@@ -310,11 +309,10 @@ def run_batch(inputs: Sequence[Path], settings: Settings, out: Path, *, workers:
                     report(outcome, len(plans))
     except KeyboardInterrupt:
         sheets.discard()
-        done = sum(1 for o in outcomes if o.ok) + renderer.finished_after_stop
-        raise Interrupted(f"interrupted after {len(outcomes)} of {len(plans)} fills; {done} "
-                          f"fills are complete and kept. Run the same command again to resume "
-                          f"(complete fills are skipped); the combined sheets are written when "
-                          f"a run finishes.") from None
+        kept = sum((out / p.key / "fill.json").exists() for p in plans if p.key and not p.failure)
+        raise Interrupted(f"interrupted: {kept} of {len(plans)} fills are complete and kept. Run "
+                          f"the same command again to resume (complete fills are skipped); the "
+                          f"combined sheets are written when a run finishes.") from None
     except BaseException:
         sheets.discard()
         raise
@@ -334,7 +332,6 @@ class _Results:
         self.pool: Any = None
         self.stop: Any = None
         self.results: Iterator[tuple[Outcome, _Sheets | None]] = iter(())
-        self.finished_after_stop = 0
 
     def __enter__(self) -> Iterator[tuple[Outcome, _Sheets | None]]:
         if self.workers <= 1:
@@ -367,7 +364,8 @@ class _Results:
         if kind is KeyboardInterrupt:
             # Workers finish the fill in hand and return; nothing is cut off mid-write.
             self.stop.set()
-            self.finished_after_stop = sum(o.ok for o, _ in self.results)
+            for _ in self.results:
+                pass
             self.pool.close()
         elif kind is None:
             self.pool.close()
