@@ -405,6 +405,18 @@ def test_a_killed_batch_leaves_no_half_file_and_a_rerun_resumes(tmp_path: Path) 
         assert (batch_dir(out) / sheet).read_bytes() == (batch_dir(clean) / sheet).read_bytes(), sheet
 
 
+def test_a_part_from_another_version_of_the_record_is_not_trusted(tmp_path: Path) -> None:
+    header, rows = day_rows()
+    source = write_csv(tmp_path / "two.csv", header, rows[:2])
+    out = tmp_path / "out"
+    assert batch(source, "--out", out).returncode == 0
+    part = batch_dir(out) / "parts" / f"{rows[0][0]}-{rows[0][1]}.json"
+    data = json.loads(part.read_bytes())
+    part.write_text(json.dumps({**data, "record": "0" * 64}))   # as if from an older record
+    again = batch(source, "--out", out)
+    assert [line.split()[-1] for line in again.stdout.splitlines()[:2]] == ["rendered", "skipped"]
+
+
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
     source = big_csv(tmp_path / "fills.csv", 400)
     out = tmp_path / "out"

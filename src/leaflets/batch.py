@@ -96,8 +96,8 @@ def _ops_json(ops: Ops) -> dict[str, Any]:
     return {"shared": ops.key} if ops.key else {"code": ops.code, "fonts": sorted(ops.fonts)}
 
 
-def _part_json(key: str, day: dt.date, label: Pages, leaflet: Pages) -> bytes:
-    part = {"key": key, "fill_date": day.isoformat(),
+def _part_json(key: str, record: str, day: dt.date, label: Pages, leaflet: Pages) -> bytes:
+    part = {"key": key, "record": record, "fill_date": day.isoformat(),
             "label": [[_ops_json(o) for o in page] for page in label.pages],
             "label_size_pt": [label.width_pt, label.height_pt],
             "leaflet": [[_ops_json(o) for o in page] for page in leaflet.pages],
@@ -113,6 +113,7 @@ def _shared_json(ops: Ops) -> bytes:
 class _Sheets:
     """One fill's pages for the combined sheets."""
 
+    record: str                 # SHA-256 of the fill.json these pages belong to
     day: dt.date                # the fill date
     label: Pages
     leaflet: Pages
@@ -137,14 +138,15 @@ class _PartStore:
                     if not path.exists():
                         files.append((path, _shared_json(ops)))
                     self._saved.add(ops.key)
-        part = _part_json(key, sheets.day, sheets.label, sheets.leaflet)
+        part = _part_json(key, sheets.record, sheets.day, sheets.label, sheets.leaflet)
         return [*files, (self.directory / f"{key}.json", part)]
 
-    def load(self, key: str) -> _Sheets | None:
-        """The saved pages, or None when the part is missing or unreadable."""
+    def load(self, key: str, record: str) -> _Sheets | None:
+        """The saved pages, or None when the part is missing, unreadable, or belongs to another
+        version of the fill's record (a run killed after the record, before the part)."""
         try:
             data = orjson.loads((self.directory / f"{key}.json").read_bytes())
-            if data["key"] != key:
+            if data["key"] != key or data["record"] != record:
                 return None
             (lw, lh), (dw, dh) = data["label_size_pt"], data["leaflet_size_pt"]
             label = Pages(float(lw), float(lh), self._pages(data["label"]))
@@ -152,7 +154,7 @@ class _PartStore:
             day = dt.date.fromisoformat(data["fill_date"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        return _Sheets(day, label, leaflet)
+        return _Sheets(record, day, label, leaflet)
 
     def _pages(self, pages: list[list[dict[str, Any]]]) -> tuple[tuple[Ops, ...], ...]:
         return tuple(tuple(self._ops(o) for o in page) for page in pages)
@@ -204,7 +206,8 @@ def _render_chunk(tasks: list[tuple[int, Row]]) -> list[tuple[Outcome, _Sheets |
         except LeafletsError as err:
             results.append((Outcome(index, row.where, key, "failed", error=str(err)), None))
             continue
-        sheets = _Sheets(loaded.model.fill_date, rendered.label, rendered.leaflet)
+        sheets = _Sheets(sha256(rendered.files["fill.json"]), loaded.model.fill_date,
+                         rendered.label, rendered.leaflet)
         try:
             write_outputs(_out / rendered.key, rendered.files, durable=False)
             for path, data in _parts.files(rendered.key, sheets):
@@ -229,6 +232,7 @@ class _Plan:
     warnings: tuple[str, ...] = ()
     failure: str | None = None        # a validation failure: nothing to render
     complete: bool = False            # already rendered, hashes match: skip
+    record: str = ""                  # then: the SHA-256 of its fill.json
 
 
 def _plan(rows: Sequence[Row], session: Session, out: Path, parts: _PartStore) -> list[_Plan]:
@@ -250,20 +254,22 @@ def _plan(rows: Sequence[Row], session: Session, out: Path, parts: _PartStore) -
         except InputError as err:
             plans.append(_Plan(index, row, None, failure=str(err)))
             continue
-        record = _complete_record(out / key, made_with)
-        if record is not None and parts.load(key) is not None:
+        found = _complete_record(out / key, made_with)
+        if found is not None and parts.load(key, found[1]) is not None:
+            record, digest = found
             plans.append(_Plan(index, row, key, record["bud"]["date"], tuple(record["warnings"]),
-                               complete=True))
+                               complete=True, record=digest))
         else:
             plans.append(_Plan(index, row, key))
     return plans
 
 
-def _complete_record(directory: Path, made_with: dict[str, Any]) -> dict[str, Any] | None:
-    """The fill's record if its outputs are whole, match their recorded hashes, and were made
-    from exactly these inputs, templates, fonts and versions."""
+def _complete_record(directory: Path, made_with: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+    """The fill's record and its hash, if its outputs are whole, match their recorded hashes,
+    and were made from exactly these inputs, templates, fonts and versions."""
     try:
-        record: dict[str, Any] = orjson.loads((directory / "fill.json").read_bytes())
+        data = (directory / "fill.json").read_bytes()
+        record: dict[str, Any] = orjson.loads(data)
         if record.get("made_with") != made_with:
             return None
         for name, expected in record["outputs"].items():
@@ -271,7 +277,7 @@ def _complete_record(directory: Path, made_with: dict[str, Any]) -> dict[str, An
                 return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return record
+    return record, sha256(data)
 
 
 def run_batch(inputs: Sequence[Path], settings: Settings, out: Path, *, workers: int,
@@ -299,7 +305,10 @@ def run_batch(inputs: Sequence[Path], settings: Settings, out: Path, *, workers:
                     assert plan.key is not None
                     outcome = Outcome(plan.index, plan.row.where, plan.key, "skipped", plan.bud,
                                       plan.warnings)
-                    pages = parts.load(plan.key)
+                    pages = parts.load(plan.key, plan.record)
+                    if pages is None:       # checked in _plan; changed since by someone else
+                        raise OutputError(f"{parts.directory / plan.key}.json changed during "
+                                          "the run; run the same command again")
                 else:
                     outcome, pages = next(results)
                 if pages is not None:
