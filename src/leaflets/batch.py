@@ -20,19 +20,20 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 import multiprocessing
 import os
+import shutil
 import signal
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from .errors import InputError, LeafletsError, OutputError
-from .load import Row, read_batch, validate_row
+from .errors import InputError, LeafletsError, OutputError, Problem
+from .load import Row, iter_batch, validate_row
 from .pdf import Info, Ops, PdfWriter
 from .pipeline import Session, Settings, sha256
 from .render import Pages
@@ -60,12 +61,11 @@ class Outcome:
 class BatchResult:
     batch_id: str
     directory: Path
-    outcomes: tuple[Outcome, ...]
+    total: int
+    rendered: int
+    skipped: int                # already complete
+    failed: tuple[Outcome, ...]
     written: tuple[Path, ...]   # combined sheets and summaries
-
-    @property
-    def failed(self) -> tuple[Outcome, ...]:
-        return tuple(o for o in self.outcomes if not o.ok)
 
 
 class Interrupted(LeafletsError):
@@ -75,18 +75,6 @@ class Interrupted(LeafletsError):
 
 
 Report = Callable[[Outcome, int], None]       # (outcome, total rows)
-
-
-def batch_id(rows: Sequence[Row]) -> str:
-    """Derived from the inputs only: each row's file name and content."""
-    digest = hashlib.sha256()
-    for row in rows:
-        digest.update(f"{Path(row.source.file).name}\0{row.source.first_line}\0".encode())
-        digest.update(row.source.text.encode())
-        digest.update(b"\0")
-    stem = Path(rows[0].source.file).stem if rows else "batch"
-    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in stem)[:40] or "batch"
-    return f"{safe}-{digest.hexdigest()[:12]}"
 
 
 # ---- parts: a fill's recorded pages, on disk as JSON (never pickle: out/ is not trusted code) ---
@@ -181,6 +169,7 @@ _parts: _PartStore | None = None
 
 
 _stop: Any = None        # set by the parent on Ctrl-C: finish the current fill, take no more
+_completed: set[str] = set()    # fills this process has written whole (for Ctrl-C's count)
 
 
 def _start_worker(settings: Settings, out: Path, parts: Path, stop: Any = None,
@@ -215,6 +204,7 @@ def _render_chunk(tasks: list[tuple[int, Row]]) -> list[tuple[Outcome, _Sheets |
         except OutputError as err:
             results.append((Outcome(index, row.where, key, "failed", error=str(err)), None))
             continue
+        _completed.add(rendered.key)
         results.append((Outcome(index, row.where, rendered.key, "rendered",
                                 rendered.record["bud"]["date"], rendered.warnings), sheets))
     return results
@@ -223,45 +213,62 @@ def _render_chunk(tasks: list[tuple[int, Row]]) -> list[tuple[Outcome, _Sheets |
 # ---- the run -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Plan:
-    index: int
-    row: Row
-    key: str | None
-    bud: str | None = None
-    warnings: tuple[str, ...] = ()
-    failure: str | None = None        # a validation failure: nothing to render
-    complete: bool = False            # already rendered, hashes match: skip
-    record: str = ""                  # then: the SHA-256 of its fill.json
+@dataclass
+class _Index:
+    """What the validation pass keeps: little per row, so memory stays flat for any batch."""
+
+    total: int = 0
+    batch_id: str = ""
+    failures: dict[int, tuple[str | None, str]] = field(default_factory=dict)   # row: key, error
+    complete: dict[int, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
+    # row: its record's hash, BUD and warnings
 
 
-def _plan(rows: Sequence[Row], session: Session, out: Path, parts: _PartStore) -> list[_Plan]:
-    """Validate every row before anything renders; find duplicates and complete fills."""
-    plans: list[_Plan] = []
-    first: dict[str, str] = {}
-    for index, row in enumerate(rows, start=1):
+def _validate_all(inputs: Sequence[Path], session: Session, out: Path, parts: Callable[[str], _PartStore]
+                  ) -> _Index:
+    """Pass 1: read and validate every row before anything renders; find duplicates and fills
+    that are already complete. An input that cannot be read stops the batch (exit 2)."""
+    index = _Index()
+    problems: list[Problem] = []
+    first: dict[str, str] = {}       # <rx>-<fill>: where it first appears (for duplicates)
+    digest = hashlib.sha256()
+    stem = ""
+    completes: list[tuple[int, str, dict[str, Any]]] = []
+    for number, row in enumerate(iter_batch(inputs, problems), start=1):
+        index.total = number
+        stem = stem or Path(row.source.file).stem
+        digest.update(f"{Path(row.source.file).name}\0{row.source.first_line}\0".encode())
+        digest.update(row.source.text.encode() + b"\0")
         try:
             loaded = validate_row(row)
             key = loaded.model.key
             if key in first:
                 fill = loaded.model
-                plans.append(_Plan(index, row, key, failure=(
-                    f"{row.where}: rx_number: Rx {fill.rx_number} fill {fill.fill_number} is "
-                    f"already in this batch at {first[key]}")))
+                index.failures[number] = (key, f"{row.where}: rx_number: Rx {fill.rx_number} fill "
+                                               f"{fill.fill_number} is already in this batch at {first[key]}")
                 continue
             first[key] = row.where
             made_with = session.made_with(loaded)      # also: the product exists and is sound
         except InputError as err:
-            plans.append(_Plan(index, row, None, failure=str(err)))
+            index.failures[number] = (None, str(err))
             continue
-        found = _complete_record(out / key, made_with)
-        if found is not None and parts.load(key, found[1]) is not None:
-            record, digest = found
-            plans.append(_Plan(index, row, key, record["bud"]["date"], tuple(record["warnings"]),
-                               complete=True, record=digest))
-        else:
-            plans.append(_Plan(index, row, key))
-    return plans
+        if (out / key).is_dir():
+            remove_stale_temporaries([out / key])
+            found = _complete_record(out / key, made_with)
+            if found is not None:
+                completes.append((number, key, {"record": found[1], "bud": found[0]["bud"]["date"],
+                                                "warnings": tuple(found[0]["warnings"])}))
+    if problems:
+        raise InputError(problems)
+    if not index.total:
+        raise InputError.one(", ".join(map(str, inputs)), "", "no fills in the input")
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in stem)[:40] or "batch"
+    index.batch_id = f"{safe}-{digest.hexdigest()[:12]}"
+    store = parts(index.batch_id)
+    for number, key, info in completes:
+        if store.load(key, info["record"]) is not None:
+            index.complete[number] = (info["record"], info["bud"], info["warnings"])
+    return index
 
 
 def _complete_record(directory: Path, made_with: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
@@ -280,92 +287,133 @@ def _complete_record(directory: Path, made_with: dict[str, Any]) -> tuple[dict[s
     return record, sha256(data)
 
 
+_Item = tuple[Outcome, _Sheets | None] | tuple[int, Row]    # a known result, or a row to render
+
+
+def _items(inputs: Sequence[Path], index: _Index, parts: _PartStore) -> Iterator[_Item]:
+    """Pass 2: the rows again, in order: failures and complete fills as results, the rest as
+    rows to render."""
+    for number, row in enumerate(iter_batch(inputs, []), start=1):
+        if number in index.failures:
+            key, error = index.failures[number]
+            yield Outcome(number, row.where, key, "failed", error=error), None
+        elif number in index.complete:
+            record, bud, warnings = index.complete[number]
+            key = validate_row(row).model.key
+            pages = parts.load(key, record)
+            if pages is None:           # checked in pass 1; changed since by someone else
+                raise OutputError(f"{parts.directory / key}.json changed during the run; run the "
+                                  "same command again")
+            yield Outcome(number, row.where, key, "skipped", bud, warnings), pages
+        else:
+            yield number, row
+
+
 def run_batch(inputs: Sequence[Path], settings: Settings, out: Path, *, workers: int,
               report: Report | None = None) -> BatchResult:
-    rows = read_batch(inputs)
-    if not rows:
-        raise InputError.one(", ".join(map(str, inputs)), "", "no fills in the input")
     session = Session(settings)
-    ident = batch_id(rows)
-    directory = out / "batches" / ident
+    index = _validate_all(inputs, session, out, lambda ident: _PartStore(out / "batches" / ident / "parts"))
+    directory = out / "batches" / index.batch_id
     parts = _PartStore(directory / "parts")
-    plans = _plan(rows, session, out, parts)
-    remove_stale_temporaries([directory, *(out / p.key for p in plans if p.key)])
-
-    todo = [(p.index, p.row) for p in plans if p.failure is None and not p.complete]
-    outcomes: list[Outcome] = []
+    remove_stale_temporaries([directory])
     sheets = _SheetWriter(directory)
+    summary = _SummaryWriter(directory, index.batch_id, inputs)
+    counts = {"rendered": 0, "skipped": 0, "failed": 0}
+    failed: list[Outcome] = []
+    stream = _Stream(settings, out, parts.directory, workers, session)
     try:
-        with _Results(todo, settings, out, parts.directory, workers, session) as results:
-            for plan in plans:
-                if plan.failure is not None:
-                    outcome, pages = Outcome(plan.index, plan.row.where, plan.key, "failed",
-                                             error=plan.failure), None
-                elif plan.complete:
-                    assert plan.key is not None
-                    outcome = Outcome(plan.index, plan.row.where, plan.key, "skipped", plan.bud,
-                                      plan.warnings)
-                    pages = parts.load(plan.key, plan.record)
-                    if pages is None:       # checked in _plan; changed since by someone else
-                        raise OutputError(f"{parts.directory / plan.key}.json changed during "
-                                          "the run; run the same command again")
-                else:
-                    outcome, pages = next(results)
+        with stream:
+            for outcome, pages in stream.run(_items(inputs, index, parts)):
                 if pages is not None:
                     sheets.add(pages)
-                outcomes.append(outcome)
+                summary.add(outcome)
+                counts[outcome.status] += 1
+                if not outcome.ok:
+                    failed.append(outcome)
                 if report:
-                    report(outcome, len(plans))
+                    report(outcome, index.total)
     except KeyboardInterrupt:
         sheets.discard()
-        kept = sum((out / p.key / "fill.json").exists() for p in plans if p.key and not p.failure)
-        raise Interrupted(f"interrupted: {kept} of {len(plans)} fills are complete and kept. Run "
+        summary.discard()
+        kept = len(stream.keys_seen | _completed) + len(index.complete)
+        raise Interrupted(f"interrupted: {kept} of {index.total} fills are complete and kept. Run "
                           f"the same command again to resume (complete fills are skipped); the "
                           f"combined sheets are written when a run finishes.") from None
     except BaseException:
         sheets.discard()
+        summary.discard()
         raise
     os.sync()       # every fill's files reach the disk before the sheets and summary say so
-    written = sheets.close()
-    written += _write_summary(directory, ident, inputs, outcomes)
-    return BatchResult(ident, directory, tuple(outcomes), tuple(written))
+    written = sheets.close() + summary.close()
+    return BatchResult(index.batch_id, directory, index.total, counts["rendered"],
+                       counts["skipped"], tuple(failed), tuple(written))
 
 
-class _Results:
-    """Render the rows to do, in order: in this process for one worker, else in a pool."""
+class _Stream:
+    """Render rows in order, in this process for one worker, else in a pool, with a bounded
+    number of chunks in flight (so rows are read only as fast as they are rendered)."""
 
-    def __init__(self, todo: list[tuple[int, Row]], settings: Settings, out: Path, parts: Path,
-                 workers: int, session: Session) -> None:
-        self.todo, self.settings, self.out, self.parts = todo, settings, out, parts
-        self.workers, self.session = min(workers, max(len(todo), 1)), session
+    CHUNK = 16
+
+    def __init__(self, settings: Settings, out: Path, parts: Path, workers: int,
+                 session: Session) -> None:
+        self.settings, self.out, self.parts = settings, out, parts
+        self.workers, self.session = workers, session
         self.pool: Any = None
         self.stop: Any = None
-        self.results: Iterator[tuple[Outcome, _Sheets | None]] = iter(())
+        self.window: deque[Any] = deque()          # result lists, or pool results pending
+        self.keys_seen: set[str] = set()
 
-    def __enter__(self) -> Iterator[tuple[Outcome, _Sheets | None]]:
+    def __enter__(self) -> _Stream:
         if self.workers <= 1:
             previous = signal.getsignal(signal.SIGINT)
             _start_worker(self.settings, self.out, self.parts, session=self.session)
             signal.signal(signal.SIGINT, previous)
-            return self._flat(map(_render_chunk, self._chunks(16)))
+            return self
         # fork shares the parent's loaded session; elsewhere, each worker loads its own.
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         context = multiprocessing.get_context(method)
         self.stop = context.Event()
         self.pool = context.Pool(self.workers, initializer=_start_worker,
                                  initargs=(self.settings, self.out, self.parts, self.stop))
-        size = max(1, min(16, len(self.todo) // (self.workers * 4)))
-        self.results = self._flat(self.pool.imap(_render_chunk, self._chunks(size)))
-        return self.results
+        return self
 
-    def _chunks(self, size: int) -> list[list[tuple[int, Row]]]:
-        return [self.todo[i:i + size] for i in range(0, len(self.todo), size)]
+    def _submit(self, chunk: list[tuple[int, Row]]) -> None:
+        if self.pool is None:
+            self.window.append(_render_chunk(chunk))
+        else:
+            self.window.append(self.pool.apply_async(_render_chunk, (chunk,)))
 
-    @staticmethod
-    def _flat(chunks: Iterator[list[tuple[Outcome, _Sheets | None]]]
-              ) -> Iterator[tuple[Outcome, _Sheets | None]]:
-        for chunk in chunks:
-            yield from chunk
+    def _take(self) -> list[tuple[Outcome, _Sheets | None]]:
+        head = self.window.popleft()
+        results: list[tuple[Outcome, _Sheets | None]] = head if isinstance(head, list) else head.get()
+        return results
+
+    def run(self, items: Iterator[_Item]) -> Iterator[tuple[Outcome, _Sheets | None]]:
+        in_flight = 4 * max(self.workers, 1)
+        chunk: list[tuple[int, Row]] = []
+        for item in items:
+            if isinstance(item[0], Outcome):
+                if chunk:
+                    self._submit(chunk)
+                    chunk = []
+                self.window.append([item])
+            else:
+                chunk.append(item)
+                if len(chunk) >= self.CHUNK:
+                    self._submit(chunk)
+                    chunk = []
+            while self.window and (len(self.window) > in_flight or isinstance(self.window[0], list)
+                                   or self.window[0].ready()):
+                yield from self._track(self._take())
+        if chunk:
+            self._submit(chunk)
+        while self.window:
+            yield from self._track(self._take())
+
+    def _track(self, results: list[tuple[Outcome, _Sheets | None]]) -> list[tuple[Outcome, _Sheets | None]]:
+        self.keys_seen.update(o.key for o, _ in results if o.key and o.status == "rendered")
+        return results
 
     def __exit__(self, kind: Any, *_: Any) -> None:
         if self.pool is None:
@@ -373,8 +421,10 @@ class _Results:
         if kind is KeyboardInterrupt:
             # Workers finish the fill in hand and return; nothing is cut off mid-write.
             self.stop.set()
-            for _ in self.results:
-                pass
+            while self.window:
+                head = self.window.popleft()
+                if not isinstance(head, list):
+                    self._track(head.get())
             self.pool.close()
         elif kind is None:
             self.pool.close()
@@ -438,26 +488,62 @@ class _SheetWriter:
 SUMMARY_COLUMNS = ("row", "rx_number", "fill_number", "status", "bud", "warnings", "error")
 
 
-def _write_summary(directory: Path, ident: str, inputs: Sequence[Path],
-                   outcomes: list[Outcome]) -> list[Path]:
-    """summary.json and summary.csv. Status is `ok` whether this run rendered the fill or found
-    it complete, so the same inputs give the same summary bytes."""
-    rows: list[dict[str, Any]] = []
-    for o in outcomes:
+class _SummaryWriter:
+    """summary.csv and summary.json, a row per fill, streamed to hidden temporary files. Status
+    is `ok` whether this run rendered the fill or found it complete, so the same inputs give the
+    same summary bytes."""
+
+    def __init__(self, directory: Path, ident: str, inputs: Sequence[Path]) -> None:
+        self.directory, self.ident, self.inputs = directory, ident, inputs
+        self.counts = {"fills": 0, "ok": 0, "failed": 0}
+        self.handles: dict[str, tuple[Path, Any]] = {}
+
+    def _open(self, name: str) -> Any:
+        if name not in self.handles:
+            fd, tmp = temporary(self.directory / name)
+            self.handles[name] = (Path(tmp), os.fdopen(fd, "w", encoding="utf-8", newline=""))
+        return self.handles[name][1]
+
+    def add(self, o: Outcome) -> None:
         rx, _, fill = (o.key or "").rpartition("-")
-        rows.append({"row": o.where, "rx_number": rx or None, "fill_number": int(fill) if fill else None,
-                     "status": "ok" if o.ok else "failed", "bud": o.bud,
-                     "warnings": list(o.warnings), "error": o.error})
-    summary = {"batch": ident, "inputs": [p.name for p in inputs],
-               "fills": len(rows), "ok": sum(r["status"] == "ok" for r in rows),
-               "failed": sum(r["status"] == "failed" for r in rows), "rows": rows}
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(SUMMARY_COLUMNS)
-    for r in rows:
-        writer.writerow([r["row"], r["rx_number"] or "", "" if r["fill_number"] is None else r["fill_number"],
-                         r["status"], r["bud"] or "", "; ".join(r["warnings"]),
-                         " | ".join((r["error"] or "").splitlines())])
-    files = {"summary.json": orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n",
-             "summary.csv": buf.getvalue().encode()}
-    return write_outputs(directory, files)
+        status = "ok" if o.ok else "failed"
+        row = {"row": o.where, "rx_number": rx or None, "fill_number": int(fill) if fill else None,
+               "status": status, "bud": o.bud, "warnings": list(o.warnings), "error": o.error}
+        self.counts["fills"] += 1
+        self.counts[status] += 1
+        table = self._open("summary.csv")
+        if self.counts["fills"] == 1:
+            table.write(",".join(SUMMARY_COLUMNS) + "\n")
+        csv.writer(table, lineterminator="\n").writerow(
+            [o.where, rx, fill, status, o.bud or "", "; ".join(o.warnings),
+             " | ".join((o.error or "").splitlines())])
+        rows = self._open(".rows")
+        rows.write(("    " if self.counts["fills"] == 1 else ",\n    ") + orjson.dumps(row).decode())
+
+    def close(self) -> list[Path]:
+        """summary.json: the counts first, then the rows, one per line."""
+        head = orjson.dumps({"batch": self.ident, "inputs": [p.name for p in self.inputs],
+                             **self.counts}, option=orjson.OPT_INDENT_2).decode()
+        rows_tmp, rows = self.handles.pop(".rows")
+        rows.close()
+        fd, tmp = temporary(self.directory / "summary.json")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle, rows_tmp.open(encoding="utf-8") as body:
+            handle.write(head[:-2] + ',\n  "rows": [\n')
+            shutil.copyfileobj(body, handle)
+            handle.write("\n  ]\n}\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        rows_tmp.unlink()
+        os.replace(tmp, self.directory / "summary.json")
+        table_tmp, table = self.handles.pop("summary.csv")
+        table.flush()
+        os.fsync(table.fileno())
+        table.close()
+        os.replace(table_tmp, self.directory / "summary.csv")
+        return [self.directory / "summary.json", self.directory / "summary.csv"]
+
+    def discard(self) -> None:
+        for tmp, handle in self.handles.values():
+            handle.close()
+            tmp.unlink(missing_ok=True)
+        self.handles.clear()

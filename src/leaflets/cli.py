@@ -90,14 +90,12 @@ def batch(inputs: tuple[Path, ...], catalog: Path, pharmacy: Path, out: Path, st
     settings = Settings(catalog, pharmacy, stock)
     with _progress(quiet) as report:
         result = run_batch(list(inputs), settings, out, workers=workers or _cores(), report=report)
-    rendered = sum(o.status == "rendered" for o in result.outcomes)
-    skipped = sum(o.status == "skipped" for o in result.outcomes)
     for outcome in result.failed:
         for line in (outcome.error or "failed").splitlines():
             click.echo(f"Failed: {line}", err=True)
     if not quiet:
-        click.echo(f"Batch {result.batch_id}: {len(result.outcomes) - len(result.failed)} of "
-                   f"{len(result.outcomes)} fills ok ({rendered} rendered, {skipped} already "
+        click.echo(f"Batch {result.batch_id}: {result.total - len(result.failed)} of "
+                   f"{result.total} fills ok ({result.rendered} rendered, {result.skipped} already "
                    f"complete), {len(result.failed)} failed")
         for path in result.written:
             click.echo(str(path))

@@ -258,7 +258,7 @@ class _Checker:
         return text
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=4096)
 def _check(text: str, verbatim: bool) -> tuple[str, str | None]:
     """The checked form of a text, or what is wrong with it. Pure, so cached: most strings of
     a label or leaflet recur across the fills of a batch."""

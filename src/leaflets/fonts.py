@@ -170,7 +170,7 @@ def unprintable(text: str) -> list[str]:
                    and ord(c) not in cov[FALLBACK]})
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=4096)
 def segments(text: str, bold: bool) -> tuple[Segment, ...]:
     """Split text into runs, each drawn by the primary face or, where it lacks a glyph, the
     fallback face. Cached: label fitting measures the same words at several sizes."""
@@ -189,7 +189,7 @@ def segments(text: str, bold: bool) -> tuple[Segment, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=4096)
 def width_pt(text: str, size_pt: float, bold: bool) -> float:
     return float(sum(pdfmetrics.stringWidth(s.text, s.font, size_pt)
                      for s in segments(text, bold)))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TextIO, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -291,37 +292,38 @@ def _cell(kind: str, cell: str) -> Any:
     return cell
 
 
-def _csv_rows(path: Path, text: str) -> Iterator[Row]:
-    reader = csv.reader(text.splitlines(keepends=True))
-    header = next(reader, None)
-    if not header:
-        raise InputError.one(path, "", "expected a header row naming the columns", 1)
-    header = [h.strip() for h in header]
-    unknown = [h for h in header if h not in CSV_COLUMNS]
-    problems = [Problem(str(path), 1, h, f"unknown column (expected one of: {', '.join(CSV_COLUMNS)})")
-                for h in unknown]
-    problems += [Problem(str(path), 1, h, "column appears twice")
-                 for i, h in enumerate(header) if h in header[:i]]
-    if problems:
-        raise InputError(problems)
-    line = reader.line_num + 1
-    for cells in reader:
-        start, line = line, reader.line_num + 1
-        if not any(c.strip() for c in cells):
-            continue
-        data: dict[str, Any] = {}
-        for column, cell in zip(header, cells, strict=False):
-            cell = cell.strip()
-            if not cell:
-                continue          # an empty cell is a missing value
-            node = data
-            *parents, leaf = column.split(".")
-            for part in parents:
-                node = node.setdefault(part, {})
-            node[leaf] = _cell(CSV_COLUMNS[column], cell)
-        if len(cells) > len(header):
-            data["(extra cells)"] = cells[len(header):]
-        yield Row(data, Source(str(path), json.dumps(cells, ensure_ascii=False), first_line=start))
+def _csv_rows(path: Path) -> Iterator[Row]:
+    with _open_text(path) as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if not header:
+            raise InputError.one(path, "", "expected a header row naming the columns", 1)
+        header = [h.strip() for h in header]
+        unknown = [h for h in header if h not in CSV_COLUMNS]
+        problems = [Problem(str(path), 1, h, f"unknown column (expected one of: {', '.join(CSV_COLUMNS)})")
+                    for h in unknown]
+        problems += [Problem(str(path), 1, h, "column appears twice")
+                     for i, h in enumerate(header) if h in header[:i]]
+        if problems:
+            raise InputError(problems)
+        line = reader.line_num + 1
+        for cells in reader:
+            start, line = line, reader.line_num + 1
+            if not any(c.strip() for c in cells):
+                continue
+            data: dict[str, Any] = {}
+            for column, cell in zip(header, cells, strict=False):
+                cell = cell.strip()
+                if not cell:
+                    continue          # an empty cell is a missing value
+                node = data
+                *parents, leaf = column.split(".")
+                for part in parents:
+                    node = node.setdefault(part, {})
+                node[leaf] = _cell(CSV_COLUMNS[column], cell)
+            if len(cells) > len(header):
+                data["(extra cells)"] = cells[len(header):]
+            yield Row(data, Source(str(path), json.dumps(cells, ensure_ascii=False), first_line=start))
 
 
 def _items(path: Path, data: list[Any], source: Source) -> Iterator[Row]:
@@ -331,15 +333,17 @@ def _items(path: Path, data: list[Any], source: Source) -> Iterator[Row]:
         yield Row(item, Source(str(path), text, lines, first_line=source.lines.get((i,))))
 
 
-def _jsonl_rows(path: Path, text: str) -> Iterator[Row]:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            item = _Unreadable(f"invalid JSON: {exc.msg} (column {exc.colno})")
-        yield Row(item, Source(str(path), line, first_line=number))
+def _jsonl_rows(path: Path) -> Iterator[Row]:
+    with _open_text(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                item = _Unreadable(f"invalid JSON: {exc.msg} (column {exc.colno})")
+            yield Row(item, Source(str(path), line, first_line=number))
 
 
 @dataclass(frozen=True)
@@ -351,58 +355,72 @@ class _Unreadable:
 
 def read_batch(paths: Sequence[Path]) -> list[Row]:
     """Every fill of the batch inputs, in order. An input that cannot be read at all raises
-    InputError; a bad row is returned as it is, for validation to report."""
-    rows: list[Row] = []
+    InputError (after all inputs were tried); a bad row is returned as it is, for validation to
+    report."""
     problems: list[Problem] = []
-    for path in paths:
-        try:
-            rows.extend(_read_one(path))
-        except InputError as err:
-            problems.extend(err.problems)
+    rows = list(iter_batch(paths, problems))
     if problems:
         raise InputError(problems)
     return rows
 
 
-def _read_one(path: Path) -> list[Row]:
+def iter_batch(paths: Sequence[Path], problems: list[Problem]) -> Iterator[Row]:
+    """The rows of the inputs, one at a time (a batch of any size holds one row at a time). An
+    input that cannot be read adds its problems to `problems` and the next input is read."""
+    for path in paths:
+        try:
+            yield from _read_one(path)
+        except InputError as err:
+            problems.extend(err.problems)
+
+
+def _read_one(path: Path) -> Iterator[Row]:
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in FILL_SUFFIXES and p.is_file())
         if not files:
             raise InputError.one(path, "", f"no fill files ({', '.join(FILL_SUFFIXES)}) in this folder")
-        rows = []
         for file in files:
             try:
                 data, source = read_document(file)
             except InputError as err:     # one unreadable file is one bad fill
-                rows.append(Row(_Unreadable(err.problems[0].message), Source(str(file), "",
-                                first_line=err.problems[0].line)))
+                yield Row(_Unreadable(err.problems[0].message), Source(str(file), "",
+                          first_line=err.problems[0].line))
                 continue
-            rows.append(Row(data, source))
-        return rows
+            yield Row(data, source)
+        return
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return list(_csv_rows(path, _read_text(path)))
+        yield from _csv_rows(path)
+        return
     if suffix in (".jsonl", ".ndjson"):
-        return list(_jsonl_rows(path, _read_text(path)))
+        yield from _jsonl_rows(path)
+        return
     if suffix not in FILL_SUFFIXES:
         raise InputError.one(path, "", "expected a .csv, .yaml, .json or .jsonl file, or a folder")
-    data, source = read_document(path)
+    data, source = read_document(path)      # a YAML or JSON document is parsed whole
     if isinstance(data, list):
-        return list(_items(path, data, source))
-    if isinstance(data, dict):           # a single fill file is a batch of one
-        return [Row(data, source)]
-    raise InputError.one(path, "", "expected a list of fills (or one fill)", 1)
+        yield from _items(path, data, source)
+    elif isinstance(data, dict):           # a single fill file is a batch of one
+        yield Row(data, source)
+    else:
+        raise InputError.one(path, "", "expected a list of fills (or one fill)", 1)
 
 
-def _read_text(path: Path) -> str:
+@contextlib.contextmanager
+def _open_text(path: Path) -> Iterator[TextIO]:
+    """A UTF-8 text file read line by line (a spreadsheet's byte-order mark is dropped); errors
+    become InputError naming the file."""
     try:
-        return path.read_text(encoding="utf-8-sig")
+        handle = path.open(encoding="utf-8-sig", newline="")
     except FileNotFoundError:
         raise InputError.one(path, "", "file not found") from None
-    except UnicodeDecodeError as exc:
-        raise InputError.one(path, "", f"expected UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise InputError.one(path, "", f"cannot read: {exc.strerror}") from None
+    try:
+        with handle:
+            yield handle
+    except UnicodeDecodeError as exc:
+        raise InputError.one(path, "", f"expected UTF-8 text ({exc.reason})") from None
 
 
 def validate_row(row: Row) -> Loaded[Fill]:

@@ -179,7 +179,7 @@ class _Drawn:
         return f"q 1 0 0 1 {fp_str(x, top)} cm\n{self.code}\nQ"
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _drawn(block: Block, style: DocumentStyle, width_pt: float) -> _Drawn:
     """A block's flowables stacked as a frame would stack them, drawn and recorded. Cached:
     most lines of a leaflet's head (its title, a directions line, a use-by date) recur across
