@@ -169,19 +169,20 @@ _parts: _PartStore | None = None
 
 
 _stop: Any = None        # set by the parent on Ctrl-C: finish the current fill, take no more
-_completed: set[str] = set()    # fills this process has written whole (for Ctrl-C's count)
+_completed = 0          # fills this process has written whole (for Ctrl-C's count)
 
 
 def _start_worker(settings: Settings, out: Path, parts: Path, stop: Any = None,
                   session: Session | None = None) -> None:
-    global _session, _out, _parts, _stop
+    global _session, _out, _parts, _stop, _completed
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
     _session = session or Session(settings)
-    _out, _parts, _stop = out, _PartStore(parts), stop
+    _out, _parts, _stop, _completed = out, _PartStore(parts), stop, 0
 
 
 def _render_chunk(tasks: list[tuple[int, Row]]) -> list[tuple[Outcome, _Sheets | None]]:
     """Render rows and write their files: each fill's outputs (record last), then its part."""
+    global _completed
     assert _session is not None and _out is not None and _parts is not None
     results: list[tuple[Outcome, _Sheets | None]] = []
     for index, row in tasks:
@@ -204,7 +205,7 @@ def _render_chunk(tasks: list[tuple[int, Row]]) -> list[tuple[Outcome, _Sheets |
         except OutputError as err:
             results.append((Outcome(index, row.where, key, "failed", error=str(err)), None))
             continue
-        _completed.add(rendered.key)
+        _completed += 1
         results.append((Outcome(index, row.where, rendered.key, "rendered",
                                 rendered.record["bud"]["date"], rendered.warnings), sheets))
     return results
@@ -335,7 +336,7 @@ def run_batch(inputs: Sequence[Path], settings: Settings, out: Path, *, workers:
     except KeyboardInterrupt:
         sheets.discard()
         summary.discard()
-        kept = len(stream.keys_seen | _completed) + len(index.complete)
+        kept = max(stream.rendered, _completed) + len(index.complete)
         raise Interrupted(f"interrupted: {kept} of {index.total} fills are complete and kept. Run "
                           f"the same command again to resume (complete fills are skipped); the "
                           f"combined sheets are written when a run finishes.") from None
@@ -362,7 +363,7 @@ class _Stream:
         self.pool: Any = None
         self.stop: Any = None
         self.window: deque[Any] = deque()          # result lists, or pool results pending
-        self.keys_seen: set[str] = set()
+        self.rendered = 0                          # fills reported rendered, drained ones too
 
     def __enter__(self) -> _Stream:
         if self.workers <= 1:
@@ -412,7 +413,7 @@ class _Stream:
             yield from self._track(self._take())
 
     def _track(self, results: list[tuple[Outcome, _Sheets | None]]) -> list[tuple[Outcome, _Sheets | None]]:
-        self.keys_seen.update(o.key for o, _ in results if o.key and o.status == "rendered")
+        self.rendered += sum(o.status == "rendered" for o, _ in results)
         return results
 
     def __exit__(self, kind: Any, *_: Any) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -67,10 +68,11 @@ class PdfWriter:
     width_pt: float
     height_pt: float
     info: Info
-    _offsets: dict[int, int] = field(default_factory=dict)
+    # Compact arrays: a 10,000-fill leaflet sheet has 100,000 objects.
+    _offsets: array[int] = field(default_factory=lambda: array("Q", [0] * 5))
     _next: int = 5
     _start: int = 0
-    _pages: list[int] = field(default_factory=list)
+    _pages: array[int] = field(default_factory=lambda: array("Q"))
     _forms: dict[str, tuple[str, int]] = field(default_factory=dict)
     _fonts: set[tuple[str, int]] = field(default_factory=set)
 
@@ -81,6 +83,7 @@ class PdfWriter:
     def _write(self, body: bytes, number: int | None = None) -> int:
         if number is None:
             number, self._next = self._next, self._next + 1
+            self._offsets.append(0)
         self._offsets[number] = self.out.tell() - self._start
         self.out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
         return number
