@@ -436,3 +436,32 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
     assert len(fills) == kept
     assert {p.name for p in out.iterdir()} - fills == {"batches"}   # nothing half-made
     _visible_files_are_whole(out)
+
+
+def test_a_terminal_gets_a_progress_bar_with_rate_and_time_left(tmp_path: Path) -> None:
+    import pty
+    import select
+
+    main, child = pty.openpty()
+    process = subprocess.Popen([*LEAFLETS, "batch", str(DAY), "--out", str(tmp_path / "out")],
+                               cwd=ROOT, stdin=child, stdout=child, stderr=child,
+                               env={**os.environ, "COLUMNS": "120", "TERM": "xterm"})
+    os.close(child)
+    chunks: list[bytes] = []
+    while True:
+        ready, _, _ = select.select([main], [], [], 60)
+        if not ready:
+            break
+        try:
+            data = os.read(main, 65536)
+        except OSError:           # the terminal closed: the run ended
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(main)
+    assert process.wait(timeout=60) == 0
+    shown = b"".join(chunks).decode(errors="replace")
+    assert "34/34" in shown
+    assert "fills/s" in shown
+    assert "[1/34]" not in shown          # no per-fill log lines on a terminal
