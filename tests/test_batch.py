@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import pytest
 import yaml
 from pypdf.generic import DictionaryObject, IndirectObject
 
+from leaflets.errors import InputError
 from leaflets.load import CSV_COLUMNS, read_batch, validate_row
 
 ROOT = Path(__file__).resolve().parents[1]     # as in conftest.py
@@ -417,10 +419,11 @@ def test_a_part_from_another_version_of_the_record_is_not_trusted(tmp_path: Path
     assert [line.split()[-1] for line in again.stdout.splitlines()[:2]] == ["rendered", "skipped"]
 
 
-def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path, workers: str) -> None:
     source = big_csv(tmp_path / "fills.csv", 400)
     out = tmp_path / "out"
-    process = _start([source, "--out", out, "--workers", "2"])
+    process = _start([source, "--out", out, "--workers", workers])
     _wait_for_lines(process, 60)
     os.killpg(process.pid, signal.SIGINT)           # what the terminal does on Ctrl-C
     _, stderr = process.communicate(timeout=60)
@@ -465,3 +468,88 @@ def test_a_terminal_gets_a_progress_bar_with_rate_and_time_left(tmp_path: Path) 
     assert "34/34" in shown
     assert "fills/s" in shown
     assert "[1/34]" not in shown          # no per-fill log lines on a terminal
+
+
+def test_a_worker_that_dies_ends_the_batch_with_a_message_not_a_hang(tmp_path: Path) -> None:
+    source = big_csv(tmp_path / "fills.csv", 400)
+    process = _start([source, "--out", tmp_path / "out", "--workers", "2"])
+    _wait_for_lines(process, 40)
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    os.kill(int(children[0]), signal.SIGKILL)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert stderr.splitlines()[-1] == ("Error: a worker process stopped unexpectedly (killed?); "
+                                       "fills already done are kept: run the same command again "
+                                       "to resume")
+    _visible_files_are_whole(tmp_path / "out")     # the killed worker's temporary file is hidden
+
+
+def test_the_batch_is_named_for_the_input_never_for_a_fill_file(tmp_path: Path) -> None:
+    folder = tmp_path / "todays-fills"
+    folder.mkdir()
+    (folder / "jordan-rivera.yaml").write_text((ROOT / "examples" / "fill.yaml").read_text())
+    assert batch(folder, "--out", tmp_path / "out", "--quiet").returncode == 0
+    assert batch_dir(tmp_path / "out").name.startswith("todays-fills-")
+
+
+def test_odd_rows_fail_alone(tmp_path: Path) -> None:
+    header, rows = day_rows()
+    refills = header.index("refills")
+    huge = list(rows[1])
+    huge[refills] = "99999999999999999999"
+    source = write_csv(tmp_path / "odd.csv", header, [rows[0], huge, [*rows[2], "", " "]])
+    done = batch(source, "--out", tmp_path / "out")
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"Failed: {source}:3: refills: expected a whole number of at most 100,000, "
+        "got 99999999999999999999"]
+    fills = [{"not": "a fill"}, {date(2026, 1, 1): "a date as a key"}]
+    listed = tmp_path / "odd.yaml"
+    listed.write_text(yaml.safe_dump(fills))
+    done = batch(listed, "--out", tmp_path / "out2")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert len([line for line in done.stderr.splitlines() if line.startswith("Failed: ")]) >= 2
+
+
+def test_a_batch_where_every_fill_fails_leaves_no_older_sheet(tmp_path: Path) -> None:
+    header, rows = day_rows()
+    source = write_csv(tmp_path / "one.csv", header, rows[:1])
+    out = tmp_path / "out"
+    assert batch(source, "--out", out).returncode == 0
+    assert (batch_dir(out) / "labels.pdf").exists()
+    empty = tmp_path / "catalog"
+    empty.mkdir()                  # the product has gone from the catalog
+    done = batch(source, "--out", out, "--catalog", empty)
+    assert done.returncode == 1
+    assert not (batch_dir(out) / "labels.pdf").exists()
+    assert not (batch_dir(out) / "leaflets.pdf").exists()
+    assert "failed" in (batch_dir(out) / "summary.csv").read_text()
+
+
+def test_an_edited_part_is_not_printed(tmp_path: Path) -> None:
+    header, rows = day_rows()
+    source = write_csv(tmp_path / "two.csv", header, rows[:2])
+    out = tmp_path / "out"
+    assert batch(source, "--out", out).returncode == 0
+    part = batch_dir(out) / "parts" / f"{rows[0][0]}-{rows[0][1]}.json"
+    part.write_text(part.read_text().replace(f"Rx {rows[0][0]}", "Rx 999999"))
+    again = batch(source, "--out", out)
+    assert [line.split()[-1] for line in again.stdout.splitlines()[:2]] == ["rendered", "skipped"]
+    assert "999999" not in "".join(page_texts(batch_dir(out) / "labels.pdf"))
+
+
+def test_an_input_changed_during_the_run_stops_it(tmp_path: Path) -> None:
+    from leaflets.batch import _Index, _items, _PartStore, _validate_all
+    from leaflets.pipeline import Session, Settings
+
+    header, rows = day_rows()
+    source = write_csv(tmp_path / "two.csv", header, rows[:2])
+    session = Session(Settings())
+    flag = type("Flag", (), {"is_set": staticmethod(lambda: False)})()
+    index: _Index = _validate_all([source], session, tmp_path / "out", flag)
+    write_csv(source, header, [rows[0], rows[3]])          # saved again mid-run
+    with pytest.raises(InputError) as caught:
+        list(_items([source], index, session, tmp_path / "out", _PartStore(tmp_path / "parts")))
+    assert str(caught.value) == (f"{source}:3: changed while the batch was running; fills already "
+                                 "done are kept, run the batch again")

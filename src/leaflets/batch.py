@@ -24,8 +24,12 @@ import multiprocessing
 import os
 import shutil
 import signal
+import traceback
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +40,7 @@ from .errors import InputError, LeafletsError, OutputError, Problem
 from .load import Row, iter_batch, validate_row
 from .pdf import Info, Ops, PdfWriter
 from .pipeline import Session, Settings, sha256
-from .render import Pages
+from .render import Pages, write_pdf
 from .write import remove_stale_temporaries, temporary, write_atomic, write_outputs
 
 
@@ -84,13 +88,12 @@ def _ops_json(ops: Ops) -> dict[str, Any]:
     return {"shared": ops.key} if ops.key else {"code": ops.code, "fonts": sorted(ops.fonts)}
 
 
-def _part_json(key: str, record: str, day: dt.date, label: Pages, leaflet: Pages) -> bytes:
-    part = {"key": key, "record": record, "fill_date": day.isoformat(),
-            "label": [[_ops_json(o) for o in page] for page in label.pages],
-            "label_size_pt": [label.width_pt, label.height_pt],
-            "leaflet": [[_ops_json(o) for o in page] for page in leaflet.pages],
-            "leaflet_size_pt": [leaflet.width_pt, leaflet.height_pt]}
-    return orjson.dumps(part)
+def _part_json(key: str, record: str, documents: dict[str, tuple[Pages, Info]]) -> bytes:
+    return orjson.dumps({"key": key, "record": record, "documents": {
+        name: {"info": [info.title, info.subject, info.day.isoformat()],
+               "size_pt": [pages.width_pt, pages.height_pt],
+               "pages": [[_ops_json(o) for o in page] for page in pages.pages]}
+        for name, (pages, info) in documents.items()}})
 
 
 def _shared_json(ops: Ops) -> bytes:
@@ -99,12 +102,10 @@ def _shared_json(ops: Ops) -> bytes:
 
 @dataclass(frozen=True)
 class _Sheets:
-    """One fill's pages for the combined sheets."""
+    """One fill's documents for the combined sheets: label.pdf and leaflet.pdf as recorded
+    pages with their document info."""
 
-    record: str                 # SHA-256 of the fill.json these pages belong to
-    day: dt.date                # the fill date
-    label: Pages
-    leaflet: Pages
+    documents: dict[str, tuple[Pages, Info]]
 
 
 class _PartStore:
@@ -115,34 +116,41 @@ class _PartStore:
         self._shared: dict[str, Ops] = {}
         self._saved: set[str] = set()
 
-    def files(self, key: str, sheets: _Sheets) -> list[tuple[Path, bytes]]:
+    def files(self, key: str, record: str, sheets: _Sheets) -> list[tuple[Path, bytes]]:
         """The files that save a fill's part: shared pages not yet saved, then the part. Parts
-        are a cache checked on reading, so they skip fsync."""
+        are checked on reading, so they skip fsync."""
         files = []
-        for page in sheets.leaflet.pages:
-            for ops in page:
-                if ops.key and ops.key not in self._saved:
-                    path = self.directory / "shared" / f"{ops.key}.json"
-                    if not path.exists():
-                        files.append((path, _shared_json(ops)))
-                    self._saved.add(ops.key)
-        part = _part_json(key, sheets.record, sheets.day, sheets.label, sheets.leaflet)
-        return [*files, (self.directory / f"{key}.json", part)]
+        for pages, _ in sheets.documents.values():
+            for page in pages.pages:
+                for ops in page:
+                    if ops.key and ops.key not in self._saved:
+                        path = self.directory / "shared" / f"{ops.key}.json"
+                        if not path.exists():
+                            files.append((path, _shared_json(ops)))
+                        self._saved.add(ops.key)
+        return [*files, (self.directory / f"{key}.json", _part_json(key, record, sheets.documents))]
 
-    def load(self, key: str, record: str) -> _Sheets | None:
-        """The saved pages, or None when the part is missing, unreadable, or belongs to another
-        version of the fill's record (a run killed after the record, before the part)."""
+    def load(self, key: str, record: dict[str, Any], record_sha256: str) -> _Sheets | None:
+        """The saved documents, only if they are exactly the fill's own PDFs: each is filed
+        again and its hash compared with the record's. None when the part is missing,
+        unreadable, edited, or belongs to another version of the record."""
         try:
             data = orjson.loads((self.directory / f"{key}.json").read_bytes())
-            if data["key"] != key or data["record"] != record:
+            if data["key"] != key or data["record"] != record_sha256:
                 return None
-            (lw, lh), (dw, dh) = data["label_size_pt"], data["leaflet_size_pt"]
-            label = Pages(float(lw), float(lh), self._pages(data["label"]))
-            leaflet = Pages(float(dw), float(dh), self._pages(data["leaflet"]))
-            day = dt.date.fromisoformat(data["fill_date"])
-        except (OSError, ValueError, KeyError, TypeError):
+            documents: dict[str, tuple[Pages, Info]] = {}
+            for name, doc in data["documents"].items():
+                title, subject, day = doc["info"]
+                (width, height), info = doc["size_pt"], Info(title, subject, dt.date.fromisoformat(day))
+                pages = Pages(float(width), float(height), self._pages(doc["pages"]))
+                if sha256(write_pdf(pages, info)) != record["outputs"][name]["sha256"]:
+                    return None
+                documents[name] = (pages, info)
+            if set(documents) != SHEET_SOURCES:
+                return None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        return _Sheets(record, day, label, leaflet)
+        return _Sheets(documents)
 
     def _pages(self, pages: list[list[dict[str, Any]]]) -> tuple[tuple[Ops, ...], ...]:
         return tuple(tuple(self._ops(o) for o in page) for page in pages)
@@ -161,28 +169,26 @@ def _fonts(rows: list[list[Any]]) -> frozenset[tuple[str, int]]:
     return frozenset((str(name), int(block)) for name, block in rows)
 
 
+SHEET_SOURCES = {"label.pdf", "leaflet.pdf"}
+
+
 # ---- workers -------------------------------------------------------------------------------------
 
 _session: Session | None = None
 _out: Path | None = None
 _parts: _PartStore | None = None
+_stop: Any = None        # set on Ctrl-C: finish the fill in hand, take no more
 
 
-_stop: Any = None        # set by the parent on Ctrl-C: finish the current fill, take no more
-_completed = 0          # fills this process has written whole (for Ctrl-C's count)
-
-
-def _start_worker(settings: Settings, out: Path, parts: Path, stop: Any = None,
-                  session: Session | None = None) -> None:
-    global _session, _out, _parts, _stop, _completed
+def _start_worker(session: Session, out: Path, parts: Path, stop: Any) -> None:
+    global _session, _out, _parts, _stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
-    _session = session or Session(settings)
-    _out, _parts, _stop, _completed = out, _PartStore(parts), stop, 0
+    _session, _out, _parts, _stop = session, out, _PartStore(parts), stop
 
 
 def _render_chunk(tasks: list[tuple[int, Row]]) -> list[tuple[Outcome, _Sheets | None]]:
-    """Render rows and write their files: each fill's outputs (record last), then its part."""
-    global _completed
+    """Render rows and write their files: each fill's outputs (record last), then its part. A
+    fill that fails, for any reason, fails alone."""
     assert _session is not None and _out is not None and _parts is not None
     results: list[tuple[Outcome, _Sheets | None]] = []
     for index, row in tasks:
@@ -193,19 +199,19 @@ def _render_chunk(tasks: list[tuple[int, Row]]) -> list[tuple[Outcome, _Sheets |
             loaded = validate_row(row)
             key = loaded.model.key
             rendered = _session.prepare(loaded)
+            sheets = _Sheets(rendered.documents)
+            write_outputs(_out / rendered.key, rendered.files, durable=False)
+            record = sha256(rendered.files["fill.json"])
+            for path, data in _parts.files(rendered.key, record, sheets):
+                write_atomic(path, data, durable=False)
         except LeafletsError as err:
             results.append((Outcome(index, row.where, key, "failed", error=str(err)), None))
             continue
-        sheets = _Sheets(sha256(rendered.files["fill.json"]), loaded.model.fill_date,
-                         rendered.label, rendered.leaflet)
-        try:
-            write_outputs(_out / rendered.key, rendered.files, durable=False)
-            for path, data in _parts.files(rendered.key, sheets):
-                write_atomic(path, data, durable=False)
-        except OutputError as err:
-            results.append((Outcome(index, row.where, key, "failed", error=str(err)), None))
+        except Exception as exc:     # a bug: report it with this row, keep the others going
+            error = (f"{row.where}: unexpected error, please report it: {type(exc).__name__}: "
+                     f"{exc}\n{traceback.format_exc()}")
+            results.append((Outcome(index, row.where, key, "failed", error=error), None))
             continue
-        _completed += 1
         results.append((Outcome(index, row.where, rendered.key, "rendered",
                                 rendered.record["bud"]["date"], rendered.warnings), sheets))
     return results
@@ -220,26 +226,32 @@ class _Index:
 
     total: int = 0
     batch_id: str = ""
+    rows: array[int] = field(default_factory=lambda: array("Q"))   # a short hash of each row
     failures: dict[int, tuple[str | None, str]] = field(default_factory=dict)   # row: key, error
-    complete: dict[int, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
-    # row: its record's hash, BUD and warnings
+    maybe_complete: set[int] = field(default_factory=set)   # rows whose fill folder has a record
 
 
-def _validate_all(inputs: Sequence[Path], session: Session, out: Path, parts: Callable[[str], _PartStore]
-                  ) -> _Index:
-    """Pass 1: read and validate every row before anything renders; find duplicates and fills
-    that are already complete. An input that cannot be read stops the batch (exit 2)."""
+def _row_hash(row: Row) -> int:
+    digest = hashlib.blake2b(f"{row.source.file}\0{row.source.first_line}\0{row.source.text}".encode(),
+                             digest_size=8)
+    return int.from_bytes(digest.digest(), "big")
+
+
+def _validate_all(inputs: Sequence[Path], session: Session, out: Path, stop: Any) -> _Index:
+    """Pass 1: read and validate every row before anything renders, and find duplicates. An
+    input that cannot be read stops the batch (exit 2)."""
     index = _Index()
     problems: list[Problem] = []
     first: dict[str, str] = {}       # <rx>-<fill>: where it first appears (for duplicates)
     digest = hashlib.sha256()
-    stem = ""
-    completes: list[tuple[int, str, dict[str, Any]]] = []
     for number, row in enumerate(iter_batch(inputs, problems), start=1):
+        if stop.is_set():
+            raise Interrupted("interrupted while checking the input; nothing was rendered")
         index.total = number
-        stem = stem or Path(row.source.file).stem
+        index.rows.append(_row_hash(row))
         digest.update(f"{Path(row.source.file).name}\0{row.source.first_line}\0".encode())
         digest.update(row.source.text.encode() + b"\0")
+        key = None
         try:
             loaded = validate_row(row)
             key = loaded.model.key
@@ -249,26 +261,23 @@ def _validate_all(inputs: Sequence[Path], session: Session, out: Path, parts: Ca
                                                f"{fill.fill_number} is already in this batch at {first[key]}")
                 continue
             first[key] = row.where
-            made_with = session.made_with(loaded)      # also: the product exists and is sound
+            session.made_with(loaded)      # the product exists and is sound
         except InputError as err:
-            index.failures[number] = (None, str(err))
+            index.failures[number] = (key, str(err))
             continue
         if (out / key).is_dir():
-            remove_stale_temporaries([out / key])
-            found = _complete_record(out / key, made_with)
-            if found is not None:
-                completes.append((number, key, {"record": found[1], "bud": found[0]["bud"]["date"],
-                                                "warnings": tuple(found[0]["warnings"])}))
+            remove_stale_temporaries([out / key])     # left by a killed run
+            if (out / key / "fill.json").exists():
+                index.maybe_complete.add(number)
     if problems:
         raise InputError(problems)
     if not index.total:
         raise InputError.one(", ".join(map(str, inputs)), "", "no fills in the input")
+    # Named for the first input (a file or folder name staff chose), never for a row's file,
+    # which may be named for a patient.
+    stem = Path(inputs[0]).resolve().stem if inputs else "batch"
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in stem)[:40] or "batch"
     index.batch_id = f"{safe}-{digest.hexdigest()[:12]}"
-    store = parts(index.batch_id)
-    for number, key, info in completes:
-        if store.load(key, info["record"]) is not None:
-            index.complete[number] = (info["record"], info["bud"], info["warnings"])
     return index
 
 
@@ -291,29 +300,59 @@ def _complete_record(directory: Path, made_with: dict[str, Any]) -> tuple[dict[s
 _Item = tuple[Outcome, _Sheets | None] | tuple[int, Row]    # a known result, or a row to render
 
 
-def _items(inputs: Sequence[Path], index: _Index, parts: _PartStore) -> Iterator[_Item]:
-    """Pass 2: the rows again, in order: failures and complete fills as results, the rest as
-    rows to render."""
+def _items(inputs: Sequence[Path], index: _Index, session: Session, out: Path,
+           parts: _PartStore) -> Iterator[_Item]:
+    """Pass 2: the rows again, in order, checked against pass 1: failures as results; a fill
+    whose record, PDFs and part are complete and made from these inputs as skipped; the rest
+    as rows to render."""
+    number = 0
     for number, row in enumerate(iter_batch(inputs, []), start=1):
+        if number > index.total or _row_hash(row) != index.rows[number - 1]:
+            raise InputError.one(row.source.file, "", "changed while the batch was running; fills "
+                                 "already done are kept, run the batch again", row.source.first_line)
         if number in index.failures:
             key, error = index.failures[number]
             yield Outcome(number, row.where, key, "failed", error=error), None
-        elif number in index.complete:
-            record, bud, warnings = index.complete[number]
-            key = validate_row(row).model.key
-            pages = parts.load(key, record)
-            if pages is None:           # checked in pass 1; changed since by someone else
-                raise OutputError(f"{parts.directory / key}.json changed during the run; run the "
-                                  "same command again")
-            yield Outcome(number, row.where, key, "skipped", bud, warnings), pages
-        else:
-            yield number, row
+            continue
+        if number in index.maybe_complete:
+            loaded = validate_row(row)
+            key = loaded.model.key
+            found = _complete_record(out / key, session.made_with(loaded))
+            sheets = parts.load(key, *found) if found is not None else None
+            if found is not None and sheets is not None:
+                yield Outcome(number, row.where, key, "skipped", found[0]["bud"]["date"],
+                              tuple(found[0]["warnings"])), sheets
+                continue
+        yield number, row
+    if number != index.total:
+        raise InputError.one(inputs[-1], "", "changed while the batch was running; fills already "
+                             "done are kept, run the batch again")
 
 
 def run_batch(inputs: Sequence[Path], settings: Settings, out: Path, *, workers: int,
               report: Report | None = None) -> BatchResult:
+    """The whole batch. Ctrl-C sets a flag that is checked between fills (in every worker), so
+    a stop never cuts a fill in half."""
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    stop = context.Event()
+
+    def on_ctrl_c(*_: Any) -> None:
+        if stop.is_set():              # a second Ctrl-C: stop now (files stay whole either way)
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        return _run(inputs, settings, out, workers, report, context, stop)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _run(inputs: Sequence[Path], settings: Settings, out: Path, workers: int,
+         report: Report | None, context: Any, stop: Any) -> BatchResult:
     session = Session(settings)
-    index = _validate_all(inputs, session, out, lambda ident: _PartStore(out / "batches" / ident / "parts"))
+    index = _validate_all(inputs, session, out, stop)
     directory = out / "batches" / index.batch_id
     parts = _PartStore(directory / "parts")
     remove_stale_temporaries([directory])
@@ -321,10 +360,9 @@ def run_batch(inputs: Sequence[Path], settings: Settings, out: Path, *, workers:
     summary = _SummaryWriter(directory, index.batch_id, inputs)
     counts = {"rendered": 0, "skipped": 0, "failed": 0}
     failed: list[Outcome] = []
-    stream = _Stream(settings, out, parts.directory, workers, session)
     try:
-        with stream:
-            for outcome, pages in stream.run(_items(inputs, index, parts)):
+        with _Stream(session, out, parts.directory, workers, context, stop) as stream:
+            for outcome, pages in stream.run(_items(inputs, index, session, out, parts)):
                 if pages is not None:
                     sheets.add(pages)
                 summary.add(outcome)
@@ -333,67 +371,68 @@ def run_batch(inputs: Sequence[Path], settings: Settings, out: Path, *, workers:
                     failed.append(outcome)
                 if report:
                     report(outcome, index.total)
-    except KeyboardInterrupt:
-        sheets.discard()
-        summary.discard()
-        kept = max(stream.rendered, _completed) + len(index.complete)
-        raise Interrupted(f"interrupted: {kept} of {index.total} fills are complete and kept. Run "
-                          f"the same command again to resume (complete fills are skipped); the "
-                          f"combined sheets are written when a run finishes.") from None
+        if stop.is_set():
+            kept = counts["rendered"] + counts["skipped"]
+            raise Interrupted(f"interrupted: {kept} of {index.total} fills are complete and kept. "
+                              f"Run the same command again to resume (complete fills are "
+                              f"skipped); the combined sheets are written when a run finishes.")
+        os.sync()       # every fill's files reach the disk before the sheets and summary say so
+        written = sheets.close() + summary.close()
     except BaseException:
         sheets.discard()
         summary.discard()
         raise
-    os.sync()       # every fill's files reach the disk before the sheets and summary say so
-    written = sheets.close() + summary.close()
     return BatchResult(index.batch_id, directory, index.total, counts["rendered"],
                        counts["skipped"], tuple(failed), tuple(written))
 
 
 class _Stream:
-    """Render rows in order, in this process for one worker, else in a pool, with a bounded
-    number of chunks in flight (so rows are read only as fast as they are rendered)."""
+    """Render rows in order, in this process for one worker, else in a process pool, with a
+    bounded number of chunks in flight (so rows are read only as fast as they are rendered)."""
 
     CHUNK = 16
 
-    def __init__(self, settings: Settings, out: Path, parts: Path, workers: int,
-                 session: Session) -> None:
-        self.settings, self.out, self.parts = settings, out, parts
-        self.workers, self.session = workers, session
-        self.pool: Any = None
-        self.stop: Any = None
-        self.window: deque[Any] = deque()          # result lists, or pool results pending
-        self.rendered = 0                          # fills reported rendered, drained ones too
+    def __init__(self, session: Session, out: Path, parts: Path, workers: int, context: Any,
+                 stop: Any) -> None:
+        self.session, self.out, self.parts, self.workers = session, out, parts, workers
+        self.context, self.stop = context, stop
+        self.pool: ProcessPoolExecutor | None = None
+        self.window: deque[Any] = deque()          # result lists, or futures pending
 
     def __enter__(self) -> _Stream:
         if self.workers <= 1:
-            previous = signal.getsignal(signal.SIGINT)
-            _start_worker(self.settings, self.out, self.parts, session=self.session)
-            signal.signal(signal.SIGINT, previous)
-            return self
-        # fork shares the parent's loaded session; elsewhere, each worker loads its own.
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        context = multiprocessing.get_context(method)
-        self.stop = context.Event()
-        self.pool = context.Pool(self.workers, initializer=_start_worker,
-                                 initargs=(self.settings, self.out, self.parts, self.stop))
+            global _session, _out, _parts, _stop
+            _session, _out, _parts, _stop = self.session, self.out, _PartStore(self.parts), self.stop
+        else:
+            # With fork the workers share the session loaded and checked in pass 1.
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=self.context,
+                                            initializer=_start_worker,
+                                            initargs=(self.session, self.out, self.parts, self.stop))
         return self
 
     def _submit(self, chunk: list[tuple[int, Row]]) -> None:
         if self.pool is None:
             self.window.append(_render_chunk(chunk))
         else:
-            self.window.append(self.pool.apply_async(_render_chunk, (chunk,)))
+            self.window.append(self.pool.submit(_render_chunk, chunk))
 
     def _take(self) -> list[tuple[Outcome, _Sheets | None]]:
-        head = self.window.popleft()
-        results: list[tuple[Outcome, _Sheets | None]] = head if isinstance(head, list) else head.get()
+        head = self.window[0]
+        try:
+            results: list[tuple[Outcome, _Sheets | None]] = head if isinstance(head, list) else head.result()
+        except BrokenProcessPool:
+            raise WorkerLost("a worker process stopped unexpectedly (killed?); fills already "
+                             "done are kept: run the same command again to resume") from None
+        self.window.popleft()
         return results
 
     def run(self, items: Iterator[_Item]) -> Iterator[tuple[Outcome, _Sheets | None]]:
         in_flight = 4 * max(self.workers, 1)
         chunk: list[tuple[int, Row]] = []
         for item in items:
+            if self.stop.is_set():         # Ctrl-C: take no more rows; finish what is sent
+                chunk = []
+                break
             if isinstance(item[0], Outcome):
                 if chunk:
                     self._submit(chunk)
@@ -405,33 +444,20 @@ class _Stream:
                     self._submit(chunk)
                     chunk = []
             while self.window and (len(self.window) > in_flight or isinstance(self.window[0], list)
-                                   or self.window[0].ready()):
-                yield from self._track(self._take())
+                                   or self.window[0].done()):
+                yield from self._take()
         if chunk:
             self._submit(chunk)
         while self.window:
-            yield from self._track(self._take())
-
-    def _track(self, results: list[tuple[Outcome, _Sheets | None]]) -> list[tuple[Outcome, _Sheets | None]]:
-        self.rendered += sum(o.status == "rendered" for o, _ in results)
-        return results
+            yield from self._take()
 
     def __exit__(self, kind: Any, *_: Any) -> None:
-        if self.pool is None:
-            return
-        if kind is KeyboardInterrupt:
-            # Workers finish the fill in hand and return; nothing is cut off mid-write.
-            self.stop.set()
-            while self.window:
-                head = self.window.popleft()
-                if not isinstance(head, list):
-                    self._track(head.get())
-            self.pool.close()
-        elif kind is None:
-            self.pool.close()
-        else:
-            self.pool.terminate()
-        self.pool.join()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=kind is not None)
+
+
+class WorkerLost(LeafletsError):
+    exit_code = 1
 
 
 class _SheetWriter:
@@ -454,16 +480,23 @@ class _SheetWriter:
         return self.files[name][2]
 
     def add(self, sheets: _Sheets) -> None:
-        labels = self._writer("labels.pdf", sheets.label, "Prescription labels", sheets.day)
-        for page in sheets.label.pages:
+        label, info = sheets.documents["label.pdf"]
+        labels = self._writer("labels.pdf", label, "Prescription labels", info.day)
+        for page in label.pages:
             labels.add_page(page)
-        leaflets = self._writer("leaflets.pdf", sheets.leaflet, "Patient leaflets", sheets.day)
-        for page in sheets.leaflet.pages:
+        leaflet, info = sheets.documents["leaflet.pdf"]
+        leaflets = self._writer("leaflets.pdf", leaflet, "Patient leaflets", info.day)
+        for page in leaflet.pages:
             leaflets.add_page(page)
         if leaflets.page_count % 2:
             leaflets.add_page(())        # a blank back, so the next leaflet starts on a front
 
     def close(self) -> list[Path]:
+        """Finish the sheets. A sheet with no page this run (every fill failed) is removed, so
+        an older sheet never waits by the printer beside a summary that says otherwise."""
+        for name in ("labels.pdf", "leaflets.pdf"):
+            if name not in self.files:
+                (self.directory / name).unlink(missing_ok=True)
         written = []
         for name, (tmp, handle, writer) in sorted(self.files.items()):
             try:

@@ -321,7 +321,7 @@ def _csv_rows(path: Path) -> Iterator[Row]:
                 for part in parents:
                     node = node.setdefault(part, {})
                 node[leaf] = _cell(CSV_COLUMNS[column], cell)
-            if len(cells) > len(header):
+            if any(c.strip() for c in cells[len(header):]):   # empty extra cells are harmless
                 data["(extra cells)"] = cells[len(header):]
             yield Row(data, Source(str(path), json.dumps(cells, ensure_ascii=False), first_line=start))
 
@@ -329,7 +329,10 @@ def _csv_rows(path: Path) -> Iterator[Row]:
 def _items(path: Path, data: list[Any], source: Source) -> Iterator[Row]:
     for i, item in enumerate(data):
         lines = {p[1:]: n for p, n in source.lines.items() if p[:1] == (i,)}
-        text = json.dumps(item, ensure_ascii=False, sort_keys=True, default=str)
+        try:
+            text = json.dumps(item, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):      # e.g. a date as a key: validation reports the item
+            text = repr(item)
         yield Row(item, Source(str(path), text, lines, first_line=source.lines.get((i,))))
 
 

@@ -149,9 +149,14 @@ RxNumber = Annotated[
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{0,63}$")]
 
 
+WHOLE_MAX = 100_000     # no count on a prescription comes near it; bigger means a typo
+
+
 def _whole(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected a whole number, got {_show(value)}")
+    if value > WHOLE_MAX:
+        raise ValueError(f"expected a whole number of at most {WHOLE_MAX:,}, got {value}")
     return value
 
 

@@ -56,8 +56,9 @@ class RenderedFill:
     files: dict[str, bytes]          # label.pdf, leaflet.pdf, fill.json (last)
     warnings: tuple[str, ...]
     record: dict[str, Any]
-    label: Pages                     # the recorded pages, for the combined batch sheets
-    leaflet: Pages
+    # Each PDF as recorded pages and document info (write_pdf of the two gives its bytes), for
+    # the combined batch sheets.
+    documents: dict[str, tuple[Pages, Info]]
 
 
 def sha256(data: bytes) -> str:
@@ -152,16 +153,17 @@ class Session:
         label = record_label(layout)
         head = compose_document("leaflet.xml.j2", context)
         leaflet = render_document(head, self.leaflet_style.model, body=self.leaflet_body(product))
-        outputs = {
-            "label.pdf": write_pdf(label, Info(f"Prescription label, Rx {fill.key}",
-                                               "Prescription label", fill.fill_date)),
-            "leaflet.pdf": write_pdf(leaflet, Info(head.title, head.subject, fill.fill_date)),
+        documents = {
+            "label.pdf": (label, Info(f"Prescription label, Rx {fill.key}", "Prescription label",
+                                      fill.fill_date)),
+            "leaflet.pdf": (leaflet, Info(head.title, head.subject, fill.fill_date)),
         }
+        outputs = {name: write_pdf(pages, info) for name, (pages, info) in documents.items()}
         record = _record(loaded, product, self.pharmacy, self.stock, facts, printed, layout,
                          outputs, [self.leaflet_style.source])
         files = {**outputs,
                  "fill.json": orjson.dumps(record, option=orjson.OPT_INDENT_2) + b"\n"}
-        return RenderedFill(fill.key, files, facts.warnings, record, label, leaflet)
+        return RenderedFill(fill.key, files, facts.warnings, record, documents)
 
 
 def prepare_fill(fill_path: Path, settings: Settings) -> RenderedFill:
