@@ -36,7 +36,7 @@ from typing import Any
 
 import orjson
 
-from .errors import InputError, LeafletsError, OutputError, Problem
+from .errors import InputError, Interrupted, LeafletsError, OutputError, Problem, WorkerLost
 from .load import Row, iter_batch, validate_row
 from .pdf import Info, Ops, PdfWriter
 from .pipeline import Session, Settings, sha256
@@ -70,12 +70,6 @@ class BatchResult:
     skipped: int                # already complete
     failed: tuple[Outcome, ...]
     written: tuple[Path, ...]   # combined sheets and summaries
-
-
-class Interrupted(LeafletsError):
-    """Ctrl-C: the run stopped cleanly; what is complete stays, and a rerun resumes."""
-
-    exit_code = 130
 
 
 Report = Callable[[Outcome, int], None]       # (outcome, total rows)
@@ -454,10 +448,6 @@ class _Stream:
     def __exit__(self, kind: Any, *_: Any) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=kind is not None)
-
-
-class WorkerLost(LeafletsError):
-    exit_code = 1
 
 
 class _SheetWriter:

@@ -5,7 +5,9 @@
     ├── SafetyError               exit 2: a rule refuses the fill (BUD, directions, abbreviations)
     ├── FitError                  exit 2: a field cannot fit its region at its minimum size
     ├── TemplateError             exit 3: a template is broken (a bug in templates/, not in input)
-    └── OutputError               exit 1: an output file cannot be written
+    ├── OutputError               exit 1: an output file cannot be written
+    ├── WorkerLost                exit 1: a batch worker process died (killed?); rerun resumes
+    └── Interrupted               exit 130: Ctrl-C stopped a batch cleanly; rerun resumes
 
 Each error keeps its parts as attributes (file, line, field, expected, got) so batch summaries
 and tests use them without parsing the message.
@@ -99,3 +101,15 @@ class TemplateError(LeafletsError):
 
 class OutputError(LeafletsError):
     exit_code = 1
+
+
+class WorkerLost(LeafletsError):
+    """A batch worker process died (killed, out of memory); the fills already done are kept."""
+
+    exit_code = 1
+
+
+class Interrupted(LeafletsError):
+    """Ctrl-C: the batch stopped between fills; what is complete stays, and a rerun resumes."""
+
+    exit_code = 130
