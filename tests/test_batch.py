@@ -344,11 +344,22 @@ def _start(args: list[str | Path]) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
+def _finish(process: subprocess.Popen[str]) -> tuple[str, str]:
+    """Wait for the batch to end; if it hangs, kill it (closing its pipes) and fail."""
+    try:
+        return process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail("the batch did not stop")
+
+
 def _wait_for_lines(process: subprocess.Popen[str], n: int) -> None:
     assert process.stdout is not None
     for count, _ in enumerate(process.stdout, start=1):
         if count >= n:
             return
+    _finish(process)
     pytest.fail("the batch ended before it could be interrupted")
 
 
@@ -380,7 +391,7 @@ def test_a_killed_batch_leaves_no_half_file_and_a_rerun_resumes(tmp_path: Path) 
     process = _start([source, "--out", out, "--workers", "2"])
     _wait_for_lines(process, 150)
     os.killpg(process.pid, signal.SIGKILL)
-    process.communicate(timeout=60)
+    _finish(process)
     complete = _visible_files_are_whole(out)
     done_before = {key.split("/")[0] for key in complete}
     assert 100 <= len(done_before) < 500
@@ -426,7 +437,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path, workers: st
     process = _start([source, "--out", out, "--workers", workers])
     _wait_for_lines(process, 60)
     os.killpg(process.pid, signal.SIGINT)           # what the terminal does on Ctrl-C
-    _, stderr = process.communicate(timeout=60)
+    _, stderr = _finish(process)
     assert process.returncode == 130
     [message] = stderr.splitlines()
     assert message.startswith("Error: interrupted: ")
@@ -476,7 +487,7 @@ def test_a_worker_that_dies_ends_the_batch_with_a_message_not_a_hang(tmp_path: P
     _wait_for_lines(process, 40)
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
     os.kill(int(children[0]), signal.SIGKILL)
-    _, stderr = process.communicate(timeout=120)
+    _, stderr = _finish(process)
     assert process.returncode == 1
     assert stderr.splitlines()[-1] == ("Error: a worker process stopped unexpectedly (killed?); "
                                        "fills already done are kept: run the same command again "

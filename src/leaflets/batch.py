@@ -323,18 +323,36 @@ def _items(inputs: Sequence[Path], index: _Index, session: Session, out: Path,
                              "done are kept, run the batch again")
 
 
+class _StopFlag:
+    """Ctrl-C, asked for in a signal handler, seen between fills. The handler only sets a plain
+    attribute: a handler that takes a lock (as multiprocessing.Event.set does) deadlocks if it
+    interrupts code holding that lock. The workers' shared event is set later, from normal code."""
+
+    def __init__(self, shared: Any) -> None:
+        self.asked = False
+        self.shared = shared
+
+    def ask(self) -> None:
+        self.asked = True
+
+    def is_set(self) -> bool:
+        if self.asked and not self.shared.is_set():
+            self.shared.set()
+        return self.asked
+
+
 def run_batch(inputs: Sequence[Path], settings: Settings, out: Path, *, workers: int,
               report: Report | None = None) -> BatchResult:
     """The whole batch. Ctrl-C sets a flag that is checked between fills (in every worker), so
     a stop never cuts a fill in half."""
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
-    stop = context.Event()
+    stop = _StopFlag(context.Event())
 
     def on_ctrl_c(*_: Any) -> None:
-        if stop.is_set():              # a second Ctrl-C: stop now (files stay whole either way)
+        if stop.asked:                 # a second Ctrl-C: stop now (files stay whole either way)
             raise KeyboardInterrupt
-        stop.set()
+        stop.ask()
 
     previous = signal.signal(signal.SIGINT, on_ctrl_c)
     try:
@@ -344,7 +362,7 @@ def run_batch(inputs: Sequence[Path], settings: Settings, out: Path, *, workers:
 
 
 def _run(inputs: Sequence[Path], settings: Settings, out: Path, workers: int,
-         report: Report | None, context: Any, stop: Any) -> BatchResult:
+         report: Report | None, context: Any, stop: _StopFlag) -> BatchResult:
     session = Session(settings)
     index = _validate_all(inputs, session, out, stop)
     directory = out / "batches" / index.batch_id
@@ -387,7 +405,7 @@ class _Stream:
     CHUNK = 16
 
     def __init__(self, session: Session, out: Path, parts: Path, workers: int, context: Any,
-                 stop: Any) -> None:
+                 stop: _StopFlag) -> None:
         self.session, self.out, self.parts, self.workers = session, out, parts, workers
         self.context, self.stop = context, stop
         self.pool: ProcessPoolExecutor | None = None
@@ -401,7 +419,8 @@ class _Stream:
             # With fork the workers share the session loaded and checked in pass 1.
             self.pool = ProcessPoolExecutor(self.workers, mp_context=self.context,
                                             initializer=_start_worker,
-                                            initargs=(self.session, self.out, self.parts, self.stop))
+                                            initargs=(self.session, self.out, self.parts,
+                                                      self.stop.shared))
         return self
 
     def _submit(self, chunk: list[tuple[int, Row]]) -> None:
