@@ -139,6 +139,56 @@ def _progress(quiet: bool) -> Iterator[Report | None]:
 
 
 @main.command()
+@click.argument("actual", type=click.Path(path_type=Path))
+@click.argument("expected", type=click.Path(path_type=Path))
+@click.option("--report", type=click.Path(path_type=Path), default=None,
+              help="Write report.json and an overlay PNG per changed page here.")
+@click.option("--dpi", type=click.IntRange(36, 600), default=100, show_default=True,
+              help="Resolution of the pixel comparison.")
+@click.option("--max-pixels", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Changed pixels a page may have and still pass (never inside a safety field).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def qa(actual: Path, expected: Path, report: Path | None, dpi: int, max_pixels: int,
+       as_json: bool) -> None:
+    """Compare ACTUAL with EXPECTED: two PDFs, or two output trees matched by relative path.
+
+    Exit 0 when everything matches (or differs only within --max-pixels), 1 when anything
+    differs, 2 when an input is missing, not a PDF, truncated or damaged."""
+    from .qa import compare
+    result = compare(actual, expected, dpi=dpi, max_pixels=max_pixels, report=report)
+    data = result.to_json()
+    if report:
+        (report / "report.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
+                                            encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        for doc in result.documents:
+            if doc.status == "identical":
+                continue
+            click.echo(f"{doc.path or actual}: {doc.status}")
+            for change in doc.fields:
+                click.echo(f"  {change.field}: {change.old!r} → {change.new!r}"
+                           + (f" ({change.pixels} pixels)" if change.old == change.new else ""))
+            for diff in doc.diffs:
+                where = ""
+                if diff.region_pt:
+                    x, y, w, h = diff.region_pt
+                    where = f" at x {x:g}, y {y:g} pt from the top ({w:g} × {h:g} pt)"
+                click.echo(f"  page {diff.page}: {diff.pixels} pixels changed{where}"
+                           + (f"; overlay {report / diff.overlay}" if report and diff.overlay else ""))
+                for line in diff.text:
+                    if line.startswith("~"):
+                        click.echo(f"    {line[1:]}")
+            for key, (new, old) in doc.metadata.items():
+                click.echo(f"  metadata {key}: {old!r} → {new!r}")
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(data["counts"].items()))
+        click.echo(f"QA: {len(result.documents)} documents: {counts}")
+    if not result.ok:
+        sys.exit(1)
+
+
+@main.command()
 @catalog_option
 @pharmacy_option
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/monographs"),

@@ -1,0 +1,301 @@
+"""QA: compare two PDFs or two output trees and say what changed, page by page and field by field.
+
+Same bytes pass at once and nothing is rasterised. Otherwise each document is opened with pdfium:
+page counts, each page's text (a unified diff with changed words marked), each page's pixels
+(changed-pixel count, the changed region, and an overlay PNG: removed content red, added green),
+and, for a label beside its fill record, each field by the box the renderer recorded for it: the
+field's old and new text and its changed pixels. `max_pixels` tolerates small visual changes, but
+never inside a safety field: any change to the patient, drug, directions or BUD is a difference.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pypdfium2  # type: ignore[import-untyped]
+from PIL import Image, ImageChops, ImageDraw
+
+from .errors import InputError
+
+SAFETY_FIELDS = ("patient", "drug", "directions", "bud")
+RECORD = "fill.json"
+
+
+@dataclass
+class FieldChange:
+    field: str
+    old: str
+    new: str
+    pixels: int                      # changed pixels inside the field's boxes
+
+
+@dataclass
+class PageDiff:
+    page: int                        # 1-based
+    text: list[str] = field(default_factory=list)    # unified diff lines, words marked [-old-]{+new+}
+    pixels: int = 0
+    region_pt: list[float] | None = None             # x, y from the top, width, height of the change
+    overlay: str | None = None                       # PNG file in the report folder
+
+
+@dataclass
+class DocumentResult:
+    path: str                        # relative to the compared roots ("" for two single files)
+    # identical | equivalent | within-tolerance (all ok) | visual | text | pages | metadata |
+    # missing | added | content (another file's bytes differ)
+    status: str
+    pages: tuple[int, int] = (0, 0)  # actual, expected
+    diffs: list[PageDiff] = field(default_factory=list)
+    fields: list[FieldChange] = field(default_factory=list)
+    metadata: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("identical", "equivalent", "within-tolerance")
+
+
+@dataclass
+class QaResult:
+    documents: list[DocumentResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(d.ok for d in self.documents)
+
+    def to_json(self) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for d in self.documents:
+            counts[d.status] = counts.get(d.status, 0) + 1
+        return {"ok": self.ok, "counts": counts,
+                "documents": [asdict(d) | {"ok": d.ok} for d in self.documents]}
+
+
+# ---- inputs ------------------------------------------------------------------------------------
+
+
+def _files(root: Path) -> dict[str, Path]:
+    return {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*"))
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)}
+
+
+def _open(path: Path) -> pypdfium2.PdfDocument:
+    """A PDF, or InputError saying why not: missing, not a PDF, truncated or damaged."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError.one(path, "", "file not found") from None
+    except OSError as exc:
+        raise InputError.one(path, "", f"cannot read: {exc.strerror}") from None
+    if not data.startswith(b"%PDF-"):
+        raise InputError.one(path, "", "not a PDF (it does not start with %PDF-)")
+    if b"%%EOF" not in data[-1024:]:
+        raise InputError.one(path, "", "truncated PDF (no %%EOF at its end)")
+    try:
+        return pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as exc:
+        raise InputError.one(path, "", f"damaged PDF ({exc})") from None
+
+
+# ---- comparing ---------------------------------------------------------------------------------
+
+
+def compare(actual: Path, expected: Path, *, dpi: int = 100, max_pixels: int = 0,
+            report: Path | None = None) -> QaResult:
+    """Two PDFs, or two trees matched by relative path (a file on one side only differs)."""
+    for path in (actual, expected):
+        if not path.exists():
+            raise InputError.one(path, "", "not found")
+    if actual.is_dir() != expected.is_dir():
+        raise InputError.one(actual, "", f"compare a folder with a folder, or a PDF with a PDF ({expected})")
+    if report:
+        report.mkdir(parents=True, exist_ok=True)
+    if not actual.is_dir():
+        return QaResult([_document("", actual, expected, dpi, max_pixels, report)])
+    left, right = _files(actual), _files(expected)
+    documents = []
+    for name in sorted(left.keys() | right.keys()):
+        if name not in right:
+            documents.append(DocumentResult(name, "added"))
+        elif name not in left:
+            documents.append(DocumentResult(name, "missing"))
+        elif name.endswith(".pdf"):
+            documents.append(_document(name, left[name], right[name], dpi, max_pixels, report))
+        elif left[name].read_bytes() != right[name].read_bytes():
+            documents.append(DocumentResult(name, "content"))
+        else:
+            documents.append(DocumentResult(name, "identical"))
+    return QaResult(documents)
+
+
+def _document(name: str, actual: Path, expected: Path, dpi: int, max_pixels: int,
+              report: Path | None) -> DocumentResult:
+    if actual.read_bytes() == expected.read_bytes():
+        return DocumentResult(name, "identical")            # the fast path: nothing rasterised
+    a, e = _open(actual), _open(expected)
+    result = DocumentResult(name, "identical", (len(a), len(e)))
+    meta_a, meta_e = a.get_metadata_dict(skip_empty=True), e.get_metadata_dict(skip_empty=True)
+    result.metadata = {k: (meta_a.get(k, ""), meta_e.get(k, ""))
+                       for k in sorted(meta_a.keys() | meta_e.keys()) if meta_a.get(k) != meta_e.get(k)}
+    fields = _field_boxes(actual, expected)
+    scale = dpi / 72
+    text_changed, visual, tolerated = False, False, True
+    for i in range(max(len(a), len(e))):
+        diff = PageDiff(i + 1)
+        if i >= len(a) or i >= len(e):
+            result.diffs.append(diff)
+            continue
+        old, new = _page_text(e[i]), _page_text(a[i])
+        if old != new:
+            diff.text = _text_diff(old, new)
+            text_changed = True
+        before, after = _raster(e[i], scale), _raster(a[i], scale)
+        changed = _changed(before, after)
+        diff.pixels = _count(changed)
+        if diff.pixels:
+            visual = True
+            box = changed.getbbox()
+            if box:
+                diff.region_pt = [round(box[0] / scale, 1), round(box[1] / scale, 1),
+                                  round((box[2] - box[0]) / scale, 1), round((box[3] - box[1]) / scale, 1)]
+            if report:
+                diff.overlay = _overlay(before, after, box, report, name, i + 1)
+        if i == 0 and fields:
+            result.fields = _field_changes(fields, a[0], e[0], changed, scale)
+        if diff.pixels > max_pixels:
+            tolerated = False
+        if diff.text or diff.pixels:
+            result.diffs.append(diff)
+    if any(f.field in SAFETY_FIELDS for f in result.fields):
+        tolerated = False            # zero tolerance inside a safety field
+    if len(a) != len(e):
+        result.status = "pages"
+    elif text_changed or any(f.old != f.new for f in result.fields):
+        result.status = "text"
+    elif visual:
+        result.status = "within-tolerance" if tolerated else "visual"
+    elif result.metadata:
+        result.status = "metadata"
+    else:
+        result.status = "equivalent"   # other bytes, the same pages, text, pixels and metadata
+    return result
+
+
+def _page_text(page: Any) -> str:
+    text: str = page.get_textpage().get_text_range()
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _text_diff(old: str, new: str) -> list[str]:
+    """A unified diff of the page's lines; a changed line pair also shows its changed words."""
+    lines = list(difflib.unified_diff(old.splitlines(), new.splitlines(), "expected", "actual",
+                                      lineterm="", n=1))
+    removed = [line[1:] for line in lines if line.startswith("-") and not line.startswith("---")]
+    added = [line[1:] for line in lines if line.startswith("+") and not line.startswith("+++")]
+    words = [f"~{_word_diff(o, n)}" for o, n in zip(removed, added, strict=False)]
+    return lines + words
+
+
+def _word_diff(old: str, new: str) -> str:
+    a, b = old.split(), new.split()
+    out: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.extend(a[i1:i2])
+        else:
+            if i2 > i1:
+                out.append("[-" + " ".join(a[i1:i2]) + "-]")
+            if j2 > j1:
+                out.append("{+" + " ".join(b[j1:j2]) + "+}")
+    return " ".join(out)
+
+
+def _raster(page: Any, scale: float) -> Image.Image:
+    image: Image.Image = page.render(scale=scale).to_pil().convert("L")
+    return image
+
+
+def _changed(before: Image.Image, after: Image.Image) -> Image.Image:
+    """A mask of changed pixels (255), on a canvas as large as either page."""
+    size = (max(before.width, after.width), max(before.height, after.height))
+    a, b = Image.new("L", size, 255), Image.new("L", size, 255)
+    a.paste(before, (0, 0))
+    b.paste(after, (0, 0))
+    return ImageChops.difference(a, b).point(lambda v: 255 if v > 8 else 0)
+
+
+def _count(mask: Image.Image, box: tuple[int, int, int, int] | None = None) -> int:
+    region = mask.crop(box) if box else mask
+    return int(region.histogram()[255])
+
+
+def _overlay(before: Image.Image, after: Image.Image, box: tuple[int, int, int, int] | None,
+             report: Path, name: str, page: int) -> str:
+    """The expected page faded, removed ink in red, added ink in green, the change boxed."""
+    size = (max(before.width, after.width), max(before.height, after.height))
+    e, a = Image.new("L", size, 255), Image.new("L", size, 255)
+    e.paste(before, (0, 0))
+    a.paste(after, (0, 0))
+    dark_e, dark_a = e.point(lambda v: 255 if v < 128 else 0), a.point(lambda v: 255 if v < 128 else 0)
+    removed = ImageChops.subtract(dark_e, dark_a)
+    added = ImageChops.subtract(dark_a, dark_e)
+    overlay = Image.merge("RGB", [e.point(lambda v: 160 + v * 95 // 255)] * 3)
+    overlay.paste((220, 0, 0), mask=removed)
+    overlay.paste((0, 160, 0), mask=added)
+    if box:
+        ImageDraw.Draw(overlay).rectangle((box[0] - 3, box[1] - 3, box[2] + 3, box[3] + 3),
+                                          outline=(0, 90, 220), width=2)
+    file = f"{(name or 'document').replace('/', '__')}.p{page}.png"
+    overlay.save(report / file)
+    return file
+
+
+# ---- fields --------------------------------------------------------------------------------------
+
+
+def _field_boxes(actual: Path, expected: Path) -> dict[str, tuple[list[list[float]], list[list[float]]]]:
+    """Each label field's boxes on both sides, from the fill records beside the labels."""
+    if actual.name != "label.pdf":
+        return {}
+    records = []
+    for path in (actual, expected):
+        try:
+            records.append(json.loads((path.parent / RECORD).read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            return {}
+    boxes: dict[str, tuple[list[list[float]], list[list[float]]]] = {}
+    for side, record in enumerate(records):
+        for entry in record.get("label", {}).get("fields", []):
+            pair = boxes.setdefault(entry["field"], ([], []))
+            pair[side].append(entry["box_pt"])
+    return boxes
+
+
+def _field_changes(boxes: dict[str, tuple[list[list[float]], list[list[float]]]], actual: Any,
+                   expected: Any, changed: Image.Image, scale: float) -> list[FieldChange]:
+    changes = []
+    for name, (new_boxes, old_boxes) in boxes.items():
+        old, new = _text_in(expected, old_boxes), _text_in(actual, new_boxes)
+        pixels = sum(_count(changed, _pixels(box, scale)) for box in new_boxes + old_boxes)
+        if old != new or pixels:
+            changes.append(FieldChange(name, old, new, pixels))
+    return changes
+
+
+def _text_in(page: Any, boxes: list[list[float]]) -> str:
+    height = page.get_height()
+    textpage = page.get_textpage()
+    parts = []
+    for x, top, width, box_h in boxes:
+        parts.append(textpage.get_text_bounded(left=x, bottom=height - top - box_h, right=x + width,
+                                               top=height - top).strip())
+    return " ".join(" ".join(p.split()) for p in parts if p)
+
+
+def _pixels(box: list[float], scale: float) -> tuple[int, int, int, int]:
+    x, top, width, height = box
+    return (int(x * scale), int(top * scale), int((x + width) * scale) + 1,
+            int((top + height) * scale) + 1)

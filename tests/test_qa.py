@@ -1,0 +1,128 @@
+"""`leaflets qa`: what changed, where, and in which field; bad input is exit 2 with a message."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from leaflets.cli import main
+from leaflets.pdf import Info, Ops
+from leaflets.pipeline import Settings, render_fill
+from leaflets.render import Pages, write_pdf
+
+ROOT = Path(__file__).resolve().parents[1]     # as in conftest.py
+FILL = ROOT / "examples" / "fill.yaml"
+
+
+def qa(*args: str | Path) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["qa", *map(str, args)])
+    return result.exit_code, result.output
+
+
+def render(tmp_path: Path, name: str, text: str, source: str = "fill.yaml") -> Path:
+    path = tmp_path / source
+    path.write_text(text, encoding="utf-8")
+    render_fill(path, Settings(catalog=ROOT / "products", pharmacy=ROOT / "pharmacy.yaml"),
+                tmp_path / name)
+    return tmp_path / name
+
+
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    tmp = tmp_path_factory.mktemp("qa")
+    original = FILL.read_text(encoding="utf-8")
+    expected = render(tmp, "expected", original)
+    same = render(tmp, "same", original)
+    changed = render(tmp, "changed", original.replace("1 cap po qd", "1 cap po bid")
+                     .replace("quantity: 30", "quantity: 60"), "changed.yaml")
+    return expected, same, changed
+
+
+def test_identical_trees_pass_without_rasterising(trees: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    expected, same, _ = trees
+    code, output = qa(same, expected, "--report", tmp_path / "report")
+    assert code == 0, output
+    assert output.strip() == "QA: 3 documents: 3 identical"
+    assert [p.name for p in (tmp_path / "report").iterdir()] == ["report.json"]   # no overlays
+
+
+def test_a_changed_direction_is_reported_as_that_field(trees: tuple[Path, Path, Path],
+                                                      tmp_path: Path) -> None:
+    expected, _, changed = trees
+    code, output = qa(changed, expected, "--json", "--report", tmp_path / "report")
+    assert code == 1
+    data = json.loads(output)
+    label = next(d for d in data["documents"] if d["path"] == "600123-0/label.pdf")
+    assert label["status"] == "text"
+    fields = {f["field"]: (f["old"], f["new"]) for f in label["fields"]}
+    assert fields["directions"] == ("Take 1 capsule by mouth once daily.",
+                                    "Take 1 capsule by mouth twice daily.")
+    assert "patient" not in fields and "drug" not in fields
+    [page] = label["diffs"]
+    assert "~Take 1 capsule by mouth [-once-] {+twice+} daily." in page["text"]
+    assert (tmp_path / "report" / page["overlay"]).is_file()
+    x, y, _, _ = page["region_pt"]                 # the change is where directions are drawn
+    [box] = [f["box_pt"] for f in json.loads((expected / "600123-0" / "fill.json").read_text())
+             ["label"]["fields"] if f["field"] == "directions"]
+    assert box[0] <= x <= box[0] + box[2] and box[1] - 2 <= y <= box[1] + box[3]
+    human = qa(changed, expected)[1]
+    assert "  directions: 'Take 1 capsule by mouth once daily.' → " \
+           "'Take 1 capsule by mouth twice daily.'" in human
+
+
+def _one_page(path: Path, x: float) -> Path:
+    ops = Ops(f"BT /LF1+0 14 Tf {x} 700 Td (Same words, moved) Tj ET", frozenset({("Atkinson", 0)}))
+    path.write_bytes(write_pdf(Pages(612, 792, ((ops,),)), Info("t", "s", dt.date(2026, 11, 24))))
+    return path
+
+
+def test_a_one_point_shift_is_found_in_pixels_with_the_text_unchanged(tmp_path: Path) -> None:
+    before, after = _one_page(tmp_path / "a.pdf", 72), _one_page(tmp_path / "b.pdf", 73)
+    code, output = qa(after, before, "--json")
+    assert code == 1
+    [doc] = json.loads(output)["documents"]
+    assert doc["status"] == "visual"
+    [page] = doc["diffs"]
+    assert page["text"] == [] and page["pixels"] > 0
+    assert 70 <= page["region_pt"][0] <= 74
+    tolerant = json.loads(qa(after, before, "--json", "--max-pixels", "100000")[1])
+    assert tolerant["documents"][0]["status"] == "within-tolerance"
+    assert qa(after, before, "--max-pixels", "100000")[0] == 0
+
+
+def test_a_file_on_one_side_only_is_a_difference(trees: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    expected, same, _ = trees
+    extra = tmp_path / "extra"
+    (extra / "600123-0").mkdir(parents=True)
+    for f in (same / "600123-0").iterdir():
+        (extra / "600123-0" / f.name).write_bytes(f.read_bytes())
+    (extra / "600123-0" / "label.pdf").unlink()
+    (extra / "notes.txt").write_text("new")
+    data = json.loads(qa(extra, expected, "--json")[1])
+    status = {d["path"]: d["status"] for d in data["documents"]}
+    assert status["600123-0/label.pdf"] == "missing"
+    assert status["notes.txt"] == "added"
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    ("missing", "not found"),
+    ("truncated", "truncated PDF (no %%EOF at its end)"),
+    ("not a pdf", "not a PDF (it does not start with %PDF-)"),
+])
+def test_bad_input_is_exit_2_with_a_message(trees: tuple[Path, Path, Path], tmp_path: Path,
+                                            damage: str, message: str) -> None:
+    expected, _, _ = trees
+    good = expected / "600123-0" / "label.pdf"
+    bad = tmp_path / "label.pdf"
+    if damage == "truncated":
+        bad.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
+    elif damage == "not a pdf":
+        bad.write_text("rx_number: 600123\n")
+    code, output = qa(bad, good)
+    assert code == 2
+    assert output == f"Error: {bad}: {message}\n"
+    assert "Traceback" not in output
