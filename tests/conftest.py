@@ -47,3 +47,14 @@ def write_fill(tmp_path: Path, text: str, name: str = "fill.yaml") -> Path:
 
 
 BASE_FILL = (EXAMPLES / "fill.yaml").read_text(encoding="utf-8")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite tests/golden/*/ from the current code (refused when CI is set)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--update-golden") and os.environ.get("CI"):
+        raise pytest.UsageError("--update-golden refuses to run under CI: golden files change only "
+                                "on a developer's machine, as a reviewed commit")

@@ -157,9 +157,6 @@ def qa(actual: Path, expected: Path, report: Path | None, dpi: int, max_pixels: 
     from .qa import compare
     result = compare(actual, expected, dpi=dpi, max_pixels=max_pixels, report=report)
     data = result.to_json()
-    if report:
-        (report / "report.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
-                                            encoding="utf-8")
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:

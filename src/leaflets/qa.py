@@ -105,7 +105,8 @@ def _open(path: Path) -> pypdfium2.PdfDocument:
 
 def compare(actual: Path, expected: Path, *, dpi: int = 100, max_pixels: int = 0,
             report: Path | None = None) -> QaResult:
-    """Two PDFs, or two trees matched by relative path (a file on one side only differs)."""
+    """Two PDFs, or two trees matched by relative path (a file on one side only differs). With
+    `report`, the result is also written there as report.json, beside the overlays."""
     for path in (actual, expected):
         if not path.exists():
             raise InputError.one(path, "", "not found")
@@ -114,7 +115,17 @@ def compare(actual: Path, expected: Path, *, dpi: int = 100, max_pixels: int = 0
     if report:
         report.mkdir(parents=True, exist_ok=True)
     if not actual.is_dir():
-        return QaResult([_document("", actual, expected, dpi, max_pixels, report)])
+        result = QaResult([_document("", actual, expected, dpi, max_pixels, report)])
+    else:
+        result = QaResult(_tree(actual, expected, dpi, max_pixels, report))
+    if report:
+        (report / "report.json").write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False)
+                                            + "\n", encoding="utf-8")
+    return result
+
+
+def _tree(actual: Path, expected: Path, dpi: int, max_pixels: int, report: Path | None
+          ) -> list[DocumentResult]:
     left, right = _files(actual), _files(expected)
     documents = []
     for name in sorted(left.keys() | right.keys()):
@@ -128,7 +139,7 @@ def compare(actual: Path, expected: Path, *, dpi: int = 100, max_pixels: int = 0
             documents.append(DocumentResult(name, "content"))
         else:
             documents.append(DocumentResult(name, "identical"))
-    return QaResult(documents)
+    return documents
 
 
 def _document(name: str, actual: Path, expected: Path, dpi: int, max_pixels: int,
