@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -47,7 +50,7 @@ def test_identical_trees_pass_without_rasterising(trees: tuple[Path, Path, Path]
     code, output = qa(same, expected, "--report", tmp_path / "report")
     assert code == 0, output
     assert output.strip() == "QA: 3 documents: 3 identical"
-    assert [p.name for p in (tmp_path / "report").iterdir()] == ["report.json"]   # no overlays
+    assert sorted(p.name for p in (tmp_path / "report").iterdir()) == ["report.html", "report.json"]
 
 
 def test_a_changed_direction_is_reported_as_that_field(trees: tuple[Path, Path, Path],
@@ -126,3 +129,58 @@ def test_bad_input_is_exit_2_with_a_message(trees: tuple[Path, Path, Path], tmp_
     assert code == 2
     assert output == f"Error: {bad}: {message}\n"
     assert "Traceback" not in output
+
+
+class _Dom(HTMLParser):
+    """The rows, field cells and image counts a browser ended up with."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, str] = {}
+        self.fields: list[str] = []
+        self.body: dict[str, str] = {}
+        self.sources: list[str] = []
+        self._cell: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "tr" and "data-status" in a:
+            self.rows[a["data-path"]] = a["data-status"]
+        elif tag == "tr" and "data-field" in a:
+            self.fields.append(a["data-field"])
+        elif tag == "body":
+            self.body = a
+        elif tag in ("img", "script", "link"):
+            self.sources.append(a.get("src") or a.get("href") or "")
+        elif tag == "td" and a.get("class") in ("old", "new"):
+            self._cell = a["class"]
+
+    def handle_data(self, data: str) -> None:
+        if self._cell:
+            self.fields.append(f"{self._cell}:{data}")
+            self._cell = None
+
+
+def test_the_html_report_shows_in_a_real_browser_what_the_json_says(
+        trees: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is needed: bash scripts/check installs it"
+    expected, _, changed = trees
+    report = tmp_path / "report"
+    assert qa(changed, expected, "--report", report)[0] == 1
+    data = json.loads((report / "report.json").read_text())
+    done = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000", "--dump-dom",
+         (report / "report.html").as_uri()], capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = _Dom()
+    dom.feed(done.stdout)
+    assert dom.rows == {d["path"]: d["status"] for d in data["documents"]}
+    label = next(d for d in data["documents"] if d["path"] == "600123-0/label.pdf")
+    [directions] = [f for f in label["fields"] if f["field"] == "directions"]
+    assert ["directions", f"old:{directions['old']}", f"new:{directions['new']}"] == dom.fields[:3]
+    shown = sum(3 for d in data["documents"] for page in d["diffs"] if page["overlay"])
+    assert dom.body["data-images"] == dom.body["data-images-shown"] == str(shown)
+    assert all(src.startswith("data:image/png;base64,") or src == "" for src in dom.sources)
