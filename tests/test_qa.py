@@ -184,3 +184,59 @@ def test_the_html_report_shows_in_a_real_browser_what_the_json_says(
     shown = sum(3 for d in data["documents"] for page in d["diffs"] if page["overlay"])
     assert dom.body["data-images"] == dom.body["data-images-shown"] == str(shown)
     assert all(src.startswith("data:image/png;base64,") or src == "" for src in dom.sources)
+
+
+
+def _copy_fill(tree: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "tree" / "600123-0"
+    shutil.copytree(tree / "600123-0", target)
+    return target
+
+
+def test_check_passes_a_good_tree(trees: tuple[Path, Path, Path]) -> None:
+    expected, _, _ = trees
+    code, output = qa(expected, "--check")
+    assert (code, output) == (0, "Checks: 0 problems\n")
+
+
+def test_check_finds_codes_that_disagree_with_the_record(trees: tuple[Path, Path, Path],
+                                                        tmp_path: Path) -> None:
+    fill = _copy_fill(trees[0], tmp_path)
+    record = json.loads((fill / "fill.json").read_text())
+    record["label"]["barcode"] = "600999"
+    (fill / "fill.json").write_text(json.dumps(record))
+    code, output = qa(tmp_path / "tree", "--check")
+    assert code == 1
+    assert "600123-0/label.pdf: codes: the barcode reads ['600123'], the record says '600999'" in output
+
+
+def test_check_finds_small_text_in_a_patient_centred_field(trees: tuple[Path, Path, Path],
+                                                          tmp_path: Path) -> None:
+    fill = _copy_fill(trees[0], tmp_path)
+    record = json.loads((fill / "fill.json").read_text())
+    details = next(f for f in record["label"]["fields"] if f["field"] == "lot")
+    for entry in record["label"]["fields"]:      # as if the drug name were set in the details
+        if entry["field"] == "drug":
+            entry["box_pt"] = details["box_pt"]
+    (fill / "fill.json").write_text(json.dumps(record))
+    code, output = qa(tmp_path / "tree", "--check")
+    assert code == 1
+    assert "600123-0/label.pdf: size: drug has text at " in output
+    assert "below the stock's 12 pt" in output
+    assert "600123-0/label.pdf: overlap: " in output
+
+
+def test_check_finds_a_banned_abbreviation(trees: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    fill = _copy_fill(trees[0], tmp_path)
+    ops = Ops("BT /LF1+0 14 Tf 72 700 Td (Take 1 capsule qd.) Tj ET", frozenset({("Atkinson", 0)}))
+    (fill / "leaflet.pdf").write_bytes(write_pdf(Pages(612, 792, ((ops,),)),
+                                                 Info("t", "s", dt.date(2026, 11, 24))))
+    code, output = qa(tmp_path / "tree", "--check")
+    assert code == 1
+    assert "600123-0/leaflet.pdf: abbreviation: " in output and "qd" in output
+
+
+def test_check_of_a_folder_without_fills_is_bad_input(tmp_path: Path) -> None:
+    code, output = qa(tmp_path, "--check")
+    assert code == 2
+    assert output == f"Error: {tmp_path}: no rendered fills here (no fill.json beside a label.pdf)\n"

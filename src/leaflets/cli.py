@@ -140,7 +140,7 @@ def _progress(quiet: bool) -> Iterator[Report | None]:
 
 @main.command()
 @click.argument("actual", type=click.Path(path_type=Path))
-@click.argument("expected", type=click.Path(path_type=Path))
+@click.argument("expected", type=click.Path(path_type=Path), required=False)
 @click.option("--report", type=click.Path(path_type=Path), default=None,
               help="Write report.json and an overlay PNG per changed page here.")
 @click.option("--dpi", type=click.IntRange(36, 600), default=100, show_default=True,
@@ -148,14 +148,23 @@ def _progress(quiet: bool) -> Iterator[Report | None]:
 @click.option("--max-pixels", type=click.IntRange(min=0), default=0, show_default=True,
               help="Changed pixels a page may have and still pass (never inside a safety field).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def qa(actual: Path, expected: Path, report: Path | None, dpi: int, max_pixels: int,
-       as_json: bool) -> None:
-    """Compare ACTUAL with EXPECTED: two PDFs, or two output trees matched by relative path.
+@click.option("--check", is_flag=True,
+              help="Check the fills in the ACTUAL tree on their own (codes, sizes, bounds, words).")
+def qa(actual: Path, expected: Path | None, report: Path | None, dpi: int, max_pixels: int,
+       as_json: bool, check: bool) -> None:
+    """Compare ACTUAL with EXPECTED: two PDFs, or two output trees matched by relative path;
+    or, with --check and no EXPECTED, check each fill in the ACTUAL tree on its own.
 
-    Exit 0 when everything matches (or differs only within --max-pixels), 1 when anything
-    differs, 2 when an input is missing, not a PDF, truncated or damaged."""
-    from .qa import compare
-    result = compare(actual, expected, dpi=dpi, max_pixels=max_pixels, report=report)
+    Exit 0 when everything matches (or differs only within --max-pixels) and every check
+    passes, 1 when anything differs or fails a check, 2 when an input is missing, not a PDF,
+    truncated or damaged."""
+    from .qa import QaResult, check_tree, compare
+    if expected is None:
+        if not check:
+            raise click.UsageError("give EXPECTED to compare with, or --check to check ACTUAL alone")
+        result = QaResult([], check_tree(actual))
+    else:
+        result = compare(actual, expected, dpi=dpi, max_pixels=max_pixels, report=report)
     data = result.to_json()
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -179,8 +188,13 @@ def qa(actual: Path, expected: Path, report: Path | None, dpi: int, max_pixels: 
                         click.echo(f"    {line[1:]}")
             for key, (new, old) in doc.metadata.items():
                 click.echo(f"  metadata {key}: {old!r} → {new!r}")
-        counts = ", ".join(f"{n} {status}" for status, n in sorted(data["counts"].items()))
-        click.echo(f"QA: {len(result.documents)} documents: {counts}")
+        for problem in result.checks:
+            click.echo(f"{problem.path}: {problem.check}: {problem.message}")
+        if result.documents:
+            counts = ", ".join(f"{n} {status}" for status, n in sorted(data["counts"].items()))
+            click.echo(f"QA: {len(result.documents)} documents: {counts}")
+        if check or result.checks:
+            click.echo(f"Checks: {len(result.checks)} problems")
     if not result.ok:
         sys.exit(1)
 
