@@ -83,9 +83,10 @@ def _one_page(path: Path, x: float) -> Path:
     return path
 
 
-def test_a_one_point_shift_is_found_in_pixels_with_the_text_unchanged(tmp_path: Path) -> None:
+def test_a_one_pixel_shift_is_found_in_pixels_with_the_text_unchanged(tmp_path: Path) -> None:
+    # At 72 dpi one point is one pixel: the words move one pixel to the right.
     before, after = _one_page(tmp_path / "a.pdf", 72), _one_page(tmp_path / "b.pdf", 73)
-    code, output = qa(after, before, "--json")
+    code, output = qa(after, before, "--json", "--dpi", "72")
     assert code == 1
     [doc] = json.loads(output)["documents"]
     assert doc["status"] == "visual"
