@@ -68,10 +68,15 @@ def test_a_changed_direction_is_reported_as_that_field(trees: tuple[Path, Path, 
     [page] = label["diffs"]
     assert "~Take 1 capsule by mouth [-once-] {+twice+} daily." in page["text"]
     assert (tmp_path / "report" / page["overlay"]).is_file()
+    assert len(page["regions_pt"]) == 2            # the directions line and the quantity
     x, y, _, _ = page["region_pt"]                 # the change is where directions are drawn
     [box] = [f["box_pt"] for f in json.loads((expected / "600123-0" / "fill.json").read_text())
              ["label"]["fields"] if f["field"] == "directions"]
     assert box[0] <= x <= box[0] + box[2] and box[1] - 2 <= y <= box[1] + box[3]
+    leaflet = next(d for d in data["documents"] if d["path"] == "600123-0/leaflet.pdf")
+    assert {f["field"]: (f["old"], f["new"]) for f in leaflet["fields"]} == {
+        "directions": ("How to use it: Take 1 capsule by mouth once daily.",
+                       "How to use it: Take 1 capsule by mouth twice daily.")}
     human = qa(changed, expected)[1]
     assert "  directions: 'Take 1 capsule by mouth once daily.' → " \
            "'Take 1 capsule by mouth twice daily.'" in human
@@ -96,6 +101,24 @@ def test_a_one_pixel_shift_is_found_in_pixels_with_the_text_unchanged(tmp_path: 
     tolerant = json.loads(qa(after, before, "--json", "--max-pixels", "100000")[1])
     assert tolerant["documents"][0]["status"] == "within-tolerance"
     assert qa(after, before, "--max-pixels", "100000")[0] == 0
+
+
+@pytest.mark.parametrize(("field", "passes"), [("directions", False), ("pharmacist", True)])
+def test_max_pixels_never_excuses_a_safety_field(tmp_path: Path, field: str, passes: bool) -> None:
+    """The same one-pixel move, recorded as a label field: tolerated in the pharmacist's
+    initials, never in the directions."""
+    for side, x in (("expected", 72), ("actual", 73)):
+        folder = tmp_path / side / "600123-0"
+        folder.mkdir(parents=True)
+        _one_page(folder / "label.pdf", x)
+        record = {"label": {"fields": [{"field": field, "page": 1, "box_pt": [60, 80, 300, 20]}]}}
+        (folder / "fill.json").write_text(json.dumps(record))
+    label = tmp_path / "actual" / "600123-0" / "label.pdf"
+    data = json.loads(qa(label, tmp_path / "expected" / "600123-0" / "label.pdf", "--json",
+                         "--dpi", "72", "--max-pixels", "100000")[1])
+    [doc] = data["documents"]
+    assert [f["field"] for f in doc["fields"]] == [field]
+    assert doc["status"] == ("within-tolerance" if passes else "visual")
 
 
 def test_a_file_on_one_side_only_is_a_difference(trees: tuple[Path, Path, Path], tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ every text on its way out passes the abbreviation checker exactly once, here.
 
     document: <document title subject footer> blocks </document>
     blocks:   <h1> <h2> <p> <ul><li> <box field> <qr url caption> <qa><q><a></qa>
+              (a field="name" on a heading or paragraph names it for the fill record and QA)
               <table><row header?><cell>  <note>;  inline <b> in p, li, cell, note
     label:    <label><field name verbatim?>text</field>...</label>
     verbatim="true" marks identity data (names, addresses, lot) the checker leaves alone.
@@ -45,12 +46,14 @@ class Run:
 class Heading:
     level: int
     text: str
+    field: str | None = None  # a named field: the renderer records where it was drawn
 
 
 @dataclass(frozen=True)
 class Para:
     runs: tuple[Run, ...]
     style: str = "body"       # body, bullet, note, lead
+    field: str | None = None  # a named field: the renderer records where it was drawn
 
 
 @dataclass(frozen=True)
@@ -312,10 +315,10 @@ def _blocks(parent: ET.Element, checked: _Checker) -> list[Block]:
         tag = el.tag
         where = el.get("field") or tag
         if tag in ("h1", "h2", "h3"):
-            blocks.append(Heading(int(tag[1]), checked(_text(el), where)))
+            blocks.append(Heading(int(tag[1]), checked(_text(el), where), el.get("field")))
         elif tag in ("p", "note", "lead"):
             style = {"p": "body"}.get(tag, tag)
-            blocks.append(Para(_runs(el, checked, where), style))
+            blocks.append(Para(_runs(el, checked, where), style, el.get("field")))
         elif tag == "ul":
             for li in el:
                 blocks.append(Para(_runs(li, checked, where), "bullet"))

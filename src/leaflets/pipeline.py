@@ -161,6 +161,8 @@ class Session:
         outputs = {name: write_pdf(pages, info) for name, (pages, info) in documents.items()}
         record = _record(loaded, product, self.pharmacy, self.stock, facts, printed, layout,
                          outputs, [self.leaflet_style.source])
+        record["leaflet"] = {"fields": [{"field": name, "page": page, "box_pt": list(box)}
+                                        for name, page, box in leaflet.fields]}
         files = {**outputs,
                  "fill.json": orjson.dumps(record, option=orjson.OPT_INDENT_2) + b"\n"}
         return RenderedFill(fill.key, files, facts.warnings, record, documents)

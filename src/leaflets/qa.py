@@ -44,6 +44,7 @@ class PageDiff:
     text: list[str] = field(default_factory=list)    # unified diff lines, words marked [-old-]{+new+}
     pixels: int = 0
     region_pt: list[float] | None = None             # x, y from the top, width, height of the change
+    regions_pt: list[list[float]] = field(default_factory=list)   # each separate changed region
     overlay: str | None = None                       # PNG files in the report folder: the overlay,
     images: tuple[str, str] | None = None            # and the expected and actual pages
 
@@ -189,11 +190,12 @@ def _document(name: str, actual: Path, expected: Path, dpi: int, max_pixels: int
         if diff.pixels:
             visual = True
             box = changed.getbbox()
+            regions = _regions(changed)
             if box:
-                diff.region_pt = [round(box[0] / scale, 1), round(box[1] / scale, 1),
-                                  round((box[2] - box[0]) / scale, 1), round((box[3] - box[1]) / scale, 1)]
+                diff.region_pt = _points(box, scale)
+            diff.regions_pt = [_points(r, scale) for r in regions]
             if report:
-                diff.overlay = _overlay(before, after, box, report, name, i + 1)
+                diff.overlay = _overlay(before, after, regions, report, name, i + 1)
                 stem = diff.overlay.removesuffix(".png")
                 before.save(report / f"{stem}.expected.png")
                 after.save(report / f"{stem}.actual.png")
@@ -267,9 +269,33 @@ def _count(mask: Image.Image, box: tuple[int, int, int, int] | None = None) -> i
     return int(region.histogram()[255])
 
 
-def _overlay(before: Image.Image, after: Image.Image, box: tuple[int, int, int, int] | None,
+def _points(box: tuple[int, int, int, int], scale: float) -> list[float]:
+    return [round(box[0] / scale, 1), round(box[1] / scale, 1), round((box[2] - box[0]) / scale, 1),
+            round((box[3] - box[1]) / scale, 1)]
+
+
+def _regions(mask: Image.Image, gap_px: int = 6) -> list[tuple[int, int, int, int]]:
+    """The changed regions: bands of changed rows (closer than `gap_px` joined), each cut to
+    its changed columns."""
+    rows = mask.resize((1, mask.height), Image.Resampling.BOX).tobytes()   # one byte a row
+    bands: list[list[int]] = []
+    for y, value in enumerate(rows):
+        if value:
+            if bands and y - bands[-1][1] <= gap_px:
+                bands[-1][1] = y
+            else:
+                bands.append([y, y])
+    boxes = []
+    for top, bottom in bands:
+        box = mask.crop((0, top, mask.width, bottom + 1)).getbbox()
+        if box:
+            boxes.append((box[0], top, box[2], bottom + 1))
+    return boxes
+
+
+def _overlay(before: Image.Image, after: Image.Image, regions: list[tuple[int, int, int, int]],
              report: Path, name: str, page: int) -> str:
-    """The expected page faded, removed ink in red, added ink in green, the change boxed."""
+    """The expected page faded, removed ink in red, added ink in green, each change boxed."""
     size = (max(before.width, after.width), max(before.height, after.height))
     e, a = Image.new("L", size, 255), Image.new("L", size, 255)
     e.paste(before, (0, 0))
@@ -280,9 +306,9 @@ def _overlay(before: Image.Image, after: Image.Image, box: tuple[int, int, int, 
     overlay = Image.merge("RGB", [e.point(lambda v: 160 + v * 95 // 255)] * 3)
     overlay.paste((220, 0, 0), mask=removed)
     overlay.paste((0, 160, 0), mask=added)
-    if box:
-        ImageDraw.Draw(overlay).rectangle((box[0] - 3, box[1] - 3, box[2] + 3, box[3] + 3),
-                                          outline=(0, 90, 220), width=2)
+    draw = ImageDraw.Draw(overlay)
+    for box in regions:
+        draw.rectangle((box[0] - 3, box[1] - 3, box[2] + 3, box[3] + 3), outline=(0, 90, 220), width=2)
     file = f"{(name or 'document').replace('/', '__')}.p{page}.png"
     overlay.save(report / file)
     return file
@@ -292,8 +318,10 @@ def _overlay(before: Image.Image, after: Image.Image, box: tuple[int, int, int, 
 
 
 def _field_boxes(actual: Path, expected: Path) -> dict[str, tuple[list[list[float]], list[list[float]]]]:
-    """Each label field's boxes on both sides, from the fill records beside the labels."""
-    if actual.name != "label.pdf":
+    """Each field's boxes on page 1 of a label or leaflet, on both sides, from the fill records
+    beside them."""
+    section = {"label.pdf": "label", "leaflet.pdf": "leaflet"}.get(actual.name)
+    if section is None:
         return {}
     records = []
     for path in (actual, expected):
@@ -303,9 +331,10 @@ def _field_boxes(actual: Path, expected: Path) -> dict[str, tuple[list[list[floa
             return {}
     boxes: dict[str, tuple[list[list[float]], list[list[float]]]] = {}
     for side, record in enumerate(records):
-        for entry in record.get("label", {}).get("fields", []):
-            pair = boxes.setdefault(entry["field"], ([], []))
-            pair[side].append(entry["box_pt"])
+        for entry in record.get(section, {}).get("fields", []):
+            if entry.get("page", 1) == 1:
+                pair = boxes.setdefault(entry["field"], ([], []))
+                pair[side].append(entry["box_pt"])
     return boxes
 
 

@@ -45,14 +45,18 @@ from .layout import LabelLayout
 from .models import DocumentStyle
 from .pdf import Info, Ops, PdfWriter
 
+FieldBox = tuple[str, int, tuple[float, float, float, float]]   # field, page, x, y from top, w, h
+
 
 @dataclass(frozen=True)
 class Pages:
-    """A document's recorded pages, each a sequence of parts drawn in order."""
+    """A document's recorded pages, each a sequence of parts drawn in order, and where each
+    named field was drawn."""
 
     width_pt: float
     height_pt: float
     pages: tuple[tuple[Ops, ...], ...]
+    fields: tuple[FieldBox, ...] = ()
 
 
 def write_pdf(pages: Pages, info: Info) -> bytes:
@@ -174,6 +178,7 @@ class _Drawn:
     height: float
     space_before: float
     space_after: float
+    fields: tuple[tuple[str, tuple[float, float, float, float]], ...] = ()   # relative boxes
 
     def at(self, x: float, top: float) -> str:
         return f"q 1 0 0 1 {fp_str(x, top)} cm\n{self.code}\nQ"
@@ -193,8 +198,13 @@ def _drawn(block: Block, style: DocumentStyle, width_pt: float) -> _Drawn:
         flowable.drawOn(c, 0, -(y + h))
         y += h + (flowable.getSpaceAfter() if i < len(flowables) - 1 else 0)
     ops = c.take()
+    fields: tuple[tuple[str, tuple[float, float, float, float]], ...] = ()
+    if isinstance(block, Para | Heading) and block.field:
+        fields = ((block.field, (0.0, 0.0, width_pt, round(flowables[0].height, 2))),)
+    elif isinstance(flowables[0], _Boxed):
+        fields = flowables[0].fields()
     return _Drawn(ops.code, ops.fonts, y, flowables[0].getSpaceBefore(),
-                  flowables[-1].getSpaceAfter())
+                  flowables[-1].getSpaceAfter(), fields)
 
 
 class _Boxed(Flowable):  # type: ignore[misc]
@@ -218,6 +228,11 @@ class _Boxed(Flowable):  # type: ignore[misc]
             y += drawn.height + (drawn.space_after if i < len(self.children) - 1 else 0)
         self.width, self.height = available_w, y + self.PAD_BOTTOM_PT
         return self.width, self.height
+
+    def fields(self) -> tuple[tuple[str, tuple[float, float, float, float]], ...]:
+        """The named fields inside, relative to the box's top-left corner (after wrap)."""
+        return tuple((name, (round(self.PAD_X_PT + x, 2), round(top + y, 2), w, h))
+                     for drawn, top in self._placed for name, (x, y, w, h) in drawn.fields)
 
     def draw(self) -> None:
         c = self.canv
@@ -318,6 +333,8 @@ def render_document(document: Document, style: DocumentStyle, *,
     m = style.margin_pt
     top, after = page_h - m, 0.0
     placed: list[str] = []
+    heads: list[_Drawn] = []
+    top_of: list[float] = []
     fonts: set[tuple[str, int]] = set()
     for block in document.blocks:        # the head, stacked as a frame would stack it
         drawn = _drawn(block, style, page_w - 2 * m)
@@ -327,9 +344,13 @@ def render_document(document: Document, style: DocumentStyle, *,
             raise FitError(field, drawn.height, top - m, f"needs {drawn.height:.0f} pt of height but "
                            f"only {top - m:.0f} pt is left on page 1 at {style.body_size_pt:g} pt")
         placed.append(drawn.at(m, top))
+        heads.append(drawn)
+        top_of.append(top)
         fonts |= drawn.fonts
         top, after = top - drawn.height, drawn.space_after
     head = Ops("\n".join(placed), frozenset(fonts))
+    fields = tuple((name, 1, (round(m + x, 2), round(page_h - top_of[i] + y, 2), w, h))
+                   for i, drawn in enumerate(heads) for name, (x, y, w, h) in drawn.fields)
     room = round(top - after - m, 3)
     c = _recorder(page_w, page_h)
     body_pages = _body_pages(body, style, room)
@@ -342,7 +363,7 @@ def render_document(document: Document, style: DocumentStyle, *,
         if number <= len(body_pages):
             parts += (body_pages[number - 1],)
         pages.append((*parts, c.take()))
-    return Pages(page_w, page_h, tuple(pages))
+    return Pages(page_w, page_h, tuple(pages), fields)
 
 
 @lru_cache(maxsize=128)
