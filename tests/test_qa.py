@@ -40,7 +40,7 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     original = FILL.read_text(encoding="utf-8")
     expected = render(tmp, "expected", original)
     same = render(tmp, "same", original)
-    changed = render(tmp, "changed", original.replace("1 cap po qd", "1 cap po bid")
+    changed = render(tmp, "changed", original.replace("1 cap po qd", "2 cap po qd")
                      .replace("quantity: 30", "quantity: 60"), "changed.yaml")
     return expected, same, changed
 
@@ -63,10 +63,10 @@ def test_a_changed_direction_is_reported_as_that_field(trees: tuple[Path, Path, 
     assert label["status"] == "text"
     fields = {f["field"]: (f["old"], f["new"]) for f in label["fields"]}
     assert fields["directions"] == ("Take 1 capsule by mouth once daily.",
-                                    "Take 1 capsule by mouth twice daily.")
+                                    "Take 2 capsules by mouth once daily.")
     assert "patient" not in fields and "drug" not in fields
     [page] = label["diffs"]
-    assert "~Take 1 capsule by mouth [-once-] {+twice+} daily." in page["text"]
+    assert "~Take [-1 capsule-] {+2 capsules+} by mouth once daily." in page["text"]
     assert (tmp_path / "report" / page["overlay"]).is_file()
     assert len(page["regions_pt"]) == 2            # the directions line and the quantity
     x, y, _, _ = page["region_pt"]                 # the change is where directions are drawn
@@ -76,10 +76,10 @@ def test_a_changed_direction_is_reported_as_that_field(trees: tuple[Path, Path, 
     leaflet = next(d for d in data["documents"] if d["path"] == "600123-0/leaflet.pdf")
     assert {f["field"]: (f["old"], f["new"]) for f in leaflet["fields"]} == {
         "directions": ("How to use it: Take 1 capsule by mouth once daily.",
-                       "How to use it: Take 1 capsule by mouth twice daily.")}
+                       "How to use it: Take 2 capsules by mouth once daily.")}
     human = qa(changed, expected)[1]
     assert "  directions: 'Take 1 capsule by mouth once daily.' → " \
-           "'Take 1 capsule by mouth twice daily.'" in human
+           "'Take 2 capsules by mouth once daily.'" in human
 
 
 def _one_page(path: Path, x: float) -> Path:

@@ -25,21 +25,27 @@ def expand(sig: str, route: Route | None = None, unit: DoseUnit | None = None) -
     ("1 cap po qd", ORAL, DoseUnit.CAPSULE, "Take 1 capsule by mouth once daily."),
     ("1-2 tab po q4-6h prn pain", None, None,
      "Take 1 to 2 tablets by mouth every 4 to 6 hours as needed for pain."),
-    ("2 tab po bid", None, None, "Take 2 tablets by mouth twice daily."),
+    ("2 tab po bid", None, None, "Take 2 tablets by mouth in the morning and 2 tablets in the evening."),
+    # with a meal instruction the meals set the times; the count stays
     ("1 tab po tid pc", None, None, "Take 1 tablet by mouth 3 times a day after meals."),
-    ("1 tab po qid", None, None, "Take 1 tablet by mouth 4 times a day."),
+    ("10 mL po bid ac", None, DoseUnit.ML, "Take 10 mL by mouth twice daily before meals."),
+    ("1 tab po qid", None, None, "Take 1 tablet by mouth in the morning, 1 tablet at noon, 1 tablet "
+     "in the evening, and 1 tablet at bedtime."),
     ("1 tab po qhs", None, None, "Take 1 tablet by mouth at bedtime."),
     ("1 tab po qam", None, None, "Take 1 tablet by mouth in the morning."),
     ("1 tab po qod", None, None, "Take 1 tablet by mouth every other day."),
     ("1 tab po qw", None, None, "Take 1 tablet by mouth once a week."),
-    ("5 mL po tid x 10 d", None, None, "Take 5 mL by mouth 3 times a day for 10 days."),
-    ("2 gtt ou qid", EYE, DoseUnit.DROP, "Instill 2 drops in each eye 4 times a day."),
-    ("3 gtt au bid", EAR, DoseUnit.DROP, "Instill 3 drops in each ear twice daily."),
+    ("5 mL po tid x 10 d", None, None, "Take 5 mL by mouth in the morning, 5 mL at noon, and 5 mL "
+     "in the evening for 10 days."),
+    ("2 gtt ou qid", EYE, DoseUnit.DROP, "Instill 2 drops in each eye in the morning, 2 drops at "
+     "noon, 2 drops in the evening, and 2 drops at bedtime."),
+    ("3 gtt au bid", EAR, DoseUnit.DROP, "Instill 3 drops in each ear in the morning and 3 drops "
+     "in the evening."),
     ("1 supp pr q12h prn nausea", None, None,
      "Insert 1 suppository rectally every 12 hours as needed for nausea."),
     ("1 applicatorful pv qhs x 7 d", None, None,
      "Insert 1 applicatorful vaginally at bedtime for 7 days."),
-    ("apply top bid", None, None, "Apply to the affected area twice daily."),
+    ("apply top bid", None, None, "Apply to the affected area in the morning and in the evening."),
     ("2 puffs inh q4h prn sob", None, None,
      "Inhale 2 puffs by mouth every 4 hours as needed for shortness of breath."),
     ("1 troche sl qd", None, None, "Dissolve 1 troche under the tongue once daily."),
@@ -50,9 +56,11 @@ def expand(sig: str, route: Route | None = None, unit: DoseUnit | None = None) -
     ("5 cc po BT", None, None, "Take 5 mL by mouth at bedtime."),
     ("0.5 mL po biw", None, None, "Take 0.5 mL by mouth 2 times a week."),
     ("0.5 mL po tiw", None, None, "Take 0.5 mL by mouth 3 times a week."),
-    ("1 cap po qam qhs", None, None, "Take 1 capsule by mouth in the morning and at bedtime."),
+    ("1 cap po qam qhs", None, None, "Take 1 capsule by mouth in the morning and 1 capsule at "
+     "bedtime."),
     ("1 tab po qam qnoon qpm qhs", None, None,
-     "Take 1 tablet by mouth in the morning, at noon, in the evening, and at bedtime."),
+     "Take 1 tablet by mouth in the morning, 1 tablet at noon, 1 tablet in the evening, and 1 "
+     "tablet at bedtime."),
     ("10 mL po qam ac x3d", None, None,
      "Take 10 mL by mouth in the morning before meals for 3 days."),
     ("1 g top qam", TOP, DoseUnit.G, "Apply 1 g to the affected area in the morning."),
