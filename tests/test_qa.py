@@ -98,9 +98,48 @@ def test_a_one_pixel_shift_is_found_in_pixels_with_the_text_unchanged(tmp_path: 
     [page] = doc["diffs"]
     assert page["text"] == [] and page["pixels"] > 0
     assert 70 <= page["region_pt"][0] <= 74
-    tolerant = json.loads(qa(after, before, "--json", "--max-pixels", "100000")[1])
-    assert tolerant["documents"][0]["status"] == "within-tolerance"
-    assert qa(after, before, "--max-pixels", "100000")[0] == 0
+    # Without a fill record nothing says where the safety fields are: no tolerance at all.
+    untold = json.loads(qa(after, before, "--json", "--max-pixels", "100000")[1])
+    assert untold["documents"][0]["status"] == "visual"
+
+
+def _sized(path: Path, width: float) -> Path:
+    ops = Ops("BT /LF1+0 14 Tf 72 700 Td (Same words) Tj ET", frozenset({("Atkinson", 0)}))
+    path.write_bytes(write_pdf(Pages(width, 792, ((ops,),)), Info("t", "s", dt.date(2026, 11, 24))))
+    return path
+
+
+def test_a_page_of_another_size_is_a_difference(tmp_path: Path) -> None:
+    code, output = qa(_sized(tmp_path / "wide.pdf", 756), _sized(tmp_path / "letter.pdf", 612), "--json")
+    assert code == 1
+    [doc] = json.loads(output)["documents"]
+    assert doc["status"] == "size"
+    assert doc["diffs"][0]["size_pt"] == [[756.0, 792.0], [612.0, 792.0]]
+
+
+def test_comparing_two_fill_folders_also_checks_the_actual_one(trees: tuple[Path, Path, Path],
+                                                              tmp_path: Path) -> None:
+    fill = _copy_fill(trees[0], tmp_path)
+    record = json.loads((fill / "fill.json").read_text())
+    record["label"]["barcode"] = "600999"
+    (fill / "fill.json").write_text(json.dumps(record))
+    code, output = qa(fill, trees[0] / "600123-0")
+    assert code == 1
+    assert "label.pdf: codes: the barcode reads ['600123'], the record says '600999'" in output
+
+
+def test_a_malformed_record_or_report_folder_is_a_message_not_a_traceback(
+        trees: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    fill = _copy_fill(trees[0], tmp_path)
+    (fill / "fill.json").write_text("[]")
+    code, output = qa(tmp_path / "tree", "--check")
+    assert code == 1
+    assert "600123-0/fill.json: record: not a fill record" in output
+    blocker = tmp_path / "report-is-a-file"
+    blocker.write_text("")
+    code, output = qa(trees[1], trees[0], "--report", blocker)
+    assert code == 1
+    assert output.startswith(f"Error: {blocker}: cannot make the report folder")
 
 
 @pytest.mark.parametrize(("field", "passes"), [("directions", False), ("pharmacist", True)])

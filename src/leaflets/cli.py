@@ -183,6 +183,9 @@ def qa(actual: Path, expected: Path | None, report: Path | None, dpi: int, max_p
                     where = f" at x {x:g}, y {y:g} pt from the top ({w:g} × {h:g} pt)"
                 click.echo(f"  page {diff.page}: {diff.pixels} pixels changed{where}"
                            + (f"; overlay {report / diff.overlay}" if report and diff.overlay else ""))
+                if diff.size_pt:
+                    (aw, ah), (ew, eh) = diff.size_pt
+                    click.echo(f"    page size {aw:g} × {ah:g} pt, expected {ew:g} × {eh:g} pt")
                 for line in diff.text:
                     if line.startswith("~"):
                         click.echo(f"    {line[1:]}")

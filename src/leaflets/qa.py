@@ -22,7 +22,7 @@ import pypdfium2  # type: ignore[import-untyped]
 import zxingcpp
 from PIL import Image, ImageChops, ImageDraw
 
-from .errors import InputError
+from .errors import InputError, OutputError
 from .load import load_stock
 from .rules.abbreviations import find_banned
 
@@ -47,13 +47,14 @@ class PageDiff:
     regions_pt: list[list[float]] = field(default_factory=list)   # each separate changed region
     overlay: str | None = None                       # PNG files in the report folder: the overlay,
     images: tuple[str, str] | None = None            # and the expected and actual pages
+    size_pt: list[list[float]] | None = None         # actual and expected page size, if they differ
 
 
 @dataclass
 class DocumentResult:
     path: str                        # relative to the compared roots ("" for two single files)
-    # identical | equivalent | within-tolerance (all ok) | visual | text | pages | metadata |
-    # missing | added | content (another file's bytes differ)
+    # identical | equivalent | within-tolerance (all ok) | visual | text | pages | size |
+    # metadata | missing | added | content (another file's bytes differ)
     status: str
     pages: tuple[int, int] = (0, 0)  # actual, expected
     diffs: list[PageDiff] = field(default_factory=list)
@@ -98,14 +99,18 @@ def _files(root: Path) -> dict[str, Path]:
             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)}
 
 
-def _open(path: Path) -> pypdfium2.PdfDocument:
-    """A PDF, or InputError saying why not: missing, not a PDF, truncated or damaged."""
+def _read(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise InputError.one(path, "", "file not found") from None
     except OSError as exc:
         raise InputError.one(path, "", f"cannot read: {exc.strerror}") from None
+
+
+def _open(path: Path) -> pypdfium2.PdfDocument:
+    """A PDF, or InputError saying why not: missing, not a PDF, truncated, encrypted or damaged."""
+    data = _read(path)
     if not data.startswith(b"%PDF-"):
         raise InputError.one(path, "", "not a PDF (it does not start with %PDF-)")
     if b"%%EOF" not in data[-1024:]:
@@ -113,7 +118,9 @@ def _open(path: Path) -> pypdfium2.PdfDocument:
     try:
         return pypdfium2.PdfDocument(data)
     except pypdfium2.PdfiumError as exc:
-        raise InputError.one(path, "", f"damaged PDF ({exc})") from None
+        why = "encrypted PDF (it needs a password)" if "password" in str(exc).lower() \
+            else "damaged or empty PDF (pdfium cannot open it)"
+        raise InputError.one(path, "", why) from None
 
 
 # ---- comparing ---------------------------------------------------------------------------------
@@ -129,19 +136,27 @@ def compare(actual: Path, expected: Path, *, dpi: int = 100, max_pixels: int = 0
     if actual.is_dir() != expected.is_dir():
         raise InputError.one(actual, "", f"compare a folder with a folder, or a PDF with a PDF ({expected})")
     if report:
-        report.mkdir(parents=True, exist_ok=True)
+        try:
+            report.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{report}: cannot make the report folder: {exc.strerror}") from None
     if not actual.is_dir():
-        result = QaResult([_document("", actual, expected, dpi, max_pixels, report)])
+        result = QaResult([_document("", actual, expected, dpi, max_pixels, report, 1)])
     else:
         result = QaResult(_tree(actual, expected, dpi, max_pixels, report))
-        # The semantic checks on the actual side, for the fills whose documents changed (an
-        # unchanged fill is the expected one, checked when it was accepted).
-        changed = {str(Path(d.path).parent) for d in result.documents if not d.ok and "/" in d.path}
+        # The semantic checks on the actual side, for every fill with a document that is not
+        # byte-identical (an identical fill is the expected one, checked when it was accepted).
+        changed = {Path(d.path).parent.as_posix() for d in result.documents if d.status != "identical"}
         result.checks = check_tree(actual, changed) if changed else []
     if report:
-        (report / "report.json").write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False)
-                                            + "\n", encoding="utf-8")
-        (report / "report.html").write_text(render_html(result, report), encoding="utf-8")
+        try:
+            (report / "report.json").write_text(
+                json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n",
+                encoding="utf-8", errors="replace")
+            (report / "report.html").write_text(render_html(result, report), encoding="utf-8",
+                                                 errors="replace")
+        except OSError as exc:
+            raise OutputError(f"{report}: cannot write the report: {exc.strerror}") from None
     return result
 
 
@@ -149,14 +164,14 @@ def _tree(actual: Path, expected: Path, dpi: int, max_pixels: int, report: Path 
           ) -> list[DocumentResult]:
     left, right = _files(actual), _files(expected)
     documents = []
-    for name in sorted(left.keys() | right.keys()):
+    for number, name in enumerate(sorted(left.keys() | right.keys()), start=1):
         if name not in right:
             documents.append(DocumentResult(name, "added"))
         elif name not in left:
             documents.append(DocumentResult(name, "missing"))
         elif name.endswith(".pdf"):
-            documents.append(_document(name, left[name], right[name], dpi, max_pixels, report))
-        elif left[name].read_bytes() != right[name].read_bytes():
+            documents.append(_document(name, left[name], right[name], dpi, max_pixels, report, number))
+        elif _read(left[name]) != _read(right[name]):
             documents.append(DocumentResult(name, "content"))
         else:
             documents.append(DocumentResult(name, "identical"))
@@ -164,8 +179,8 @@ def _tree(actual: Path, expected: Path, dpi: int, max_pixels: int, report: Path 
 
 
 def _document(name: str, actual: Path, expected: Path, dpi: int, max_pixels: int,
-              report: Path | None) -> DocumentResult:
-    if actual.read_bytes() == expected.read_bytes():
+              report: Path | None, number: int) -> DocumentResult:
+    if _read(actual) == _read(expected):
         return DocumentResult(name, "identical")            # the fast path: nothing rasterised
     a, e = _open(actual), _open(expected)
     result = DocumentResult(name, "identical", (len(a), len(e)))
@@ -174,12 +189,20 @@ def _document(name: str, actual: Path, expected: Path, dpi: int, max_pixels: int
                        for k in sorted(meta_a.keys() | meta_e.keys()) if meta_a.get(k) != meta_e.get(k)}
     fields = _field_boxes(actual, expected)
     scale = dpi / 72
-    text_changed, visual, tolerated = False, False, True
+    # --max-pixels may excuse a change only where the safety fields are known to be elsewhere:
+    # a label or leaflet with its field boxes, or a monograph (no fill data); never a document
+    # whose fields cannot be located (a combined sheet, a renamed file, a missing record).
+    text_changed, visual, resized = False, False, False
+    tolerated = bool(fields) or actual.name == "monograph.pdf"
     for i in range(max(len(a), len(e))):
         diff = PageDiff(i + 1)
         if i >= len(a) or i >= len(e):
             result.diffs.append(diff)
             continue
+        size_a, size_e = a[i].get_size(), e[i].get_size()
+        if [round(v, 2) for v in size_a] != [round(v, 2) for v in size_e]:
+            diff.size_pt = [list(map(float, size_a)), list(map(float, size_e))]
+            resized = True
         old, new = _page_text(e[i]), _page_text(a[i])
         if old != new:
             diff.text = _text_diff(old, new)
@@ -195,7 +218,7 @@ def _document(name: str, actual: Path, expected: Path, dpi: int, max_pixels: int
                 diff.region_pt = _points(box, scale)
             diff.regions_pt = [_points(r, scale) for r in regions]
             if report:
-                diff.overlay = _overlay(before, after, regions, report, name, i + 1)
+                diff.overlay = _overlay(before, after, regions, report, number, i + 1)
                 stem = diff.overlay.removesuffix(".png")
                 before.save(report / f"{stem}.expected.png")
                 after.save(report / f"{stem}.actual.png")
@@ -204,12 +227,14 @@ def _document(name: str, actual: Path, expected: Path, dpi: int, max_pixels: int
             result.fields = _field_changes(fields, a[0], e[0], changed, scale)
         if diff.pixels > max_pixels:
             tolerated = False
-        if diff.text or diff.pixels:
+        if diff.text or diff.pixels or diff.size_pt:
             result.diffs.append(diff)
     if any(f.field in SAFETY_FIELDS for f in result.fields):
         tolerated = False            # zero tolerance inside a safety field
     if len(a) != len(e):
         result.status = "pages"
+    elif resized:
+        result.status = "size"           # a page of another size: another stock or paper
     elif text_changed or any(f.old != f.new for f in result.fields):
         result.status = "text"
     elif visual:
@@ -294,7 +319,7 @@ def _regions(mask: Image.Image, gap_px: int = 6) -> list[tuple[int, int, int, in
 
 
 def _overlay(before: Image.Image, after: Image.Image, regions: list[tuple[int, int, int, int]],
-             report: Path, name: str, page: int) -> str:
+             report: Path, number: int, page: int) -> str:
     """The expected page faded, removed ink in red, added ink in green, each change boxed."""
     size = (max(before.width, after.width), max(before.height, after.height))
     e, a = Image.new("L", size, 255), Image.new("L", size, 255)
@@ -309,7 +334,7 @@ def _overlay(before: Image.Image, after: Image.Image, regions: list[tuple[int, i
     draw = ImageDraw.Draw(overlay)
     for box in regions:
         draw.rectangle((box[0] - 3, box[1] - 3, box[2] + 3, box[3] + 3), outline=(0, 90, 220), width=2)
-    file = f"{(name or 'document').replace('/', '__')}.p{page}.png"
+    file = f"d{number:05d}.p{page}.png"       # by the document's number: unique, short, no names
     overlay.save(report / file)
     return file
 
@@ -323,18 +348,17 @@ def _field_boxes(actual: Path, expected: Path) -> dict[str, tuple[list[list[floa
     section = {"label.pdf": "label", "leaflet.pdf": "leaflet"}.get(actual.name)
     if section is None:
         return {}
-    records = []
-    for path in (actual, expected):
-        try:
-            records.append(json.loads((path.parent / RECORD).read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            return {}
     boxes: dict[str, tuple[list[list[float]], list[list[float]]]] = {}
-    for side, record in enumerate(records):
-        for entry in record.get(section, {}).get("fields", []):
-            if entry.get("page", 1) == 1:
-                pair = boxes.setdefault(entry["field"], ([], []))
-                pair[side].append(entry["box_pt"])
+    try:
+        for side, path in enumerate((actual, expected)):
+            record = json.loads((path.parent / RECORD).read_text(encoding="utf-8"))
+            for entry in record[section]["fields"]:
+                if entry.get("page", 1) == 1:
+                    x, top, width, height = (float(v) for v in entry["box_pt"])
+                    pair = boxes.setdefault(str(entry["field"]), ([], []))
+                    pair[side].append([x, top, width, height])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}                    # no usable record: no field boxes (and so no tolerance)
     return boxes
 
 
@@ -401,31 +425,36 @@ def render_html(result: QaResult, report: Path) -> str:
     counts = result.to_json()["counts"]
     rows = "".join(
         f'<tr class="{"ok" if d.ok else "bad"}" data-path="{e(d.path)}" data-status="{e(d.status)}">'
-        f'<td>{_link(d)}</td><td>{e(d.status)}</td><td>{d.pages[0]} / {d.pages[1]}</td>'
-        f'<td>{e(", ".join(f.field for f in d.fields))}</td></tr>' for d in result.documents)
-    sections = "".join(_section(d, report) for d in result.documents if not d.ok)
-    verdict = "All documents match." if result.ok else "Some documents differ."
+        f'<td>{_link(d, n)}</td><td>{e(d.status)}</td><td>{d.pages[0]} / {d.pages[1]}</td>'
+        f'<td>{e(", ".join(f.field for f in d.fields))}</td></tr>'
+        for n, d in enumerate(result.documents, start=1))
+    checks = ""
+    if result.checks:
+        checks = ('<h2>Checks</h2><table id="checks"><tr><th>document</th><th>check</th>'
+                  '<th>problem</th></tr>' + "".join(
+                      f'<tr data-check="{e(c.check)}"><td>{e(c.path)}</td><td>{e(c.check)}</td>'
+                      f'<td>{e(c.message)}</td></tr>' for c in result.checks) + "</table>")
+    sections = "".join(_section(d, report, n) for n, d in enumerate(result.documents, start=1)
+                       if not d.ok)
+    verdict = ("All documents match." if result.ok else "Some documents differ or fail a check."
+               if result.checks else "Some documents differ.")
     summary = ", ".join(f"{n} {e(status)}" for status, n in sorted(counts.items()))
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>leaflets QA report'
             f'</title><style>{_CSS}</style><script>{_CHECK_IMAGES}</script></head><body>'
             f'<h1>QA report</h1><p id="verdict" data-ok="{str(result.ok).lower()}">{verdict} '
             f'{summary}.</p><table id="summary"><tr><th>document</th><th>status</th>'
             f'<th>pages (actual / expected)</th><th>changed fields</th></tr>{rows}</table>'
-            f'{sections}</body></html>\n')
+            f'{checks}{sections}</body></html>\n')
 
 
-def _anchor(doc: DocumentResult) -> str:
-    return "doc-" + "".join(c if c.isalnum() else "-" for c in doc.path or "document")
-
-
-def _link(doc: DocumentResult) -> str:
+def _link(doc: DocumentResult, number: int) -> str:
     name = html.escape(doc.path or "(document)")
-    return name if doc.ok else f'<a href="#{_anchor(doc)}">{name}</a>'
+    return name if doc.ok else f'<a href="#d{number}">{name}</a>'
 
 
-def _section(doc: DocumentResult, report: Path) -> str:
+def _section(doc: DocumentResult, report: Path, number: int) -> str:
     e = html.escape
-    parts = [f'<section id="{_anchor(doc)}" data-path="{e(doc.path)}"><h2>{e(doc.path or "(document)")}: '
+    parts = [f'<section id="d{number}" data-path="{e(doc.path)}"><h2>{e(doc.path or "(document)")}: '
              f'{e(doc.status)}</h2>']
     if doc.fields:
         parts.append('<table class="fields"><tr><th>field</th><th>expected</th><th>actual</th>'
@@ -503,17 +532,22 @@ def check_tree(tree: Path, only: set[str] | None = None) -> list[CheckProblem]:
         except ValueError as exc:
             problems.append(CheckProblem(f"{rel}/{RECORD}", "record", f"not JSON: {exc}"))
             continue
-        problems += _check_label(folder, rel, record)
-        if (folder / "leaflet.pdf").exists():
-            problems += _check_words(f"{rel}/leaflet.pdf", _open(folder / "leaflet.pdf"),
-                                     record.get("fill", {}).get("patient", {}).get("name", ""))
+        try:
+            problems += _check_label(folder, rel, record)
+            if (folder / "leaflet.pdf").exists():
+                problems += _check_words(f"{rel}/leaflet.pdf", _open(folder / "leaflet.pdf"),
+                                         str(record["fill"]["patient"]["name"]))
+        except (KeyError, TypeError, AttributeError, ValueError):
+            problems.append(CheckProblem(f"{rel}/{RECORD}", "record",
+                                         "not a fill record (its label, fields or fill are missing "
+                                         "or malformed)"))
     return problems
 
 
 def _check_label(folder: Path, rel: str, record: dict[str, Any]) -> list[CheckProblem]:
     where = f"{rel}/label.pdf"
     problems: list[CheckProblem] = []
-    label = record.get("label", {})
+    label = record["label"]
     document = _open(folder / "label.pdf")
     page = document[0]
     width, height = page.get_width(), page.get_height()
@@ -526,7 +560,7 @@ def _check_label(folder: Path, rel: str, record: dict[str, Any]) -> list[CheckPr
     if bars != [label.get("barcode")]:
         problems.append(CheckProblem(where, "codes", f"the barcode reads {bars}, the record says "
                                                      f"{label.get('barcode')!r}"))
-    boxes = [(f["field"], f["box_pt"]) for f in label.get("fields", [])]
+    boxes = [(str(f["field"]), [float(v) for v in f["box_pt"]]) for f in label["fields"]]
     for name, (x, top, w, h) in boxes:
         if x < 0 or top < 0 or x + w > width + 0.01 or top + h > height + 0.01:
             problems.append(CheckProblem(where, "bounds", f"{name} is drawn outside the page"))
