@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -231,19 +232,28 @@ def load_product(catalog: Path, slug: str, *, fill_file: str = "", line: int | N
 
 
 
+def _bundled(path: Path, directory: Path | None) -> Path:
+    """How a file is named in messages and records: a bundled one as `stocks/<name>.yaml`,
+    wherever the package is installed, so records are the same bytes on every machine."""
+    return path if directory is not None else Path("stocks") / path.name
+
+
 def load_stock(name: str, directory: Path | None = None) -> Loaded[Stock]:
     folder = directory or stocks_dir()
     path = folder / f"{name}.yaml"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in folder.glob("*.yaml"))) or "none"
-        raise InputError.one(path, "default_stock", f"unknown label stock '{name}' (known: {known})")
+        raise InputError.one(_bundled(path, directory), "default_stock",
+                             f"unknown label stock '{name}' (known: {known})")
     data, source = read_document(path)
+    source = dataclasses.replace(source, file=str(_bundled(path, directory)))
     return Loaded(validate(Stock, data, source), source)
 
 
 def load_document_style(name: str, directory: Path | None = None) -> Loaded[DocumentStyle]:
     path = (directory or stocks_dir()) / f"{name}.yaml"
     data, source = read_document(path)
+    source = dataclasses.replace(source, file=str(_bundled(path, directory)))
     return Loaded(validate(DocumentStyle, data, source), source)
 
 
