@@ -41,7 +41,7 @@ from .load import Row, iter_batch, validate_row
 from .pdf import Info, Ops, PdfWriter
 from .pipeline import Session, Settings, sha256
 from .render import Pages, write_pdf
-from .write import remove_stale_temporaries, temporary, write_atomic, write_outputs
+from .write import AtomicFile, remove_stale_temporaries, write_atomic, write_outputs
 
 
 @dataclass(frozen=True)
@@ -475,18 +475,16 @@ class _SheetWriter:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.files: dict[str, tuple[Path, Any, PdfWriter]] = {}
+        self.files: dict[str, tuple[AtomicFile, PdfWriter]] = {}
 
     def _writer(self, name: str, pages: Pages, subject: str, day: dt.date) -> PdfWriter:
         """The sheet's writer, opened at its first page; its date is its first fill's date."""
         if name not in self.files:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = temporary(self.directory / name)
-            handle = os.fdopen(fd, "wb")
-            writer = PdfWriter(handle, pages.width_pt, pages.height_pt,
+            file = AtomicFile(self.directory / name)
+            writer = PdfWriter(file.handle, pages.width_pt, pages.height_pt,
                                Info(f"{subject}, batch {self.directory.name}", subject, day))
-            self.files[name] = (Path(tmp), handle, writer)
-        return self.files[name][2]
+            self.files[name] = (file, writer)
+        return self.files[name][1]
 
     def add(self, sheets: _Sheets) -> None:
         label, info = sheets.documents["label.pdf"]
@@ -507,24 +505,25 @@ class _SheetWriter:
             if name not in self.files:
                 (self.directory / name).unlink(missing_ok=True)
         written = []
-        for name, (tmp, handle, writer) in sorted(self.files.items()):
+        for name in sorted(self.files):
+            file, writer = self.files.pop(name)
             try:
                 writer.close()
-                handle.flush()
-                os.fsync(handle.fileno())
-                handle.close()
-                os.replace(tmp, self.directory / name)
             except OSError as exc:
+                file.discard()
                 self.discard()
-                raise OutputError(f"{self.directory / name}: cannot write: {exc.strerror}") from exc
-            written.append(self.directory / name)
-        self.files.clear()
+                raise OutputError(f"{file.path}: cannot write: {exc.strerror}") from exc
+            try:
+                file.commit()
+            except OutputError:
+                self.discard()
+                raise
+            written.append(file.path)
         return written
 
     def discard(self) -> None:
-        for tmp, handle, _ in self.files.values():
-            handle.close()
-            tmp.unlink(missing_ok=True)
+        for file, _ in self.files.values():
+            file.discard()
         self.files.clear()
 
 
@@ -539,13 +538,12 @@ class _SummaryWriter:
     def __init__(self, directory: Path, ident: str, inputs: Sequence[Path]) -> None:
         self.directory, self.ident, self.inputs = directory, ident, inputs
         self.counts = {"fills": 0, "ok": 0, "failed": 0}
-        self.handles: dict[str, tuple[Path, Any]] = {}
+        self.files: dict[str, AtomicFile] = {}   # summary.csv, and .rows: summary.json's rows
 
     def _open(self, name: str) -> Any:
-        if name not in self.handles:
-            fd, tmp = temporary(self.directory / name)
-            self.handles[name] = (Path(tmp), os.fdopen(fd, "w", encoding="utf-8", newline=""))
-        return self.handles[name][1]
+        if name not in self.files:
+            self.files[name] = AtomicFile(self.directory / name, "w", encoding="utf-8", newline="")
+        return self.files[name].handle
 
     def add(self, o: Outcome) -> None:
         rx, _, fill = (o.key or "").rpartition("-")
@@ -567,26 +565,20 @@ class _SummaryWriter:
         """summary.json: the counts first, then the rows, one per line."""
         head = orjson.dumps({"batch": self.ident, "inputs": [p.name for p in self.inputs],
                              **self.counts}, option=orjson.OPT_INDENT_2).decode()
-        rows_tmp, rows = self.handles.pop(".rows")
-        rows.close()
-        fd, tmp = temporary(self.directory / "summary.json")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle, rows_tmp.open(encoding="utf-8") as body:
-            handle.write(head[:-2] + ',\n  "rows": [\n')
-            shutil.copyfileobj(body, handle)
-            handle.write("\n  ]\n}\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        rows_tmp.unlink()
-        os.replace(tmp, self.directory / "summary.json")
-        table_tmp, table = self.handles.pop("summary.csv")
-        table.flush()
-        os.fsync(table.fileno())
-        table.close()
-        os.replace(table_tmp, self.directory / "summary.csv")
+        rows = self.files.pop(".rows")
+        rows.handle.close()
+        summary = AtomicFile(self.directory / "summary.json", "w", encoding="utf-8")
+        self.files["summary.json"] = summary
+        with rows.tmp.open(encoding="utf-8") as body:
+            summary.handle.write(head[:-2] + ',\n  "rows": [\n')
+            shutil.copyfileobj(body, summary.handle)
+            summary.handle.write("\n  ]\n}\n")
+        rows.discard()                   # a scratch file: its rows are now in summary.json
+        for name in ("summary.json", "summary.csv"):
+            self.files.pop(name).commit()
         return [self.directory / "summary.json", self.directory / "summary.csv"]
 
     def discard(self) -> None:
-        for tmp, handle in self.handles.values():
-            handle.close()
-            tmp.unlink(missing_ok=True)
-        self.handles.clear()
+        for file in self.files.values():
+            file.discard()
+        self.files.clear()

@@ -7,6 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from .errors import OutputError
 
@@ -43,25 +44,49 @@ def remove_stale_temporaries(folders: Iterable[Path]) -> None:
                 stale.unlink(missing_ok=True)
 
 
-def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
-    """Write `path` whole or not at all (a kill at any moment leaves at most a hidden temporary
-    file). `durable` also waits for the disk (fsync) before the rename, so the file survives a
-    power cut; a batch instead syncs once at its end, and a resumed batch re-checks every file
-    against its recorded hash."""
-    fd, tmp = temporary(path)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+class AtomicFile:
+    """A file written in pieces that reaches its name only whole: it is written to a hidden
+    temporary file beside its name (`temporary`), and `commit` flushes it, waits for the disk if
+    `durable`, and renames it; `discard` removes it. A kill at any moment leaves at most the
+    hidden temporary file."""
+
+    def __init__(self, path: Path, mode: str = "wb", *, encoding: str | None = None,
+                 newline: str | None = None) -> None:
+        fd, tmp = temporary(path)
+        self.path, self.tmp = path, Path(tmp)
+        self.handle: Any = os.fdopen(fd, mode, encoding=encoding, newline=newline)
+
+    def commit(self, *, durable: bool = True) -> None:
+        try:
+            self.handle.flush()
             if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+                os.fsync(self.handle.fileno())
+            self.handle.close()
+            os.replace(self.tmp, self.path)
+        except BaseException as exc:
+            self.discard()
+            if isinstance(exc, OSError):
+                raise OutputError(f"{self.path}: cannot write: {exc.strerror}") from exc
+            raise
+
+    def discard(self) -> None:
+        self.handle.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write `path` whole or not at all. `durable` also waits for the disk (fsync) before the
+    rename, so the file survives a power cut; a batch instead syncs once at its end, and a
+    resumed batch re-checks every file against its recorded hash."""
+    file = AtomicFile(path)
+    try:
+        file.handle.write(data)
+    except BaseException as exc:
+        file.discard()
+        if isinstance(exc, OSError):
+            raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
         raise
+    file.commit(durable=durable)
 
 
 def write_outputs(directory: Path, files: dict[str, bytes], *, durable: bool = True) -> list[Path]:
