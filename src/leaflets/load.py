@@ -61,16 +61,23 @@ def _display(path: Path_) -> str:
     return out
 
 
-def read_document(path: Path) -> tuple[Any, Source]:
-    """Parse a YAML or JSON file safely; return the data and a line map of its keys."""
+@contextlib.contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """The ways reading a file fails (missing, unreadable, not UTF-8), as InputError naming it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        yield
     except FileNotFoundError:
         raise InputError.one(path, "", "file not found") from None
     except UnicodeDecodeError as exc:
         raise InputError.one(path, "", f"expected UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise InputError.one(path, "", f"cannot read: {exc.strerror}") from None
+
+
+def read_document(path: Path) -> tuple[Any, Source]:
+    """Parse a YAML or JSON file safely; return the data and a line map of its keys."""
+    with reading(path):
+        text = path.read_text(encoding="utf-8")
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
@@ -423,17 +430,8 @@ def _read_one(path: Path) -> Iterator[Row]:
 def _open_text(path: Path) -> Iterator[TextIO]:
     """A UTF-8 text file read line by line (a spreadsheet's byte-order mark is dropped); errors
     become InputError naming the file."""
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise InputError.one(path, "", "file not found") from None
-    except OSError as exc:
-        raise InputError.one(path, "", f"cannot read: {exc.strerror}") from None
-    try:
-        with handle:
-            yield handle
-    except UnicodeDecodeError as exc:
-        raise InputError.one(path, "", f"expected UTF-8 text ({exc.reason})") from None
+    with reading(path), path.open(encoding="utf-8-sig", newline="") as handle:
+        yield handle
 
 
 def validate_row(row: Row) -> Loaded[Fill]:

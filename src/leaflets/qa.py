@@ -23,7 +23,7 @@ import zxingcpp
 from PIL import Image, ImageChops, ImageDraw
 
 from .errors import InputError, OutputError
-from .load import load_stock
+from .load import load_stock, reading
 from .rules.abbreviations import find_banned
 
 SAFETY_FIELDS = ("patient", "drug", "directions", "bud")
@@ -100,12 +100,8 @@ def _files(root: Path) -> dict[str, Path]:
 
 
 def _read(path: Path) -> bytes:
-    try:
+    with reading(path):
         return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError.one(path, "", "file not found") from None
-    except OSError as exc:
-        raise InputError.one(path, "", f"cannot read: {exc.strerror}") from None
 
 
 def _open(path: Path) -> pypdfium2.PdfDocument:
