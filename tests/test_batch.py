@@ -418,12 +418,18 @@ def test_a_killed_batch_leaves_no_half_file_and_a_rerun_resumes(tmp_path: Path) 
         assert (batch_dir(out) / sheet).read_bytes() == (batch_dir(clean) / sheet).read_bytes(), sheet
 
 
-def test_a_part_from_another_version_of_the_record_is_not_trusted(tmp_path: Path) -> None:
+def _two_fills(tmp_path: Path) -> tuple[Path, Path, Path, str]:
+    """Two fills rendered by a batch: the input, the output folder, the first fill's part file
+    and its Rx number."""
     header, rows = day_rows()
     source = write_csv(tmp_path / "two.csv", header, rows[:2])
     out = tmp_path / "out"
     assert batch(source, "--out", out).returncode == 0
-    part = batch_dir(out) / "parts" / f"{rows[0][0]}-{rows[0][1]}.json"
+    return source, out, batch_dir(out) / "parts" / f"{rows[0][0]}-{rows[0][1]}.json", rows[0][0]
+
+
+def test_a_part_from_another_version_of_the_record_is_not_trusted(tmp_path: Path) -> None:
+    source, out, part, _ = _two_fills(tmp_path)
     data = json.loads(part.read_bytes())
     part.write_text(json.dumps({**data, "record": "0" * 64}))   # as if from an older record
     again = batch(source, "--out", out)
@@ -539,12 +545,8 @@ def test_a_batch_where_every_fill_fails_leaves_no_older_sheet(tmp_path: Path) ->
 
 
 def test_an_edited_part_is_not_printed(tmp_path: Path) -> None:
-    header, rows = day_rows()
-    source = write_csv(tmp_path / "two.csv", header, rows[:2])
-    out = tmp_path / "out"
-    assert batch(source, "--out", out).returncode == 0
-    part = batch_dir(out) / "parts" / f"{rows[0][0]}-{rows[0][1]}.json"
-    part.write_text(part.read_text().replace(f"Rx {rows[0][0]}", "Rx 999999"))
+    source, out, part, rx = _two_fills(tmp_path)
+    part.write_text(part.read_text().replace(f"Rx {rx}", "Rx 999999"))
     again = batch(source, "--out", out)
     assert [line.split()[-1] for line in again.stdout.splitlines()[:2]] == ["rendered", "skipped"]
     assert "999999" not in "".join(page_texts(batch_dir(out) / "labels.pdf"))

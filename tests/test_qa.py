@@ -6,8 +6,10 @@ import datetime as dt
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -120,9 +122,7 @@ def test_a_page_of_another_size_is_a_difference(tmp_path: Path) -> None:
 def test_comparing_two_fill_folders_also_checks_the_actual_one(trees: tuple[Path, Path, Path],
                                                               tmp_path: Path) -> None:
     fill = _copy_fill(trees[0], tmp_path)
-    record = json.loads((fill / "fill.json").read_text())
-    record["label"]["barcode"] = "600999"
-    (fill / "fill.json").write_text(json.dumps(record))
+    _edit_record(fill, _wrong_barcode)
     code, output = qa(fill, trees[0] / "600123-0")
     assert code == 1
     assert "label.pdf: codes: the barcode reads ['600123'], the record says '600999'" in output
@@ -256,6 +256,16 @@ def _copy_fill(tree: Path, tmp_path: Path) -> Path:
     return target
 
 
+def _edit_record(fill: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    record = json.loads((fill / "fill.json").read_text())
+    edit(record)
+    (fill / "fill.json").write_text(json.dumps(record))
+
+
+def _wrong_barcode(record: dict[str, Any]) -> None:
+    record["label"]["barcode"] = "600999"
+
+
 def test_check_passes_a_good_tree(trees: tuple[Path, Path, Path]) -> None:
     expected, _, _ = trees
     code, output = qa(expected, "--check")
@@ -265,9 +275,7 @@ def test_check_passes_a_good_tree(trees: tuple[Path, Path, Path]) -> None:
 def test_check_finds_codes_that_disagree_with_the_record(trees: tuple[Path, Path, Path],
                                                         tmp_path: Path) -> None:
     fill = _copy_fill(trees[0], tmp_path)
-    record = json.loads((fill / "fill.json").read_text())
-    record["label"]["barcode"] = "600999"
-    (fill / "fill.json").write_text(json.dumps(record))
+    _edit_record(fill, _wrong_barcode)
     code, output = qa(tmp_path / "tree", "--check")
     assert code == 1
     assert "600123-0/label.pdf: codes: the barcode reads ['600123'], the record says '600999'" in output
@@ -276,12 +284,14 @@ def test_check_finds_codes_that_disagree_with_the_record(trees: tuple[Path, Path
 def test_check_finds_small_text_in_a_patient_centred_field(trees: tuple[Path, Path, Path],
                                                           tmp_path: Path) -> None:
     fill = _copy_fill(trees[0], tmp_path)
-    record = json.loads((fill / "fill.json").read_text())
-    details = next(f for f in record["label"]["fields"] if f["field"] == "lot")
-    for entry in record["label"]["fields"]:      # as if the drug name were set in the details
-        if entry["field"] == "drug":
-            entry["box_pt"] = details["box_pt"]
-    (fill / "fill.json").write_text(json.dumps(record))
+
+    def drug_in_details(record: dict[str, Any]) -> None:   # as if set in the small details
+        details = next(f for f in record["label"]["fields"] if f["field"] == "lot")
+        for entry in record["label"]["fields"]:
+            if entry["field"] == "drug":
+                entry["box_pt"] = details["box_pt"]
+
+    _edit_record(fill, drug_in_details)
     code, output = qa(tmp_path / "tree", "--check")
     assert code == 1
     assert "600123-0/label.pdf: size: drug has text at " in output
