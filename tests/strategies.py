@@ -3,12 +3,101 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from leaflets.models import BudCategory, BudCounting
+from leaflets.models import BudCategory, BudCounting, DoseUnit, Route
+from leaflets.rules.sig import (
+    UMS_PERIODS,
+    UNIT_ROUTES,
+    Dosage,
+    Duration,
+    DurationUnit,
+    Frequency,
+    Instruction,
+    Meal,
+    Period,
+    Sig,
+    Site,
+    Timing,
+    Weekday,
+)
 
 dates = st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2035, 12, 31))
 categories = st.sampled_from(list(BudCategory))
 countings = st.sampled_from(list(BudCounting))
 expiry_lists = st.lists(dates, min_size=1, max_size=4)
+
+
+# ---- structured directions (rules/sig.py) ------------------------------------------------------
+
+# As-needed reasons the Spanish catalog translates (msgctxt "as-needed reason").
+REASONS = ["pain", "nausea", "headache", "anxiety", "sleep", "shortness of breath", "itching",
+           "hot flashes", "muscle spasms", "vaginal dryness", "nausea and vomiting"]
+_SITES = {Route.OPHTHALMIC: [Site.RIGHT_EYE, Site.LEFT_EYE, Site.EACH_EYE],
+          Route.OTIC: [Site.RIGHT_EAR, Site.LEFT_EAR, Site.EACH_EAR]}
+
+
+def _amounts(unit: DoseUnit, low: Decimal = Decimal(0)) -> st.SearchStrategy[Decimal]:
+    """Doses a unit can take: halves of tablets, decimals of mL and g, whole numbers otherwise."""
+    if unit is DoseUnit.TABLET:
+        values = st.integers(1, 40).map(lambda n: Decimal(n) / 2)
+    elif unit in (DoseUnit.ML, DoseUnit.G):
+        values = st.integers(1, 200_000).map(lambda n: Decimal(n) / 100)
+    else:
+        values = st.integers(1, 12).map(Decimal)
+    return values.filter(lambda d: d > low)
+
+
+def _subset(options: list, min_size: int = 1) -> st.SearchStrategy[tuple]:
+    return st.lists(st.sampled_from(options), min_size=min_size, unique=True).map(
+        lambda picked: tuple(o for o in options if o in picked))
+
+
+timings = st.one_of(
+    st.integers(1, 4).map(lambda n: Timing(Frequency.TIMES_DAILY, count=n)),
+    st.integers(1, 72).flatmap(lambda h: st.one_of(
+        st.just(Timing(Frequency.EVERY_HOURS, hours=h)),
+        st.integers(h + 1, 73).filter(lambda m: m <= 72).map(
+            lambda m: Timing(Frequency.EVERY_HOURS, hours=h, hours_max=m)))),
+    st.just(Timing(Frequency.EVERY_OTHER_DAY)),
+    st.integers(1, 3).map(lambda n: Timing(Frequency.TIMES_WEEKLY, count=n)),
+    _subset(list(Weekday)).map(lambda days: Timing(Frequency.WEEKDAYS, days=days)),
+    # A set of periods that is a UMS day (morning and evening...) is canonically "times daily".
+    _subset(list(Period)).filter(lambda p: p not in UMS_PERIODS.values()).map(
+        lambda periods: Timing(Frequency.DAY_PERIODS, periods=periods)),
+)
+
+
+@st.composite
+def dosages(draw: st.DrawFn, *, last: bool = True, timed: bool = False) -> Dosage:
+    unit = draw(st.sampled_from(list(DoseUnit)))
+    route = draw(st.sampled_from(sorted(UNIT_ROUTES[unit])))
+    dose: Decimal | None = draw(_amounts(unit))
+    dose_max = draw(st.none() | _amounts(unit, dose))
+    thin_layer = False
+    if route is Route.TOPICAL and draw(st.booleans()):
+        dose = dose_max = None
+        thin_layer = draw(st.booleans())
+    site = draw(st.none() | st.sampled_from(_SITES[route])) if route in _SITES else None
+    most = dose_max or dose
+    max_per_day = (draw(st.none() | _amounts(unit, most - Decimal("0.01")))
+                   if last and most is not None else None)
+    return Dosage(
+        route=route, timing=draw(timings),
+        dose=dose, dose_max=dose_max, unit=unit if dose is not None else None,
+        thin_layer=thin_layer, site=site, meal=draw(st.none() | st.sampled_from(list(Meal))),
+        instructions=draw(_subset(list(Instruction), min_size=0)),
+        as_needed_for=draw(st.none() | st.sampled_from(REASONS)),
+        duration=draw((st.none() if not timed else st.nothing())
+                      | st.builds(Duration, st.integers(1, 90), st.just(DurationUnit.DAYS))
+                      | st.builds(Duration, st.integers(1, 12), st.just(DurationUnit.WEEKS))),
+        max_per_day=max_per_day)
+
+
+@st.composite
+def sigs(draw: st.DrawFn) -> Sig:
+    """Directions of one to three steps; every step before the last has a duration."""
+    before = draw(st.lists(dosages(last=False, timed=True), max_size=2))
+    return Sig((*before, draw(dosages())))

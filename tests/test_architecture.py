@@ -8,7 +8,8 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src" / "leaflets"
 # Stage order (../shared/STYLE.md); foundation modules may be imported by any stage.
 FOUNDATION = {"errors", "models", "resources", "fonts", "codes", "__init__"}
-ORDER = ["load", "rules", "compose", "layout", "pdf", "render", "write", "pipeline", "batch", "qa", "cli"]
+ORDER = ["load", "rules", "i18n", "compose", "layout", "pdf", "render", "write", "pipeline", "batch",
+         "qa", "cli"]
 
 
 def _stage(module: str) -> str:

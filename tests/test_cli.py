@@ -42,7 +42,8 @@ def test_render_example_writes_label_leaflet_and_record(tmp_path: Path) -> None:
         assert record["outputs"][name]["sha256"] == hashlib.sha256(
             (folder / name).read_bytes()).hexdigest()
     assert set(record["made_with"]["templates"]) >= {"label.xml.j2", "leaflet.xml.j2",
-                                                     "directions.en.txt.j2"}
+                                                     "directions.txt.j2", "languages.yaml",
+                                                     "locale/es/LC_MESSAGES/leaflets.po"}
     assert set(record["made_with"]["fonts"]) == {"Atkinson", "Atkinson-Bold", "DejaVu",
                                                  "DejaVu-Bold"}
 

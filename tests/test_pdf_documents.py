@@ -22,6 +22,8 @@ import yaml
 from leaflets.load import load_pharmacy, load_product
 from leaflets.pipeline import RenderedFill, Settings, render_monograph
 
+from .wording import WORDS
+
 ROOT = Path(__file__).resolve().parents[1]      # as in conftest.py
 EXAMPLES = ROOT / "examples"
 SEED = ROOT.parent / "shared" / "seeds" / "000_940fe5aacdb97f59.txt"
@@ -138,11 +140,14 @@ def test_monograph_renders(monographs: dict[str, bytes], slug: str) -> None:
     assert pages[0].startswith(name), "the monograph opens with the product's name"
 
 
-def _check_page_footers(pages: list[str]) -> None:
+def _check_page_footers(pages: list[str], language: str = "en") -> None:
     total = len(pages)
+    footer = WORDS[language]["page"]
     for number, text in enumerate(pages, start=1):
-        assert f"Page {number} of {total}" in text, f"page {number} has no 'Page {number} of {total}'"
-        others = set(re.findall(r"Page (\d+) of (\d+)", text)) - {(str(number), str(total))}
+        expected = footer.format(n=number, total=total)
+        assert expected in text, f"page {number} has no {expected!r}"
+        pattern = re.escape(footer).replace(r"\{n\}", r"(\d+)").replace(r"\{total\}", r"(\d+)")
+        others = set(re.findall(pattern, text)) - {(str(number), str(total))}
         assert not others, f"page {number} also says {others}"
 
 
@@ -170,8 +175,11 @@ def test_leaflet_pages_and_faq(rendered: dict[str, RenderedFill], name: str) -> 
     key = f"{fill['rx_number']}-{fill.get('fill_number', 0)}"
     pages = page_texts(rendered[key].files["leaflet.pdf"])
     assert len(pages) >= 1
-    _check_page_footers(pages)
-    _check_faq_on_one_page(pages, _read(ROOT / "products" / f"{fill['product']}.yaml")["faq"])
+    _check_page_footers(pages, fill["patient"].get("language", "en"))
+    product = _read(ROOT / "products" / f"{fill['product']}.yaml")
+    language = fill["patient"].get("language", "en")
+    translated = (product.get("translations") or {}).get(language, {})
+    _check_faq_on_one_page(pages, translated.get("faq") or product["faq"])
 
 
 def test_a_leaflet_spans_pages(rendered: dict[str, RenderedFill]) -> None:

@@ -33,21 +33,21 @@ from reportlab.pdfbase.ttfonts import TTFont
 
 from leaflets.pipeline import RenderedFill
 
+from .wording import WORDS
+
 ROOT = Path(__file__).resolve().parents[1]      # as in conftest.py
 EXAMPLES = ROOT / "examples"
 EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json"))
 
-# 21 CFR 290.5, exact wording (shared/reference/cautions.md §2).
-FEDERAL_TRANSFER = ("Caution: Federal law prohibits the transfer of this drug to any person other "
-                    "than the patient for whom it was prescribed.")
 TRANSFER_SCHEDULES = {"II", "III", "IV"}          # not Schedule V (cautions.md §2)
 
 # Product names that ISMP (error-prone-abbreviations.md §4) makes the code print differently:
 # number and unit run together ("1mg") is printed with a space.
 PRINTED_AS = {"Anastrozole 1mg": "Anastrozole 1 mg"}
 
-# The patient-centred fields of 16 CCR 1707.5(a)(1), in their required order.
-PATIENT_FIELDS = ("patient", "drug", "directions", "purpose")
+# The patient-centred fields of 16 CCR 1707.5(a)(1), in their required order; the directions in
+# English follow translated directions (Cal. B&P § 4076.6).
+PATIENT_FIELDS = ("patient", "drug", "directions", "directions_english", "purpose")
 
 TOL_PT = 0.02       # fill.json rounds boxes to 0.01 pt
 
@@ -77,6 +77,10 @@ class Case:
     @property
     def pdf(self) -> bytes:
         return self.rendered.files["label.pdf"]
+
+    @property
+    def words(self) -> dict[str, Any]:
+        return WORDS[self.fill["patient"].get("language", "en")]
 
 
 @pytest.fixture(params=EXAMPLE_FILES)
@@ -151,9 +155,10 @@ def test_required_elements(case: Case) -> None:
     fill, product, pharmacy = case.fill, case.product, case.pharmacy
     record = case.rendered.record
 
+    words = case.words
     refills_left = fill["refills"] - fill.get("fill_number", 0)
-    refills = {0: "No refills", 1: "1 refill left"}.get(refills_left, f"{refills_left} refills left")
-    unit = product["dosage_form"]
+    refills = words["refills"].get(refills_left, words["refills"]["n"].format(n=refills_left))
+    unit = words["nouns"][product["dosage_form"]]
     required = {
         "patient name": fill["patient"]["name"],
         "directions": record["directions"]["printed"],
@@ -161,17 +166,20 @@ def test_required_elements(case: Case) -> None:
         "refills": refills,
         "prescriber": fill["prescriber"]["name"],
         "lot": fill["compounding"]["lot"],
-        "fill date": f"Filled {_us_date(str(fill['fill_date']))}",
-        "beyond-use date": f"Use by {_us_date(record['bud']['date'])}",
+        "fill date": words["filled"].format(date=_us_date(str(fill["fill_date"]))),
+        "beyond-use date": words["use_by"].format(date=_us_date(record["bud"]["date"])),
         "pharmacy name": pharmacy["name"],
         "pharmacy phone": pharmacy["phone"],
-        "compounded statement": "Compounded",
+        "compounded statement": words["compounded"],
         **{f"address line {i}": line for i, line in enumerate(pharmacy["address"], 1)},
     }
+    if words["english"]:
+        required["English directions"] = words["english"].format(
+            directions=record["directions"]["english"])
     for what, expected in required.items():
         assert collapse(expected) in text, f"{what}: {expected!r} is not on the label: {text!r}"
-    assert re.search(rf"\bQty {re.escape(_amount(fill['quantity']))} {re.escape(unit)}s?\b", text), \
-        f"quantity {fill['quantity']} {unit} is not on the label: {text!r}"
+    qty = rf"{re.escape(words['qty'])} {re.escape(_amount(fill['quantity']))} {re.escape(unit)}s?\b"
+    assert re.search(qty, text), f"quantity {fill['quantity']} {unit} is not on the label: {text!r}"
     assert re.search(rf"\b{re.escape(fill['pharmacist'])}\b", text), "pharmacist's initials"
     # The drug name and strength (16 CCR 1707.5(a)(1) item 2).
     name = PRINTED_AS.get(product["name"], product["name"])
@@ -181,16 +189,16 @@ def test_required_elements(case: Case) -> None:
 def test_storage_caution(case: Case) -> None:
     text = label_text(case).lower()
     refrigerated = case.product["storage"]["condition"] == "refrigerated"
-    assert ("refrigerator" in text) is refrigerated
+    assert (case.words["refrigerator"] in text) is refrigerated
 
 
 def test_federal_transfer_caution(case: Case) -> None:
     text = label_text(case)
     schedule = (case.product.get("controlled_substance") or {}).get("schedule")
     if schedule in TRANSFER_SCHEDULES:
-        assert FEDERAL_TRANSFER in text
+        assert case.words["transfer"] in text
     else:
-        assert "Federal law prohibits" not in text
+        assert "Federal" not in text
 
 
 def test_examples_cover_each_caution(example_fills: list[Path]) -> None:
@@ -281,8 +289,11 @@ def _patient_fields(case: Case) -> dict[str, str]:
         "drug": PRINTED_AS.get(case.product["name"], case.product["name"]),
         "directions": case.rendered.record["directions"]["printed"],
     }
+    if case.words["english"]:
+        fields["directions_english"] = case.words["english"].format(
+            directions=case.rendered.record["directions"]["english"])
     if case.fill.get("indication"):
-        fields["purpose"] = f"Purpose: {case.fill['indication']}"
+        fields["purpose"] = case.words["purpose"].format(purpose=case.fill["indication"])
     return fields
 
 

@@ -3,15 +3,31 @@ shared/reference/error-prone-abbreviations.md."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leaflets.compose import render_directions
 from leaflets.errors import SafetyError
+from leaflets.i18n import languages
 from leaflets.models import DoseUnit, Route
 from leaflets.rules.abbreviations import find_banned
-from leaflets.rules.sig import Dosage, PlainDirections, daily_dose_count, parse_directions
+from leaflets.rules.sig import (
+    Dosage,
+    Frequency,
+    Period,
+    PlainDirections,
+    Sig,
+    Timing,
+    Weekday,
+    daily_amount,
+    parse_directions,
+    ums_periods,
+)
+
+from .strategies import sigs
 
 ORAL, TOP, EYE, EAR = Route.ORAL, Route.TOPICAL, Route.OPHTHALMIC, Route.OTIC
 
@@ -74,9 +90,16 @@ def test_sig_expands_to_plain_english(sig: str, route: Route | None, unit: DoseU
 
 
 def test_plain_text_passes_through() -> None:
-    text = "Take 1 capsule by mouth on Monday and Thursday with water."
+    text = "Take 1 capsule by mouth once daily at the same time each day."
     assert parse_directions(text) == PlainDirections(text)
     assert expand(text) == text
+
+
+def test_plain_sentences_in_the_grammar_are_structured() -> None:
+    text = "Take 1 capsule by mouth on Monday and Thursday with water."
+    assert isinstance(parse_directions(text), Sig)
+    assert expand(text) == ("Take 1 capsule by mouth every Monday and Thursday with a full glass "
+                            "of water.")
 
 
 @pytest.mark.parametrize(("sig", "route", "unit", "message"), [
@@ -107,21 +130,21 @@ def test_plain_text_passes_through() -> None:
     ("1 tab qd", None, None, "directions need a route (for example po, top, pr)"),
     ("1 tab po qd", ORAL, DoseUnit.CAPSULE,
      "the directions dose in tablet but this product is dosed in capsule"),
-    ("1 g top bid", ORAL, DoseUnit.CAPSULE, "the route 'topical' does not match this oral product"),
-    ("0.5 cap po qd", None, None, "a dose of 0.5 capsule is not a whole number; part doses need "
-                                  "a pharmacist's wording"),
+    ("1 g top bid", ORAL, DoseUnit.CAPSULE, "'top' (topical) does not match this oral product"),
+    ("0.5 cap po qd", None, None, "a dose of '0.5' capsule: capsules cannot be divided; part "
+                                  "doses need a pharmacist's wording"),
     ("1 tab po qd bid", None, None, "a second frequency 'bid'"),
     ("1 tab po bid qhs", None, None, "'qhs' conflicts with the frequency already given"),
     ("2-1 tab po qd", None, None, "dose range '2-1' must go from low to high"),
     ("1 U sc qd", None, None, "'U' is refused: units are error-prone as 'U' and no product here "
                               "is dosed in units"),
-    ("Take 1 tablet by mouth bid", None, None,
+    ("Take 1 tablet by mouth bid at the same time", None, None,
      "'bid' is an error-prone abbreviation or sig code (ISMP/TJC): write it in full words; "
      "directions are either all plain words or all sig codes"),
     ("Take 2 tablets @ bedtime", None, None,
      "'@' is an error-prone symbol (ISMP): write 'at'; directions are either all plain words or "
      "all sig codes"),
-    ("Take 1 capsule by mouth q6h", None, None,
+    ("Take 1 capsule by mouth q6h or so", None, None,
      "'q6h' is an hourly sig code; directions are either all plain words or all sig codes"),
 ])
 def test_refusals_name_the_token(sig: str, route: Route | None, unit: DoseUnit | None,
@@ -134,30 +157,52 @@ def test_refusals_name_the_token(sig: str, route: Route | None, unit: DoseUnit |
 
 def test_daily_count_for_quantity_checks() -> None:
     d = parse_directions("2 cap po bid")
-    assert isinstance(d, Dosage)
-    assert daily_dose_count(d) == 4
+    assert isinstance(d, Sig)
+    assert daily_amount(d.steps[0]) == 4
     prn = parse_directions("1 tab po q6h prn pain")
-    assert isinstance(prn, Dosage) and daily_dose_count(prn) is None
+    assert isinstance(prn, Sig) and daily_amount(prn.steps[0]) is None
 
 
-_units = ["cap", "tab", "mL", "g", "gtt", "puff", "supp", "troche", "applicatorful"]
-_routes = ["po", "pr", "pv", "sl", "top", "inh"]
-_freqs = ["qd", "bid", "tid", "qid", "qod", "qw", "biw", "tiw", "q4h", "q6-8h", "qam", "qhs",
-          "qam qhs", "qpm"]
-
-
-@given(st.integers(1, 4), st.sampled_from(_units), st.sampled_from(_routes),
-       st.sampled_from(_freqs), st.sampled_from(["", "ac", "pc"]),
-       st.sampled_from(["", "prn pain", "prn nausea", "prn sob"]),
-       st.sampled_from(["", "x 7 d", "x5d", "for 10 days"]))
-def test_no_rendered_direction_holds_a_banned_token(dose: int, unit: str, route: str, freq: str,
-                                                    meal: str, prn: str, duration: str) -> None:
-    sig = " ".join(filter(None, [str(dose), unit, route, freq, meal, prn, duration]))
-    text = expand(sig)
-    assert find_banned(text, symbols=True) == [], (sig, text)
+@settings(max_examples=300)
+@given(sigs())
+def test_every_accepted_dosage_parses_back_from_its_english(sig: Sig) -> None:
+    text = render_directions(sig)
     assert text.endswith(".") and text[0].isupper()
-    # Rendered text is plain language: fed back in, it passes through unchanged.
-    assert expand(text) == text
+    assert parse_directions(text) == sig, text
+
+
+@settings(max_examples=200)
+@given(sigs(), st.sampled_from(sorted(languages())))
+def test_no_language_prints_a_banned_token(sig: Sig, code: str) -> None:
+    text = render_directions(sig, code)
+    assert find_banned(text, symbols=True) == [], (code, text)
+
+
+@pytest.mark.parametrize("timing", [
+    Timing(Frequency.TIMES_DAILY, count=n) for n in (1, 2, 3, 4)] + [
+    Timing(Frequency.EVERY_HOURS, hours=8), Timing(Frequency.EVERY_HOURS, hours=4, hours_max=6),
+    Timing(Frequency.EVERY_OTHER_DAY), Timing(Frequency.TIMES_WEEKLY, count=2),
+    Timing(Frequency.WEEKDAYS, days=(Weekday.MONDAY,)),
+    Timing(Frequency.DAY_PERIODS, periods=(Period.MORNING, Period.BEDTIME))])
+def test_every_frequency_has_a_ums_rendering_or_a_reason(timing: Timing) -> None:
+    assert {t.frequency for t in [timing]} <= set(Frequency)
+    dosage = Dosage(route=Route.ORAL, timing=timing, dose=Decimal(1), unit=DoseUnit.TABLET)
+    periods, reason = ums_periods(dosage)
+    text = render_directions(Sig((dosage,)))
+    if periods:
+        assert reason is None
+        phrases = {"morning": "in the morning", "noon": "at noon", "evening": "in the evening",
+                   "bedtime": "at bedtime"}
+        assert [p for p in phrases.values() if p in text] == [phrases[p] for p in periods], text
+    else:
+        assert reason, timing
+        assert not any(p in text for p in ("in the morning", "at noon", "in the evening")), text
+
+
+def test_every_frequency_is_covered_by_the_ums_test() -> None:
+    covered = {Frequency.TIMES_DAILY, Frequency.EVERY_HOURS, Frequency.EVERY_OTHER_DAY,
+               Frequency.TIMES_WEEKLY, Frequency.WEEKDAYS, Frequency.DAY_PERIODS}
+    assert covered == set(Frequency)
 
 
 @given(st.text(min_size=1, max_size=40))

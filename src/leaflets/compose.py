@@ -26,12 +26,13 @@ import jinja2
 
 from .errors import SafetyError, TemplateError
 from .fonts import unprintable
-from .models import Fill, Pharmacy, Product, Section
+from .i18n import REASON, Catalog, MissingTranslation, catalog
+from .models import Faq, Fill, Pharmacy, Product, ProductText, Section
 from .resources import templates_dir
 from .rules.abbreviations import find_banned, normalise_units
 from .rules.bud import Bud
 from .rules.cautions import Caution
-from .rules.sig import Directions, Dosage, PlainDirections
+from .rules.sig import Directions, Dosage, PlainDirections, ums_periods
 
 # ---- blocks ------------------------------------------------------------------------------------
 
@@ -108,8 +109,18 @@ def amount(value: Decimal | int) -> str:
     return f"{d:,f}"
 
 
+def _half(value: object) -> bool:
+    """A dose that is a whole number and a half: printed in words (ISMP 2024, no fractions)."""
+    return isinstance(value, Decimal) and value % 1 == Decimal("0.5")
+
+
+def _whole(value: Decimal) -> int:
+    return int(value)
+
+
 @cache
-def environment() -> jinja2.Environment:
+def environment(language: str = "en") -> jinja2.Environment:
+    """The templates with `language`'s catalog installed: `_()` and `ngettext()` give its words."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
@@ -117,14 +128,34 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        extensions=["jinja2.ext.i18n"],
     )
+    translations = catalog(language)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters["amount"] = amount
+    env.filters["whole"] = _whole
+    env.filters["reason"] = lambda text: _reason(translations, text)
+    env.tests["half"] = _half
     return env
 
 
+def _reason(translations: Catalog, text: str) -> str:
+    """An as-needed reason is free words from the prescription: a language with a catalog prints
+    only a reason its catalog translates (msgctxt "as-needed reason"), never the English."""
+    try:
+        return translations.pgettext(REASON, text)
+    except MissingTranslation:
+        raise SafetyError("directions", f"the as-needed reason '{text}' has no "
+                          f"{translations.language.english_name} wording in "
+                          f"{translations.language.catalog_file}: add it there (a pharmacist "
+                          "reviews it), or print this fill in English") from None
+
+
 def template_files() -> dict[str, bytes]:
+    """Every file the printed words come from: templates, the language table and catalogs."""
     root = templates_dir()
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.j2"))}
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.suffix in (".j2", ".po", ".yaml")}
 
 
 @cache
@@ -132,9 +163,9 @@ def template_hashes() -> dict[str, str]:
     return {name: hashlib.sha256(data).hexdigest() for name, data in template_files().items()}
 
 
-def _render(name: str, **context: Any) -> str:
+def _render(name: str, language: str = "en", **context: Any) -> str:
     try:
-        return environment().get_template(name).render(**context)
+        return environment(language).get_template(name).render(**context)
     except jinja2.TemplateError as exc:
         raise TemplateError(f"templates/{name}: {exc}") from exc
 
@@ -144,23 +175,72 @@ _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,])")
 # ---- directions --------------------------------------------------------------------------------
 
 
-def directions_context(dosage: Dosage) -> dict[str, Any]:
+def step_context(dosage: Dosage) -> dict[str, Any]:
     data = asdict(dosage)
-    data["dose"] = amount(dosage.dose) if dosage.dose is not None else None
-    data["dose_max"] = amount(dosage.dose_max) if dosage.dose_max is not None else None
-    data["plural"] = (dosage.dose_max or dosage.dose or 0) != 1
+    data["periods"] = ums_periods(dosage)[0]
+    data["plural"] = 2 if (dosage.dose_max or dosage.dose or 0) > 1 else 1
+    data["max_plural"] = 2 if (dosage.max_per_day or 0) > 1 else 1
     return data
 
 
 @lru_cache(maxsize=1024)
 def render_directions(directions: Directions, language: str = "en") -> str:
+    """The printed sentence of structured directions, in `language` (its catalog's words).
+    Plain directions are printed as written, in English only."""
     if isinstance(directions, PlainDirections):
+        if language != "en":
+            raise SafetyError("directions", "plain-language directions cannot be printed in "
+                              f"{catalog(language).language.english_name}: write them as a sig "
+                              "(for example '1 cap po qd') so they are given from their structure")
         return directions.text
-    text = " ".join(_render(f"directions.{language}.txt.j2", **directions_context(directions)).split())
+    steps = [step_context(step) for step in directions.steps]
+    text = " ".join(_render("directions.txt.j2", language, steps=steps).split())
     return _SPACE_BEFORE_PUNCT.sub(r"\1", text)  # template line breaks leave "daily ."
 
 
 # ---- documents ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProductWords:
+    """A product's patient text in one language; `english` names the parts that language lacks,
+    printed in English under a note (leaflet-body.xml.j2)."""
+
+    summary: str
+    description: tuple[str, ...]
+    storage: str
+    sections: dict[str, Section]
+    faq: tuple[Faq, ...]
+    english: frozenset[str]
+
+
+# The monograph sections a leaflet prints (leaflet-body.xml.j2).
+LEAFLET_SECTIONS = ("administration", "contraindications", "warnings", "interactions",
+                    "side_effects")
+
+
+def product_words(product: Product, language: str) -> ProductWords:
+    sections = {k: v for k, v in _sections(product).items() if k in LEAFLET_SECTIONS}
+    if language == "en":
+        return ProductWords(product.summary, product.description, product.storage.text, sections,
+                            product.faq, frozenset())
+    t = product.translations.get(language, ProductText())
+    english: set[str] = set()
+
+    def pick(part: str, translated: Any, original: Any) -> Any:
+        if translated is None:
+            english.add(part)
+            return original
+        return translated
+
+    what = t.summary is not None and (t.description is not None or not product.description)
+    summary = pick("summary", t.summary if what else None, product.summary)
+    description = t.description if what and t.description is not None else product.description
+    local = {name: pick(name, getattr(t.sections, name), section)
+             for name, section in sections.items()}
+    faq = pick("faq", t.faq, product.faq) if product.faq else ()
+    return ProductWords(summary, description, pick("storage", t.storage, product.storage.text),
+                        local, faq, frozenset(english))
 
 
 @dataclass(frozen=True)
@@ -174,6 +254,8 @@ class Context:
     bud: Bud | None = None
     directions: str | None = None
     cautions: tuple[Caution, ...] = ()
+    language: str = "en"
+    directions_english: str | None = None   # beneath translated directions, for the pharmacist
 
     def variables(self) -> dict[str, Any]:
         """Template variables. Without a fill, the fill's variables are absent, so a template
@@ -185,6 +267,7 @@ class Context:
             "url": self.url,
             "revised": fmt(self.product.revised),
             "sections": _sections(self.product),
+            "text": product_words(self.product, self.language),
         }
         if self.fill is None:
             return product
@@ -195,10 +278,9 @@ class Context:
             "bud_date": fmt(self.bud.date) if self.bud else None,
             "fill_date": fmt(self.fill.fill_date),
             "directions": self.directions,
+            "directions_english": self.directions_english,
             "cautions": [c.value for c in self.cautions],
         }
-
-
 
 
 def _sections(product: Product) -> dict[str, Section]:
@@ -206,7 +288,7 @@ def _sections(product: Product) -> dict[str, Section]:
 
 
 def compose_document(template: str, context: Context) -> Document:
-    root = _parse(template, _render(template, **context.variables()))
+    root = _parse(template, _render(template, context.language, **context.variables()))
     if root.tag != "document":
         raise TemplateError(f"templates/{template}: the root element must be <document>")
     checked = _Checker(template)
@@ -220,7 +302,7 @@ def compose_document(template: str, context: Context) -> Document:
 
 def compose_body(template: str, context: Context) -> tuple[Block, ...]:
     """The blocks of a <body> template: text that depends on the product and pharmacy only."""
-    root = _parse(template, _render(template, **context.variables()))
+    root = _parse(template, _render(template, context.language, **context.variables()))
     if root.tag != "body":
         raise TemplateError(f"templates/{template}: the root element must be <body>")
     return tuple(_blocks(root, _Checker(template)))
@@ -228,7 +310,7 @@ def compose_body(template: str, context: Context) -> tuple[Block, ...]:
 
 def compose_label(context: Context) -> LabelText:
     template = "label.xml.j2"
-    root = _parse(template, _render(template, **context.variables()))
+    root = _parse(template, _render(template, context.language, **context.variables()))
     checked = _Checker(template)
     fields: list[tuple[str, str]] = []
     for el in root:

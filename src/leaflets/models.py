@@ -15,6 +15,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from .resources import language_table
+
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
@@ -70,10 +72,6 @@ class Schedule(StrEnum):
     III = "III"
     IV = "IV"
     V = "V"
-
-
-class Language(StrEnum):
-    EN = "en"
 
 
 class BudCounting(StrEnum):
@@ -225,6 +223,37 @@ class Faq(Frozen):
     answer: Text
 
 
+class ProductText(Frozen):
+    """A product's patient text in another language (Product.translations). A part left out is
+    printed in English under a note in the patient's language. `reviewed_by` names the
+    pharmacist who checked the translation; until then every fill in it carries a warning."""
+
+    reviewed_by: Text | None = None
+    summary: Text | None = None
+    description: tuple[Text, ...] | None = None
+    storage: Text | None = None
+    sections: Sections = Sections()
+    faq: tuple[Faq, ...] | None = None
+
+
+def _language(value: Any) -> str:
+    """A language of templates/languages.yaml (the table says how each is printed)."""
+    codes = language_table()
+    if not isinstance(value, str) or value not in codes:
+        raise ValueError(f"expected one of the languages in templates/languages.yaml "
+                         f"({', '.join(sorted(codes))}), got {_show(value)}")
+    return value
+
+
+Language = Annotated[str, BeforeValidator(_language)]
+
+
+def _other_languages(value: Any) -> Any:
+    if isinstance(value, dict) and "en" in value:
+        raise ValueError("'en' is the product's own text: translations are for other languages")
+    return value
+
+
 class Product(Frozen):
     slug: Slug
     name: Text
@@ -243,6 +272,7 @@ class Product(Frozen):
     sections: Sections = Sections()
     faq: tuple[Faq, ...] = ()
     references: Section | None = None
+    translations: Annotated[dict[Language, ProductText], BeforeValidator(_other_languages)] = {}
 
     @property
     def form_name(self) -> str:
@@ -287,6 +317,7 @@ class Pharmacy(Frozen):
     ] = "https://genesiscompounding.example/monographs"
     date_format: DateFormat = DateFormat.US
     default_stock: Slug = "4x2.5"
+    large_print_stock: Slug = "large-print"     # for patient.large_print and --large-print
     bud_counting: BudCounting = BudCounting.COMPOUNDING_DAY_IS_DAY_1
 
     def monograph_url(self, slug: str) -> str:
@@ -300,7 +331,10 @@ class Pharmacy(Frozen):
 class Patient(Frozen):
     name: Text
     date_of_birth: Date
-    language: Language = Language.EN
+    language: Language = "en"
+    # Accessible large print (usp-17-labels.md §6): the leaflet at the large-print style and the
+    # label on the large-print stock.
+    large_print: bool = False
 
 
 def _npi_ok(npi: str) -> bool:
@@ -470,6 +504,7 @@ class DocumentStyle(Frozen):
     heading_sizes_pt: tuple[float, float, float]
     leading: Annotated[float, Field(ge=1.0, le=2.0)] = 1.3
     qr_size_pt: Annotated[float, Field(gt=0)] = 72
+    bold: bool = False          # every text in the bold face (large print, usp-17-labels.md §6)
 
     def problems(self) -> list[tuple[str, str]]:
         sizes = (self.body_size_pt, *self.heading_sizes_pt)

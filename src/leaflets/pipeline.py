@@ -19,11 +19,13 @@ from .compose import (
     compose_body,
     compose_document,
     compose_label,
+    product_words,
     render_directions,
     template_hashes,
 )
 from .errors import FitError, InputError, Problem, SafetyError
 from .fonts import font_files
+from .i18n import Language, language
 from .layout import LabelLayout, layout_label
 from .load import (
     Loaded,
@@ -35,11 +37,11 @@ from .load import (
     load_stock,
     product_slugs,
 )
-from .models import Fill, Pharmacy, Product
+from .models import DocumentStyle, Fill, Pharmacy, Product, Stock
 from .pdf import Info
 from .render import Pages, record_label, render_document, write_pdf
 from .rules.fill import Facts, assess_fill, product_text_hits
-from .rules.sig import Dosage
+from .rules.sig import Sig
 from .write import write_outputs
 
 
@@ -48,6 +50,7 @@ class Settings:
     catalog: Path = Path("products")
     pharmacy: Path = Path("pharmacy.yaml")
     stock: str | None = None
+    large_print: bool = False        # every fill in large print, as patient.large_print asks
 
 
 @dataclass(frozen=True)
@@ -106,9 +109,22 @@ class Session:
         self.settings = settings
         self.pharmacy = load_pharmacy(settings.pharmacy)
         self.stock = load_stock(settings.stock or self.pharmacy.model.default_stock)
-        self.leaflet_style = load_document_style("leaflet")
+        self._stocks: dict[str, Loaded[Stock]] = {self.stock.model.name: self.stock}
+        self._styles: dict[str, Loaded[DocumentStyle]] = {}
         self._products: dict[str, Loaded[Product]] = {}
-        self._bodies: dict[str, tuple[Block, ...]] = {}
+        self._bodies: dict[tuple[str, str, str], tuple[Block, ...]] = {}
+
+    def looks(self, fill: Fill) -> tuple[Loaded[Stock], Loaded[DocumentStyle]]:
+        """The label stock and leaflet style of a fill: large print when the patient or the
+        run asks for it (usp-17-labels.md §6), the run's own otherwise."""
+        large = fill.patient.large_print or self.settings.large_print
+        stock = self.pharmacy.model.large_print_stock if large else self.stock.model.name
+        style = LARGE_PRINT_STYLE if large else "leaflet"
+        if stock not in self._stocks:
+            self._stocks[stock] = load_stock(stock)
+        if style not in self._styles:
+            self._styles[style] = load_document_style(style)
+        return self._stocks[stock], self._styles[style]
 
     def product(self, slug: str, *, fill_file: str = "", line: int | None = None) -> Loaded[Product]:
         if slug not in self._products:   # failures are not kept: each fill reports its own
@@ -116,19 +132,22 @@ class Session:
                                                         fill_file=fill_file, line=line)
         return self._products[slug]
 
-    def leaflet_body(self, product: Loaded[Product]) -> tuple[Block, ...]:
-        slug = product.model.slug
-        if slug not in self._bodies:
+    def leaflet_body(self, product: Loaded[Product], language: str, style: str
+                     ) -> tuple[Block, ...]:
+        key = (product.model.slug, language, style)
+        if key not in self._bodies:
             context = Context(product=product.model, pharmacy=self.pharmacy.model,
-                              url=self.pharmacy.model.monograph_url(slug))
-            self._bodies[slug] = compose_body("leaflet-body.xml.j2", context)
-        return self._bodies[slug]
+                              url=self.pharmacy.model.monograph_url(product.model.slug),
+                              language=language)
+            self._bodies[key] = compose_body("leaflet-body.xml.j2", context)
+        return self._bodies[key]
 
     def made_with(self, loaded: Loaded[Fill]) -> dict[str, Any]:
         """The record's `made_with` for this fill, without rendering it (for resuming)."""
         product = self.product(loaded.model.product, fill_file=loaded.source.file,
                                line=loaded.source.line_of("product"))
-        return made_with(loaded.source, product, self.pharmacy, self.stock, [self.leaflet_style.source])
+        stock, style = self.looks(loaded.model)
+        return made_with(loaded.source, product, self.pharmacy, stock, [style.source])
 
     def prepare(self, loaded: Loaded[Fill]) -> RenderedFill:
         """Everything for one fill, in memory; nothing is written."""
@@ -143,29 +162,62 @@ class Session:
 
     def _render(self, loaded: Loaded[Fill], product: Loaded[Product], facts: Facts) -> RenderedFill:
         fill, ph, pr = loaded.model, self.pharmacy.model, product.model
+        stock, style = self.looks(fill)
         url = ph.monograph_url(pr.slug)
-        printed = render_directions(facts.directions)
+        lang = language(fill.patient.language)
+        printed = render_directions(facts.directions, lang.code)
+        english = render_directions(facts.directions) if lang.english_directions else None
         context = Context(product=pr, pharmacy=ph, url=url, fill=fill, bud=facts.bud,
-                          directions=printed, cautions=facts.cautions)
+                          directions=printed, cautions=facts.cautions, language=lang.code,
+                          directions_english=english)
         label_text = compose_label(context)
-        layout = layout_label(dict(label_text.fields), self.stock.model, qr_data=url,
+        layout = layout_label(dict(label_text.fields), stock.model, qr_data=url,
                               barcode_value=fill.rx_number)
         label = record_label(layout)
         head = compose_document("leaflet.xml.j2", context)
-        leaflet = render_document(head, self.leaflet_style.model, body=self.leaflet_body(product))
+        leaflet = render_document(head, style.model,
+                                  body=self.leaflet_body(product, lang.code, style.model.name))
         documents = {
             "label.pdf": (label, Info(f"Prescription label, Rx {fill.key}", "Prescription label",
                                       fill.fill_date)),
             "leaflet.pdf": (leaflet, Info(head.title, head.subject, fill.fill_date)),
         }
         outputs = {name: write_pdf(pages, info) for name, (pages, info) in documents.items()}
-        record = _record(loaded, product, self.pharmacy, self.stock, facts, printed, layout,
-                         outputs, [self.leaflet_style.source])
-        record["leaflet"] = {"fields": [{"field": name, "page": page, "box_pt": list(box)}
+        warnings = facts.warnings + language_warnings(fill, product, lang)
+        record = _record(loaded, product, self.pharmacy, stock, facts, warnings,
+                         {"printed": printed, "english": english}, layout, outputs,
+                         [style.source])
+        record["leaflet"] = {"style": style.model.name,
+                             "fields": [{"field": name, "page": page, "box_pt": list(box)}
                                         for name, page, box in leaflet.fields]}
         files = {**outputs,
                  "fill.json": orjson.dumps(record, option=orjson.OPT_INDENT_2) + b"\n"}
-        return RenderedFill(fill.key, files, facts.warnings, record, documents)
+        return RenderedFill(fill.key, files, warnings, record, documents)
+
+
+LARGE_PRINT_STYLE = "leaflet-large-print"
+
+
+def language_warnings(fill: Fill, product: Loaded[Product], lang: Language) -> tuple[str, ...]:
+    """What staff must check before a fill in another language goes out."""
+    if lang.code == "en":
+        return ()
+    found: list[str] = []
+    if lang.review:
+        found.append(f"{lang.english_name}: {lang.review}")
+    words = product_words(product.model, lang.code)
+    if words.english:
+        found.append(f"{lang.english_name}: {product.source.file} has no {lang.english_name} text "
+                     f"for {', '.join(sorted(words.english))}; the leaflet prints it in English "
+                     "under a note")
+    text = product.model.translations.get(lang.code)
+    if text is not None and text.reviewed_by is None:
+        found.append(f"{lang.english_name}: the product text in {product.source.file} has not "
+                     f"been reviewed by a pharmacist (translations.{lang.code}.reviewed_by)")
+    if fill.indication:
+        found.append(f"{lang.english_name}: the purpose is printed as the prescription gives it: "
+                     f"'{fill.indication}'")
+    return tuple(found)
 
 
 def prepare_fill(fill_path: Path, settings: Settings) -> RenderedFill:
@@ -185,12 +237,13 @@ def _text_sha256(text: str) -> str:
 
 
 def _record(loaded: Loaded[Fill], product: Loaded[Product], pharmacy: Loaded[Pharmacy],
-            stock: Loaded[Any], facts: Facts, printed: str, layout: LabelLayout,
+            stock: Loaded[Any], facts: Facts, warnings: tuple[str, ...],
+            printed: dict[str, str | None], layout: LabelLayout,
             outputs: dict[str, bytes], styles: list[Source]) -> dict[str, Any]:
     """The fill record: enough to trace any printed label to exactly what made it."""
     fill = loaded.model
     structure = None
-    if isinstance(facts.directions, Dosage):
+    if isinstance(facts.directions, Sig):
         structure = orjson.loads(orjson.dumps(dataclasses.asdict(facts.directions), default=str))
     return {
         "rx_number": fill.rx_number,
@@ -198,9 +251,11 @@ def _record(loaded: Loaded[Fill], product: Loaded[Product], pharmacy: Loaded[Pha
         "fill": fill.model_dump(mode="json"),
         "bud": {"date": facts.bud.date.isoformat(), "days": facts.bud.days,
                 "counting": facts.bud.counting.value, "reason": facts.bud.reason},
-        "directions": {"input": fill.directions, "printed": printed, "structure": structure},
+        "language": fill.patient.language,
+        "directions": {"input": fill.directions, **{k: v for k, v in printed.items() if v},
+                       "structure": structure},
         "cautions": [c.value for c in facts.cautions],
-        "warnings": list(facts.warnings),
+        "warnings": list(warnings),
         "label": {
             "stock": stock.model.name,
             "sizes_pt": dict(layout.sizes_pt),

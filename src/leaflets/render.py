@@ -273,8 +273,8 @@ def _styles(style: DocumentStyle) -> dict[str, ParagraphStyle]:
 _TABLE_FONT = ("FONTNAME", (0, 0), (-1, -1), PRIMARY)
 
 
-def _para(runs: Any, style: ParagraphStyle, bullet: bool = False) -> Paragraph:
-    text = "".join(markup(r.text, r.bold) for r in runs)
+def _para(runs: Any, style: ParagraphStyle, bullet: bool = False, bold: bool = False) -> Paragraph:
+    text = "".join(markup(r.text, r.bold or bold) for r in runs)
     return Paragraph(text, style, bulletText="•" if bullet else None)
 
 
@@ -291,15 +291,15 @@ def _flowables(blocks: tuple[Block, ...], styles: dict[str, ParagraphStyle],
             out.append(Paragraph(markup(block.text, True), styles[f"h{block.level}"]))
         elif isinstance(block, Para):
             out.append(_para(block.runs, styles[block.style if block.style != "bullet" else "bullet"],
-                             bullet=block.style == "bullet"))
+                             bullet=block.style == "bullet", bold=style.bold))
         elif isinstance(block, QA):
             # A question and its answer are never split across pages.
             out.extend(keep([Paragraph(markup(block.question, True), styles["question"]),
-                             Paragraph(markup(block.answer), styles["body"])]))
+                             Paragraph(markup(block.answer, style.bold), styles["body"])]))
         elif isinstance(block, Box):
             out.extend([*keep([_Boxed(block.children, style, block.field)]), Spacer(1, 10)])
         elif isinstance(block, Qr):
-            caption = Paragraph(markup(block.caption), styles["body"])
+            caption = Paragraph(markup(block.caption, style.bold), styles["body"])
             table = RLTable([[_QrFlowable(block.url, style.qr_size_pt), caption]],
                             colWidths=[style.qr_size_pt + 12, None])
             table.setStyle(TableStyle([_TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -309,7 +309,8 @@ def _flowables(blocks: tuple[Block, ...], styles: dict[str, ParagraphStyle],
             rows: list[list[Flowable]] = []
             if block.header:
                 rows.append([Paragraph(markup(h, True), styles["body"]) for h in block.header])
-            rows.extend([Paragraph(markup(cell), styles["body"]) for cell in row] for row in block.rows)
+            rows.extend([Paragraph(markup(cell, style.bold), styles["body"]) for cell in row]
+                        for row in block.rows)
             table = RLTable(rows, colWidths=["30%", "70%"], repeatRows=1 if block.header else 0)
             table.setStyle(TableStyle([
                 _TABLE_FONT, ("GRID", (0, 0), (-1, -1), 0.5, colors.black),

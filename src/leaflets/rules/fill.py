@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..models import BudCounting, DoseUnit, Fill, Product
+from ..models import BudCounting, Fill, Product
 from .abbreviations import Hit, find_banned
 from .bud import Bud, check_bud_for_fill, compute_bud
 from .cautions import Caution, cautions_for
-from .sig import Directions, Dosage, daily_dose_count, parse_directions
+from .sig import Directions, Sig, amount_text, parse_directions, total_amount
 
 
 @dataclass(frozen=True)
@@ -27,21 +27,24 @@ def assess_fill(fill: Fill, product: Product, counting: BudCounting) -> Facts:
                       days=product.bud.days, basis=product.bud.basis, counting=counting)
     warnings = check_bud_for_fill(bud, fill.fill_date, fill.days_supply)
     directions = parse_directions(fill.directions, route=product.route, unit=product.dosage_form)
-    if isinstance(directions, Dosage):
+    if isinstance(directions, Sig):
         warnings.extend(_supply_warnings(directions, fill))
     return Facts(bud, directions, cautions_for(product), tuple(warnings))
 
 
-def _supply_warnings(dosage: Dosage, fill: Fill) -> list[str]:
-    # The quantity should cover the days' supply when the directions fix a daily amount.
-    per_day = daily_dose_count(dosage)
-    if per_day is None or dosage.unit is None or dosage.duration_days is not None:
+def _supply_warnings(sig: Sig, fill: Fill) -> list[str]:
+    """The quantity should be what the directions use over the days' supply, when they fix it
+    (30 capsules for 1 daily for 30 days; a taper sums its steps). A difference is a warning to
+    staff, not a refusal: a pharmacist may dispense extra on purpose."""
+    needed = total_amount(sig, fill.days_supply)
+    unit = sig.steps[0].unit
+    if needed is None or unit is None or any(step.unit is not unit for step in sig.steps):
         return []
-    expected = per_day * fill.days_supply
-    if expected != fill.quantity:
-        unit = dosage.unit.value if dosage.unit is not DoseUnit.ML else "mL"
-        return [f"quantity {fill.quantity} {unit} does not match the directions: {per_day} per "
-                f"day for {fill.days_supply} days is {expected}"]
+    durations = [s.duration.days for s in sig.steps if s.duration is not None]
+    days = sum(durations) if len(durations) == len(sig.steps) else fill.days_supply
+    if needed != fill.quantity:
+        return [f"quantity {amount_text(fill.quantity)} {unit.value} does not match the "
+                f"directions: {days} days of them use {amount_text(needed)} {unit.value}"]
     return []
 
 

@@ -1,17 +1,34 @@
-"""Directions: parse a pharmacy sig into a structured dosage, or accept plain-language text.
+"""Directions: parse a sig into a structured dosage, or accept plain-language text.
 
-The engine is a tokenizer and a slot grammar, not a string replace:
+The engine is a tokenizer and a slot grammar over phrases, not a string replace. It reads pharmacy
+sig codes and the plain-English sentences this program prints, so printed text parses back to the
+structure it came from (tests/test_rules_sig.py checks that for every accepted dosage):
 
-    sig       := [verb] [dose [unit]] [route] timing+ [meal] [as-needed reason] [duration]
-    dose      := NUMBER | NUMBER "-" NUMBER
-    timing    := frequency | day-period+                 (qd, bid, q8h, qod, tiw | qam qhs ...)
-    as-needed := "prn" WORD+                             the reason, in plain words
-    duration  := "x" N "d" | "x" N "days" | "for" N "days"
+    sig       := step ("then" step)*                      a taper: every step but the last has
+                                                          a duration
+    step      := [verb] [amount] [route | site] timing [meal] [instruction]* [as-needed]
+                 [duration] [maximum]
+    amount    := dose [unit] | "a thin layer"
+    dose      := N | N-M | N "to" M | 1/2 | ½ | 1½ | 1 1/2 | "one-half" | N "and one-half"
+    timing    := frequency | period ("and"? [amount] period)* | weekday+
+                 (qd bid tid qid, q8h, q4-6h, qod, qw biw tiw, q Mon Wed Fri, qam qnoon qpm qhs,
+                  and their English: "twice daily", "every 4 to 6 hours", "at bedtime" ...)
+    meal      := ac | pc | "before meals" | "after meals" | "with meals"
+    instruction := "with food" | "on an empty stomach" | "with a full glass of water" ...
+    as-needed := ("prn" | "as needed") ["for"] WORD+      the reason, in plain words
+    duration  := "x" N "d" | xNd | ("for" | "x") N ("days" | "weeks")
+    maximum   := ("max" | "do not take more than" | "not to exceed") N [unit]
+                 ("per day" | "/day" | "in 24 hours" | "/24h")
+
+The structure is close to FHIR Dosage (doseAndRate, route, site, timing.repeat, asNeeded,
+additionalInstruction, maxDosePerPeriod; a taper is a sequence of Dosage). It is canonical: two
+sigs that mean the same regimen give equal structures ("bid" and "qam qpm" are both twice daily).
 
 Codes and their plain meanings come from shared/reference/sig-codes.md (§3–5); what is refused
 and what is expanded comes from the "label action" column of
 shared/reference/error-prone-abbreviations.md. Anything unknown or ambiguous is an error naming
-the token, never a guess. The words printed for a dosage live in templates/directions.*.j2.
+the token, never a guess. The words printed for a dosage live in templates/directions.txt.j2 and
+its catalogs.
 """
 
 from __future__ import annotations
@@ -33,6 +50,7 @@ class Frequency(StrEnum):
     EVERY_HOURS = "every-hours"        # hours, hours_max
     EVERY_OTHER_DAY = "every-other-day"
     TIMES_WEEKLY = "times-weekly"      # count: 1..3
+    WEEKDAYS = "weekdays"              # days: named days of the week
     DAY_PERIODS = "day-periods"        # periods: morning, noon, evening, bedtime (UMS)
 
 
@@ -41,6 +59,16 @@ class Period(StrEnum):
     NOON = "noon"
     EVENING = "evening"
     BEDTIME = "bedtime"
+
+
+class Weekday(StrEnum):
+    MONDAY = "monday"
+    TUESDAY = "tuesday"
+    WEDNESDAY = "wednesday"
+    THURSDAY = "thursday"
+    FRIDAY = "friday"
+    SATURDAY = "saturday"
+    SUNDAY = "sunday"
 
 
 class Site(StrEnum):
@@ -55,6 +83,21 @@ class Site(StrEnum):
 class Meal(StrEnum):
     BEFORE = "before-meals"
     AFTER = "after-meals"
+    WITH = "with-meals"
+
+
+class Instruction(StrEnum):
+    """Additional instructions (FHIR Dosage.additionalInstruction), printed after the timing."""
+
+    WITH_FOOD = "with-food"
+    EMPTY_STOMACH = "empty-stomach"
+    WITH_WATER = "with-water"
+    WITH_OR_WITHOUT_FOOD = "with-or-without-food"
+
+
+class DurationUnit(StrEnum):
+    DAYS = "days"
+    WEEKS = "weeks"
 
 
 @dataclass(frozen=True)
@@ -64,21 +107,44 @@ class Timing:
     hours: int = 0
     hours_max: int = 0
     periods: tuple[Period, ...] = ()
+    days: tuple[Weekday, ...] = ()
+
+
+@dataclass(frozen=True)
+class Duration:
+    value: int
+    unit: DurationUnit = DurationUnit.DAYS
+
+    @property
+    def days(self) -> int:
+        return self.value * (7 if self.unit is DurationUnit.WEEKS else 1)
 
 
 @dataclass(frozen=True)
 class Dosage:
-    """A structured dose, close to FHIR Dosage: dose range, unit, route, timing, as-needed."""
+    """One step of directions, close to FHIR Dosage: dose range and unit (or a thin layer),
+    route and site, timing, meal, additional instructions, as-needed reason, duration, and the
+    most to use in 24 hours."""
 
     route: Route
     timing: Timing
     dose: Decimal | None = None
     dose_max: Decimal | None = None
     unit: DoseUnit | None = None
+    thin_layer: bool = False
     site: Site | None = None
     meal: Meal | None = None
+    instructions: tuple[Instruction, ...] = ()
     as_needed_for: str | None = None
-    duration_days: int | None = None
+    duration: Duration | None = None
+    max_per_day: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Sig:
+    """Structured directions: one step, or the steps of a taper in order ("then")."""
+
+    steps: tuple[Dosage, ...]
 
 
 @dataclass(frozen=True)
@@ -86,33 +152,92 @@ class PlainDirections:
     text: str
 
 
-Directions = Dosage | PlainDirections
+Directions = Sig | PlainDirections
 
 
-@dataclass(frozen=True)
-class Token:
-    text: str
-    kind: str           # number, range, word
-    start: int
+# ---- Universal Medication Schedule -------------------------------------------------------------
+
+# USP <17> (shared/reference/usp-17-labels.md §3) and sig-codes.md §5, §7: 2, 3 or 4 doses a day
+# print as the four UMS periods, the dose repeated for each.
+UMS_PERIODS: dict[int, tuple[Period, ...]] = {
+    2: (Period.MORNING, Period.EVENING),
+    3: (Period.MORNING, Period.NOON, Period.EVENING),
+    4: (Period.MORNING, Period.NOON, Period.EVENING, Period.BEDTIME),
+}
+# Why a timing has no UMS rendering (the safer readings of the references).
+NO_UMS: dict[Frequency, str] = {
+    Frequency.EVERY_HOURS: "an interval: turning it into times of day changes the regimen and is "
+                           "the pharmacist's decision (sig-codes.md §1)",
+    Frequency.EVERY_OTHER_DAY: "not every day: the UMS maps the doses of one day "
+                               "(usp-17-labels.md §3)",
+    Frequency.TIMES_WEEKLY: "not every day: the UMS maps the doses of one day (usp-17-labels.md "
+                            "§3); name the days when they are known",
+    Frequency.WEEKDAYS: "not every day: the days are named instead",
+}
+ONCE_DAILY_NO_UMS = ("once daily: a time of day only when the prescriber gives one "
+                     "(sig-codes.md §6)")
+MEAL_NO_UMS = ("the meals set the times, and 'in the evening after meals' would read as the "
+               "evening dose only")
+
+
+def ums_periods(dosage: Dosage) -> tuple[tuple[Period, ...], str | None]:
+    """The UMS periods a step prints, or () and the reason it prints none."""
+    t = dosage.timing
+    if t.frequency is Frequency.DAY_PERIODS:
+        return t.periods, None
+    if t.frequency is not Frequency.TIMES_DAILY:
+        return (), NO_UMS[t.frequency]
+    if t.count == 1:
+        return (), ONCE_DAILY_NO_UMS
+    if dosage.meal is not None:
+        return (), MEAL_NO_UMS
+    return UMS_PERIODS[t.count], None
 
 
 # ---- tokenizer ---------------------------------------------------------------------------------
 
-_LEXER = re.compile(
-    r"""
-    (?P<range>\d+(?:\.\d+)?-\d+(?:\.\d+)?(?![\w.]))      # 1-2
-  | (?P<number>\d*\.\d+|\d+(?:\.\d+)?)(?![\w./])         # 1, 0.5, .5 (refused later), 1.0
-  | (?P<word>[^\s]+)
-    """,
-    re.VERBOSE,
-)
+
+@dataclass(frozen=True)
+class Token:
+    text: str           # as written
+    low: str            # lower case, for matching
+    kind: str           # number, range, word, punct
+
+
+_NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+|\d*½|\d+/\d+)"   # 1,000 as printed
+_NUMBER = re.compile(rf"^{_NUM}$")
+_RANGE = re.compile(rf"^({_NUM})-({_NUM})$")
+
+
+_SLASHED = {"d/c", "n/v"}
+
+
+def _token(raw: str) -> Token:
+    kind = "number" if _NUMBER.match(raw) else "range" if _RANGE.match(raw) else "word"
+    return Token(raw, raw.lower(), "punct" if raw in ",.;" else kind)
 
 
 def tokenize(text: str) -> list[Token]:
-    return [Token(m.group(), m.lastgroup or "word", m.start()) for m in _LEXER.finditer(text)]
+    tokens: list[Token] = []
+    for raw in text.split():
+        tail: list[Token] = []
+        # a comma or a sentence's full stop after a word; "q.d." and "b.i.d." keep their dots
+        while len(raw) > 1 and raw[-1] in ",.;" and (raw[-1] != "." or "." not in raw[:-1]
+                                                      or raw[-2] == ")"):
+            tail.insert(0, Token(raw[-1], raw[-1], "punct"))
+            raw = raw[:-1]
+        # "tabs/24h", "4/day": the rate after the slash is a token of its own
+        head, slash, rate = raw.partition("/")
+        if slash and head and rate and not (_NUMBER.match(raw) or _RANGE.match(raw)
+                                            or raw.lower() in _SLASHED):
+            tokens.append(_token(head))
+            raw = slash + rate
+        tokens.append(_token(raw))
+        tokens.extend(tail)
+    return tokens
 
 
-# ---- vocabulary (sig-codes.md §3–5; error-prone-abbreviations.md §2–3) -------------------------
+# ---- vocabulary (sig-codes.md §2–5; error-prone-abbreviations.md §2–3) -------------------------
 
 _UNITS: dict[str, DoseUnit] = {
     **dict.fromkeys(["cap", "caps", "capsule", "capsules"], DoseUnit.CAPSULE),
@@ -126,34 +251,105 @@ _UNITS: dict[str, DoseUnit] = {
     **dict.fromkeys(["puff", "puffs"], DoseUnit.PUFF),
     **dict.fromkeys(["applicatorful", "applicatorfuls"], DoseUnit.APPLICATORFUL),
 }
-_ROUTES: dict[str, Route] = {
+_VERBS = {"take", "apply", "insert", "instill", "inhale", "use", "place", "dissolve"}
+
+# Multi-word phrases and codes, matched longest first: (words, slot, value).
+_Phrase = tuple[tuple[str, ...], str, object]
+
+
+def _phrases(slot: str, table: dict[str, object]) -> list[_Phrase]:
+    return [(tuple(text.split()), slot, value) for text, value in table.items()]
+
+
+_ROUTE_WORDS: dict[str, object] = {
     "po": Route.ORAL, "pr": Route.RECTAL, "pv": Route.VAGINAL, "sl": Route.SUBLINGUAL,
     "top": Route.TOPICAL, "inh": Route.INHALATION, "buccal": Route.BUCCAL,
+    "per os": Route.ORAL,           # ISMP error-prone: EXPAND → "by mouth"
+    "by mouth": Route.ORAL, "orally": Route.ORAL, "in the mouth": Route.ORAL,
+    "under the tongue": Route.SUBLINGUAL, "sublingually": Route.SUBLINGUAL,
+    "between the cheek and gum": Route.BUCCAL,
+    "to the affected area": Route.TOPICAL, "on the skin": Route.TOPICAL,
+    "to the skin": Route.TOPICAL, "topically": Route.TOPICAL,
+    "rectally": Route.RECTAL, "vaginally": Route.VAGINAL,
+    "in the eye": Route.OPHTHALMIC, "in the ear": Route.OTIC, "in the nose": Route.NASAL,
 }
 # Eye and ear codes: EXPAND only for an ophthalmic or otic product, otherwise REJECT (§3).
-_SITES: dict[str, tuple[Site, Route]] = {
-    "od": (Site.RIGHT_EYE, Route.OPHTHALMIC), "os": (Site.LEFT_EYE, Route.OPHTHALMIC),
-    "ou": (Site.EACH_EYE, Route.OPHTHALMIC), "ad": (Site.RIGHT_EAR, Route.OTIC),
-    "as": (Site.LEFT_EAR, Route.OTIC), "au": (Site.EACH_EAR, Route.OTIC),
+_SITE_CODES: dict[str, Site] = {"od": Site.RIGHT_EYE, "os": Site.LEFT_EYE, "ou": Site.EACH_EYE,
+                                "ad": Site.RIGHT_EAR, "as": Site.LEFT_EAR, "au": Site.EACH_EAR}
+_SITE_WORDS: dict[str, object] = {
+    "in the right eye": Site.RIGHT_EYE, "in the left eye": Site.LEFT_EYE,
+    "in each eye": Site.EACH_EYE, "in both eyes": Site.EACH_EYE,
+    "in the right ear": Site.RIGHT_EAR, "in the left ear": Site.LEFT_EAR,
+    "in each ear": Site.EACH_EAR, "in both ears": Site.EACH_EAR,
 }
-_FREQUENCIES: dict[str, Timing] = {
+SITE_ROUTE = {Site.RIGHT_EYE: Route.OPHTHALMIC, Site.LEFT_EYE: Route.OPHTHALMIC,
+              Site.EACH_EYE: Route.OPHTHALMIC, Site.RIGHT_EAR: Route.OTIC,
+              Site.LEFT_EAR: Route.OTIC, Site.EACH_EAR: Route.OTIC}
+
+
+def _daily(n: int) -> Timing:
+    return Timing(Frequency.TIMES_DAILY, count=n)
+
+
+def _weekly(n: int) -> Timing:
+    return Timing(Frequency.TIMES_WEEKLY, count=n)
+
+
+_FREQUENCY_WORDS: dict[str, object] = {
     # qd, q1d: TJC/ISMP error-prone, EXPAND → "once daily"
-    **dict.fromkeys(["qd", "q.d.", "q1d", "daily"], Timing(Frequency.TIMES_DAILY, count=1)),
-    **dict.fromkeys(["bid", "b.i.d."], Timing(Frequency.TIMES_DAILY, count=2)),
-    **dict.fromkeys(["tid", "t.i.d."], Timing(Frequency.TIMES_DAILY, count=3)),
-    **dict.fromkeys(["qid", "q.i.d."], Timing(Frequency.TIMES_DAILY, count=4)),
-    **dict.fromkeys(["qod", "q.o.d."], Timing(Frequency.EVERY_OTHER_DAY)),
-    **dict.fromkeys(["qw", "qwk"], Timing(Frequency.TIMES_WEEKLY, count=1)),
-    "biw": Timing(Frequency.TIMES_WEEKLY, count=2),     # ISMP: EXPAND → "2 times a week"
-    "tiw": Timing(Frequency.TIMES_WEEKLY, count=3),     # ISMP: EXPAND → "3 times a week"
+    **dict.fromkeys(["qd", "q.d.", "q1d", "daily", "once daily", "once a day", "every day"],
+                    _daily(1)),
+    **dict.fromkeys(["bid", "b.i.d.", "twice daily", "twice a day", "2 times a day",
+                     "2 times daily"], _daily(2)),
+    **dict.fromkeys(["tid", "t.i.d.", "3 times a day", "3 times daily"], _daily(3)),
+    **dict.fromkeys(["qid", "q.i.d.", "4 times a day", "4 times daily"], _daily(4)),
+    # qod: TJC/ISMP error-prone, EXPAND → "every other day"
+    **dict.fromkeys(["qod", "q.o.d.", "every other day"], Timing(Frequency.EVERY_OTHER_DAY)),
+    **dict.fromkeys(["qw", "qwk", "q week", "weekly", "once a week", "once weekly"], _weekly(1)),
+    # biw, tiw: ISMP error-prone, EXPAND → "2 times a week", "3 times a week"
+    **dict.fromkeys(["biw", "2 times a week", "twice a week", "2 times weekly"], _weekly(2)),
+    **dict.fromkeys(["tiw", "3 times a week", "3 times weekly"], _weekly(3)),
 }
-_PERIODS: dict[str, Period] = {
+_PERIOD_WORDS: dict[str, object] = {
     "qam": Period.MORNING, "qnoon": Period.NOON, "qpm": Period.EVENING,
     # qhs, qn, BT: ISMP error-prone, EXPAND → "at bedtime"
     "qhs": Period.BEDTIME, "qn": Period.BEDTIME, "bt": Period.BEDTIME,
+    "in the morning": Period.MORNING, "every morning": Period.MORNING,
+    "at noon": Period.NOON, "in the evening": Period.EVENING, "every evening": Period.EVENING,
+    "at bedtime": Period.BEDTIME, "nightly at bedtime": Period.BEDTIME,
 }
-_MEALS = {"ac": Meal.BEFORE, "pc": Meal.AFTER}
-_VERBS = {"take", "apply", "insert", "instill", "inhale", "use", "place", "dissolve"}
+_MEAL_WORDS: dict[str, object] = {
+    "ac": Meal.BEFORE, "pc": Meal.AFTER, "before meals": Meal.BEFORE, "after meals": Meal.AFTER,
+    "with meals": Meal.WITH,
+}
+_INSTRUCTION_WORDS: dict[str, object] = {
+    "with food": Instruction.WITH_FOOD,
+    "on an empty stomach": Instruction.EMPTY_STOMACH,
+    "on empty stomach": Instruction.EMPTY_STOMACH,
+    "with water": Instruction.WITH_WATER,
+    "with a full glass of water": Instruction.WITH_WATER,
+    "with or without food": Instruction.WITH_OR_WITHOUT_FOOD,
+}
+_AMOUNT_WORDS: dict[str, object] = {"a thin layer": "thin-layer"}
+_PRN_WORDS: dict[str, object] = {"prn": "prn", "as needed": "prn", "as needed for": "prn",
+                                 "prn for": "prn"}
+_PHRASE_TABLE: list[_Phrase] = sorted(
+    _phrases("route", _ROUTE_WORDS) + _phrases("site", _SITE_WORDS)
+    + _phrases("frequency", _FREQUENCY_WORDS) + _phrases("period", _PERIOD_WORDS)
+    + _phrases("meal", _MEAL_WORDS) + _phrases("instruction", _INSTRUCTION_WORDS)
+    + _phrases("amount", _AMOUNT_WORDS) + _phrases("prn", _PRN_WORDS),
+    key=lambda p: -len(p[0]))
+
+_WEEKDAYS: dict[str, Weekday] = {
+    **dict.fromkeys(["mon", "monday", "mondays"], Weekday.MONDAY),
+    **dict.fromkeys(["tue", "tues", "tuesday", "tuesdays"], Weekday.TUESDAY),
+    **dict.fromkeys(["wed", "wednesday", "wednesdays"], Weekday.WEDNESDAY),
+    **dict.fromkeys(["thu", "thur", "thurs", "thursday", "thursdays"], Weekday.THURSDAY),
+    **dict.fromkeys(["fri", "friday", "fridays"], Weekday.FRIDAY),
+    **dict.fromkeys(["sat", "saturday", "saturdays"], Weekday.SATURDAY),
+    **dict.fromkeys(["sun", "sunday", "sundays"], Weekday.SUNDAY),
+}
+
 # REJECT: the meaning cannot be known safely (error-prone-abbreviations.md §7).
 _REJECT: dict[str, str] = {
     "o.d.": "ambiguous: 'o.d.' is read as 'once daily' or 'right eye'",
@@ -170,32 +366,58 @@ _REJECT: dict[str, str] = {
     "sq": "no nonsterile preparation is given under the skin",
     "subq": "no nonsterile preparation is given under the skin",
     "ij": "no nonsterile preparation is injected",
+    "im": "no nonsterile preparation is injected",
+    "iv": "no nonsterile preparation is injected",
+    "in": "'IN' is ISMP error-prone (read as IM or IV): write 'in the nose'",
+    "tsp": "household measures are error-prone for oral liquids: write the dose in mL "
+           "(sig-codes.md §3)",
+    "tbsp": "household measures are error-prone for oral liquids: write the dose in mL "
+            "(sig-codes.md §3)",
+    "mwf": "day-letter codes are ambiguous: name the days ('Mon Wed Fri')",
+    "ʒ": "apothecary units need a pharmacist's conversion (ISMP)",
+    "♏": "apothecary units need a pharmacist's conversion (ISMP)",
 }
 _HOURLY = re.compile(r"^q(\d+)(?:-(\d+))?h$")
+_CLOCK = re.compile(r"^q\d+(?:am|pm)$")
 _DURATION = re.compile(r"^x(\d+)d$")          # x3d, ISMP error-prone: EXPAND → "for 3 days"
-_COUNTABLE = {DoseUnit.CAPSULE, DoseUnit.TABLET, DoseUnit.TROCHE, DoseUnit.SUPPOSITORY,
-              DoseUnit.DROP, DoseUnit.PUFF, DoseUnit.APPLICATORFUL}
+_SHORT_DURATION = re.compile(r"^(\d+)(d|wk)$")  # the "3d" of "x 3d"
+# Which routes each dose unit can be given by: anything else is a slip (a troche is not inhaled).
+UNIT_ROUTES: dict[DoseUnit, frozenset[Route]] = {
+    DoseUnit.CAPSULE: frozenset({Route.ORAL, Route.VAGINAL}),
+    DoseUnit.TABLET: frozenset({Route.ORAL, Route.SUBLINGUAL, Route.BUCCAL, Route.VAGINAL}),
+    DoseUnit.TROCHE: frozenset({Route.ORAL, Route.SUBLINGUAL, Route.BUCCAL}),
+    DoseUnit.SUPPOSITORY: frozenset({Route.RECTAL, Route.VAGINAL}),
+    DoseUnit.ML: frozenset({Route.ORAL, Route.TOPICAL, Route.RECTAL, Route.VAGINAL, Route.NASAL,
+                            Route.SUBLINGUAL, Route.BUCCAL}),
+    DoseUnit.G: frozenset({Route.TOPICAL, Route.RECTAL, Route.VAGINAL}),
+    DoseUnit.DROP: frozenset({Route.OPHTHALMIC, Route.OTIC, Route.NASAL, Route.ORAL,
+                              Route.SUBLINGUAL}),
+    DoseUnit.PUFF: frozenset({Route.INHALATION, Route.NASAL}),
+    DoseUnit.APPLICATORFUL: frozenset({Route.VAGINAL, Route.RECTAL}),
+}
+_DIVISIBLE = {DoseUnit.TABLET}                 # the only unit a dose may be half of
+_MEASURED = {DoseUnit.ML, DoseUnit.G}          # decimals are fine
 # As-needed reasons are plain words; these short words are English, anything else of three
 # letters or fewer is treated as an unknown abbreviation (e.g. "ha" for headache).
-_SHORT_WORDS = {"a", "an", "and", "or", "of", "for", "the", "to", "in", "at", "on", "dry", "eye",
+_SHORT_WORDS = {"a", "an", "and", "or", "of", "the", "to", "in", "at", "on", "dry", "eye",
                 "ear", "leg", "arm", "hip", "low", "gas", "itch", "back", "skin", "mild", "pain",
-                "acid", "cold", "cough", "sore"}
-_REASON_CODES = {"sob": "shortness of breath"}
+                "acid", "cold", "cough", "sore", "hot", "flu"}
+_REASON_CODES = {"sob": "shortness of breath", "n/v": "nausea and vomiting"}
+_MAX_WORDS = [("do", "not", "take", "more", "than"), ("do", "not", "use", "more", "than"),
+              ("not", "to", "exceed"), ("no", "more", "than"), ("maximum",), ("max",)]
+_PER_DAY = [("per", "day"), ("a", "day"), ("/day",), ("in", "24", "hours"), ("per", "24", "hours"),
+            ("/24h",), ("/24", "hours"), ("in", "1", "day"), ("in", "one", "day")]
 
 
 def _err(message: str) -> SafetyError:
     return SafetyError(FIELD, message)
 
 
-def _number(token: Token) -> Decimal:
-    text = token.text
-    for hit in find_banned(text):
-        raise _err(f"{hit} (in '{text}')")
-    return Decimal(text)
+class _NotSig(Exception):
+    """The text is not in the grammar: plain words may still be accepted as they are."""
 
-
-def _looks_plain(tokens: list[Token]) -> bool:
-    return bool(tokens) and tokens[0].text[:1].isupper() and tokens[0].text.isalpha()
+    def __init__(self, message: str) -> None:
+        self.message = message
 
 
 def parse_directions(text: str, *, route: Route | None = None, unit: DoseUnit | None = None
@@ -206,11 +428,15 @@ def parse_directions(text: str, *, route: Route | None = None, unit: DoseUnit | 
         raise _err("directions are empty")
     tokens = tokenize(text)
     try:
-        return _parse_sig(tokens, route=route, unit=unit)
+        return _Parser(tokens, route, unit).sig()
     except _NotSig as exc:
         if not _looks_plain(tokens):
             raise _err(exc.message) from None
     return _check_plain(text)
+
+
+def _looks_plain(tokens: list[Token]) -> bool:
+    return bool(tokens) and tokens[0].text[:1].isupper() and tokens[0].text.isalpha()
 
 
 def _check_plain(text: str) -> PlainDirections:
@@ -220,182 +446,523 @@ def _check_plain(text: str) -> PlainDirections:
     return PlainDirections(text)
 
 
-class _NotSig(Exception):
-    def __init__(self, message: str) -> None:
-        self.message = message
+# ---- numbers -----------------------------------------------------------------------------------
+
+
+def number(text: str) -> Decimal:
+    """One dose number as written: 1, 0.5, 1/2, ½, 1½. Error-prone forms are refused."""
+    for hit in find_banned(text):
+        raise _err(f"{hit} (in '{text}')")
+    if "/" in text:
+        top, bottom = text.split("/")
+        if bottom != "2" or top != "1":
+            raise _err(f"'{text}': only halves are accepted as fractions; other part doses need "
+                       "a pharmacist's wording")
+        return Decimal("0.5")
+    if text.endswith("½"):
+        return Decimal(text[:-1] or 0) + Decimal("0.5")
+    return Decimal(text.replace(",", ""))
+
+
+# ---- the parser --------------------------------------------------------------------------------
 
 
 @dataclass
 class _Slots:
     dose: Decimal | None = None
     dose_max: Decimal | None = None
+    dose_text: str = ""             # the dose as written, for messages
     unit: DoseUnit | None = None
+    thin_layer: bool = False
     route: Route | None = None
+    route_text: str = ""            # the route as written, for messages
     site: Site | None = None
+    verb: str | None = None
     timing: Timing | None = None
     periods: list[Period] = field(default_factory=list)
+    days: list[Weekday] = field(default_factory=list)
     meal: Meal | None = None
+    instructions: list[Instruction] = field(default_factory=list)
     reason: list[str] | None = None
-    duration: int | None = None
+    duration: Duration | None = None
+    max_per_day: Decimal | None = None
 
 
-def _parse_sig(tokens: list[Token], *, route: Route | None, unit: DoseUnit | None) -> Dosage:
-    s = _Slots()
-    i = 0
-    if tokens and tokens[0].text.lower() in _VERBS:
-        i = 1  # an optional leading verb ("apply top bid"); the verb printed follows the route
-    while i < len(tokens):
-        tok = tokens[i]
-        low = tok.text.lower()
-        if s.reason is not None and not _is_keyword(tokens, i):
-            word = _REASON_CODES.get(low, low)
-            short = len(low) <= 3 and low not in _SHORT_WORDS
-            if low not in _REASON_CODES and (not low.isalpha() or short):
-                raise _NotSig(f"unknown abbreviation '{tok.text}' in the as-needed reason: "
-                              "write the reason in plain words")
-            s.reason.append(word)
-            i += 1
-            continue
+class _Parser:
+    def __init__(self, tokens: list[Token], route: Route | None, unit: DoseUnit | None) -> None:
+        self.t = tokens
+        self.i = 0
+        self._last: list[Token] = []      # the phrase matched last
+        self.route = route
+        self.unit = unit
+
+    # -- helpers --
+    def peek(self, k: int = 0) -> Token | None:
+        j = self.i + k
+        return self.t[j] if j < len(self.t) else None
+
+    def low(self, k: int = 0) -> str:
+        tok = self.peek(k)
+        return tok.low if tok else ""
+
+    def at(self, words: tuple[str, ...]) -> bool:
+        return all(self.low(k) == w for k, w in enumerate(words))
+
+    def phrase(self) -> tuple[int, str, object] | None:
+        for words, slot, value in _PHRASE_TABLE:
+            if self.at(words):
+                return len(words), slot, value
+        return None
+
+    # -- grammar --
+    def sig(self) -> Sig:
+        steps = [self.step(first=True)]
+        while self.i < len(self.t):
+            assert self.low() == "then"
+            self.i += 1
+            steps.append(self.step(first=False))
+        for n, step in enumerate(steps[:-1], 1):
+            if step.duration is None:
+                raise _err(f"step {n} of {len(steps)} comes before 'then' and needs a duration "
+                           "('for 7 days'), or the next step never starts")
+            if step.max_per_day is not None:
+                raise _err("a maximum in a step before 'then' is ambiguous: give it on the last "
+                           "step")
+        return Sig(tuple(steps))
+
+    def step(self, *, first: bool) -> Dosage:
+        s = _Slots()
+        if self.low() in _VERBS:
+            s.verb = self.low()
+            self.i += 1
+        elif not first and not self.peek():
+            raise _err("'then' must be followed by the next step")
+        while (tok := self.peek()) is not None:
+            if tok.low == "then":
+                break
+            if s.reason is not None and not self._ends_reason(s):
+                self._reason_word(s, tok)
+                continue
+            self._slot(s, tok)
+        return self._finish(s)
+
+    def _slot(self, s: _Slots, tok: Token) -> None:
+        low = tok.low
+        if tok.kind == "punct":
+            self.i += 1
+            return
+        found = self.phrase()
+        if found:
+            length, slot, value = found
+            self._last = self.t[self.i:self.i + length]
+            self.i += length
+            self._fill(s, slot, value, tok)
+            return
         if low in _REJECT:
             raise _err(f"'{tok.text}' is refused: {_REJECT[low]}")
-        if tok.kind in ("number", "range"):
-            if s.dose is not None or s.timing or s.periods:
-                raise _NotSig(f"unexpected number '{tok.text}'")
-            if tok.kind == "range":
-                lo, hi = tok.text.split("-")
-                s.dose, s.dose_max = _number(Token(lo, "number", 0)), _number(Token(hi, "number", 0))
-                if s.dose_max <= s.dose:
-                    raise _err(f"dose range '{tok.text}' must go from low to high")
-            else:
-                s.dose = _number(tok)
-            if s.dose <= 0:
-                raise _err(f"dose '{tok.text}' must be greater than 0")
-        elif low in _UNITS:
+        if _CLOCK.match(low):
+            raise _err(f"'{tok.text}' is refused: a clock-time code (ISMP error-prone); write "
+                       "the time in words")
+        if tok.kind in ("number", "range") or low == "one-half":
+            self._amount(s)
+            return
+        if low in _SITE_CODES:
+            self._site_code(s, tok)
+            return
+        if _HOURLY.match(low) or (low == "every" and self.peek(1) is not None
+                                  and self.peek(1).kind in ("number", "range")):  # type: ignore[union-attr]
+            self._set_timing(s, self._hourly(), tok)
+            return
+        if low == "every" and self.low(1) == "hour":
+            self.i += 2
+            self._set_timing(s, Timing(Frequency.EVERY_HOURS, hours=1), tok)
+            return
+        if (low in ("q", "every", "on") and self.low(1) in _WEEKDAYS) or low in _WEEKDAYS:
+            self._weekdays(s, tok)
+            return
+        if low in _UNITS:
             if s.unit is not None:
                 raise _NotSig(f"a second unit '{tok.text}'")
             s.unit = _UNITS[low]
-        elif low in _ROUTES or low in _SITES or (low == "per" and _next(tokens, i) == "os"):
-            if low in _SITES and route is not _SITES[low][1]:
-                kind = "an eye" if _SITES[low][1] is Route.OPHTHALMIC else "an ear"
-                also = " or 'once daily'" if low == "od" else ""
-                raise _err(f"'{tok.text}' is refused: it is {kind} code{also}, and only an "
-                           f"{_SITES[low][1].value} product may use it (ISMP error-prone)")
-            if s.route is not None:
+            self.i += 1
+            return
+        if _DURATION.match(low) or (low in ("x", "for") and (
+                (self.peek(1) is not None and self.peek(1).kind == "number")  # type: ignore[union-attr]
+                or _SHORT_DURATION.match(self.low(1)))):
+            self._duration(s)
+            return
+        for words in _MAX_WORDS:
+            if self.at(words):
+                self.i += len(words)
+                self._maximum(s, tok)
+                return
+        raise _NotSig(f"unknown abbreviation '{tok.text}'")
+
+    def _fill(self, s: _Slots, slot: str, value: object, tok: Token) -> None:
+        if slot == "route":
+            assert isinstance(value, Route)
+            route = Route.INHALATION if value is Route.ORAL and s.verb == "inhale" else value
+            if s.route is not None and not (s.site and SITE_ROUTE[s.site] is route):
                 raise _err(f"a second route '{tok.text}'")
-            if low == "per":     # "per os" is ISMP error-prone: EXPAND → "by mouth"
-                s.route = Route.ORAL
-                i += 1
-            elif low in _SITES:
-                s.route, s.site = _SITES[low][1], _SITES[low][0]
-            else:
-                s.route = _ROUTES[low]
-        elif low in _FREQUENCIES or _HOURLY.match(low):
-            if s.timing or s.periods:
-                raise _err(f"a second frequency '{tok.text}'")
-            s.timing = _FREQUENCIES.get(low) or _hourly(tok)
-        elif low in _PERIODS:
-            if s.timing:
-                raise _err(f"'{tok.text}' conflicts with the frequency already given")
-            period = _PERIODS[low]
-            if period in s.periods:
-                raise _err(f"'{tok.text}' repeats a time of day")
-            s.periods.append(period)
-        elif low in _MEALS:
+            s.route = route
+            s.route_text = " ".join(t.text for t in self._last)
+        elif slot == "site":
+            assert isinstance(value, Site)
+            self._set_site(s, value, tok)
+        elif slot == "frequency":
+            assert isinstance(value, Timing)
+            self._set_timing(s, value, tok)
+        elif slot == "period":
+            assert isinstance(value, Period)
+            self._period(s, value, tok)
+        elif slot == "meal":
             if s.meal:
                 raise _err(f"a second meal instruction '{tok.text}'")
-            s.meal = _MEALS[low]
-        elif low == "prn":
+            assert isinstance(value, Meal)
+            s.meal = value
+        elif slot == "instruction":
+            assert isinstance(value, Instruction)
+            if value in s.instructions:
+                raise _err(f"'{tok.text}' repeats an instruction")
+            s.instructions.append(value)
+        elif slot == "amount":
+            if s.dose is not None or s.thin_layer:
+                raise _NotSig(f"a second amount '{tok.text}'")
+            s.thin_layer = True
+        elif slot == "prn":
             if s.reason is not None:
-                raise _err("'prn' twice")
+                raise _err("'as needed' twice")
             s.reason = []
-        elif _DURATION.match(low) or low in ("x", "for"):
-            i = _duration(tokens, i, s)
-            continue
+
+    # -- amounts --
+    def _value(self) -> tuple[Decimal, Decimal | None]:
+        """A dose at the cursor: N, N-M, N to M, N 1/2, one-half, N and one-half."""
+        tok = self.peek()
+        assert tok is not None
+        if tok.kind == "range":
+            m = _RANGE.match(tok.low)
+            assert m is not None
+            self.i += 1
+            low, high = number(m.group(1)), number(m.group(2))
+            if high <= low:
+                raise _err(f"dose range '{tok.text}' must go from low to high")
+            return low, high
+        low = self._single()
+        if self.low() == "to" and self.peek(1) is not None and (
+                self.peek(1).kind == "number" or self.low(1) == "one-half"):  # type: ignore[union-attr]
+            self.i += 1
+            high = self._single()
+            if high <= low:
+                raise _err(f"dose range '{amount_text(low)} to {amount_text(high)}' must go "
+                           "from low to high")
+            return low, high
+        return low, None
+
+    def _single(self) -> Decimal:
+        tok = self.peek()
+        assert tok is not None
+        self.i += 1
+        if tok.low == "one-half":
+            return Decimal("0.5")
+        value = number(tok.low)
+        nxt = self.peek()
+        if nxt is not None and "." not in tok.low and "½" not in tok.low and "/" not in tok.low:
+            if nxt.low == "1/2" or nxt.low == "½":          # 1 1/2
+                self.i += 1
+                return value + Decimal("0.5")
+            if nxt.low == "and" and self.low(1) == "one-half":
+                self.i += 2
+                return value + Decimal("0.5")
+        return value
+
+    def _amount(self, s: _Slots) -> None:
+        tok = self.peek()
+        assert tok is not None
+        if s.periods and s.dose is not None:
+            # a dose repeated before the next period: "2 tablets in the evening"
+            low, high = self._value()
+            if self.low() in _UNITS:
+                if _UNITS[self.low()] is not (s.unit or self.unit):
+                    raise _NotSig(f"'{self.peek().text}' differs from the dose's unit")  # type: ignore[union-attr]
+                self.i += 1
+            if (low, high) != (s.dose, s.dose_max):
+                raise _NotSig("different doses at different times of day: write them as "
+                              "plain directions for the pharmacist to check")
+            found = self.phrase()
+            if not found or found[1] != "period":
+                raise _NotSig(f"a repeated dose '{tok.text}' must be followed by a time of day")
+            return
+        if s.dose is not None or s.thin_layer or s.timing or s.periods or s.days:
+            raise _NotSig(f"unexpected number '{tok.text}'")
+        start = self.i
+        s.dose, s.dose_max = self._value()
+        s.dose_text = " ".join(t.text for t in self.t[start:self.i])
+        if s.dose <= 0:
+            raise _err(f"dose '{tok.text}' must be greater than 0")
+
+    # -- sites, timing --
+    def _site_code(self, s: _Slots, tok: Token) -> None:
+        site = _SITE_CODES[tok.low]
+        wanted = SITE_ROUTE[site]
+        if self.route is not wanted:
+            kind = "an eye" if wanted is Route.OPHTHALMIC else "an ear"
+            also = " or 'once daily'" if tok.low == "od" else ""
+            raise _err(f"'{tok.text}' is refused: it is {kind} code{also}, and only an "
+                       f"{wanted.value} product may use it (ISMP error-prone)")
+        self.i += 1
+        self._set_site(s, site, tok)
+
+    def _set_site(self, s: _Slots, site: Site, tok: Token) -> None:
+        if s.site is not None or (s.route is not None and s.route is not SITE_ROUTE[site]):
+            raise _err(f"a second route '{tok.text}'")
+        s.site, s.route, s.route_text = site, SITE_ROUTE[site], tok.text
+
+    def _set_timing(self, s: _Slots, timing: Timing, tok: Token) -> None:
+        if s.timing or s.periods or s.days:
+            if (timing.frequency is Frequency.TIMES_WEEKLY and s.days
+                    and timing.count == len(s.days) and not s.timing):
+                s.timing = timing       # "Mon Wed Fri tiw": the count agrees with the days
+                return
+            raise _err(f"a second frequency '{tok.text}'")
+        s.timing = timing
+
+    def _period(self, s: _Slots, period: Period, tok: Token) -> None:
+        once = s.timing is not None and s.timing == _daily(1) and not s.periods
+        if s.timing and not once:
+            raise _err(f"'{tok.text}' conflicts with the frequency already given")
+        if s.days:
+            raise _err(f"'{tok.text}': a time of day with named days is not in the grammar yet")
+        if once:
+            s.timing = None             # "once daily in the morning" is "in the morning"
+        if period in s.periods:
+            raise _err(f"'{tok.text}' repeats a time of day")
+        s.periods.append(period)
+        while self.low() in (",", "and"):
+            self.i += 1
+
+    def _hourly(self) -> Timing:
+        tok = self.peek()
+        assert tok is not None
+        if m := _HOURLY.match(tok.low):
+            self.i += 1
+            low, high, text = int(m.group(1)), int(m.group(2) or 0), tok.text
+        else:                                           # every 4 hours, every 4 to 6 hours
+            self.i += 1
+            first = self.peek()
+            assert first is not None
+            lo_d, hi_d = self._value()
+            if self.low() not in ("hours", "hour"):
+                raise _NotSig(f"'every {first.text}' must be followed by 'hours'")
+            self.i += 1
+            if lo_d != lo_d.to_integral_value() or (hi_d is not None and hi_d != hi_d.to_integral_value()):
+                raise _err(f"'every {first.text} hours' is not a whole number of hours")
+            low, high = int(lo_d), int(hi_d or 0)
+            text = f"every {first.text} hours"
+        if not 1 <= low <= 72 or (high and not low < high <= 72):
+            raise _err(f"'{text}' is not a usable interval")
+        return Timing(Frequency.EVERY_HOURS, hours=low, hours_max=high)
+
+    def _weekdays(self, s: _Slots, tok: Token) -> None:
+        if self.low() in ("q", "every", "on"):
+            self.i += 1
+        days: list[Weekday] = []
+        while True:
+            j = 0
+            while days and self.low(j) in (",", "and"):
+                j += 1
+            if self.low(j) not in _WEEKDAYS:
+                break
+            self.i += j
+            day = _WEEKDAYS[self.low()]
+            if day in days:
+                raise _err(f"'{self.peek().text}' names a day twice")  # type: ignore[union-attr]
+            days.append(day)
+            self.i += 1
+        if s.timing and s.timing.frequency is Frequency.TIMES_WEEKLY and s.timing.count != len(days):
+            raise _err(f"the {len(days)} days named do not match the {s.timing.count} times a week "
+                       "already given")
+        if s.periods or (s.timing and s.timing.frequency is not Frequency.TIMES_WEEKLY):
+            raise _err(f"'{tok.text}' conflicts with the frequency already given")
+        if s.days:
+            raise _err(f"'{tok.text}': the days are already given")
+        s.days = days
+        if s.timing:
+            s.timing = None             # "tiw Mon Wed Fri": the days say it all
+
+    # -- as needed, duration, maximum --
+    def _ends_reason(self, s: _Slots) -> bool:
+        low = self.low()
+        nxt = self.peek(1)
+        if low in (".", ";", "then") or _DURATION.match(low):
+            return True
+        if low in ("x", "for") and nxt is not None and (nxt.kind == "number"
+                                                        or _SHORT_DURATION.match(nxt.low)):
+            return True
+        if low == ",":
+            return True
+        found = self.phrase()
+        if found and found[1] == "instruction":
+            return True
+        return any(self.at(words) for words in _MAX_WORDS)
+
+    def _reason_word(self, s: _Slots, tok: Token) -> None:
+        assert s.reason is not None
+        low = tok.low
+        self.i += 1
+        if not s.reason and low == "for":
+            return
+        word = _REASON_CODES.get(low, low)
+        short = len(low) <= 3 and low not in _SHORT_WORDS
+        if low not in _REASON_CODES and (not low.replace("-", "").isalpha() or short):
+            raise _NotSig(f"unknown abbreviation '{tok.text}' in the as-needed reason: "
+                          "write the reason in plain words")
+        s.reason.append(word)
+
+    def _duration(self, s: _Slots) -> None:
+        tok = self.peek()
+        assert tok is not None
+        if s.duration is not None:
+            raise _err("a second duration")
+        if m := _DURATION.match(tok.low):
+            value, unit = int(m.group(1)), DurationUnit.DAYS
+            self.i += 1
+        elif m := _SHORT_DURATION.match(self.low(1)):
+            value = int(m.group(1))
+            unit = DurationUnit.DAYS if m.group(2) == "d" else DurationUnit.WEEKS
+            self.i += 2
         else:
-            raise _NotSig(f"unknown abbreviation '{tok.text}'")
-        i += 1
-    return _finish(s, route=route, unit=unit)
+            n = self.peek(1)
+            assert n is not None
+            if not n.text.isdigit():
+                raise _err(f"'{tok.text} {n.text}': a duration is a whole number of days")
+            value = int(n.text)
+            self.i += 2
+            word = self.low()
+            if word in ("d", "day", "days"):
+                unit = DurationUnit.DAYS
+            elif word in ("wk", "wks", "week", "weeks"):
+                unit = DurationUnit.WEEKS
+            else:
+                raise _NotSig(f"'{tok.text} {n.text}' must say days or weeks ('x 7 d', "
+                              "'for 2 weeks')")
+            self.i += 1
+        if value < 1:
+            raise _err("a duration must be at least 1 day")
+        s.duration = Duration(value, unit)
+
+    def _maximum(self, s: _Slots, tok: Token) -> None:
+        if s.max_per_day is not None:
+            raise _err("a second maximum")
+        nxt = self.peek()
+        if nxt is None or (nxt.kind != "number" and nxt.low != "one-half"):
+            raise _NotSig(f"'{tok.text}' must be followed by the most to use in 24 hours")
+        value = self._single()
+        if self.low() in _UNITS:
+            s_unit = _UNITS[self.low()]
+            if s.unit is not None and s_unit is not s.unit:
+                raise _err(f"the maximum is in {s_unit.value} but the dose in {s.unit.value}")
+            s.unit = s.unit or s_unit
+            self.i += 1
+        for words in _PER_DAY:
+            if self.at(words):
+                self.i += len(words)
+                break
+        else:
+            raise _err(f"'{tok.text} {nxt.text}' must say over what time: 'per day' or 'in 24 "
+                       "hours'")
+        s.max_per_day = value
+
+    # -- the step's structure --
+    def _finish(self, s: _Slots) -> Dosage:
+        if s.reason is not None and not s.reason:
+            raise _err("'prn' needs the reason it is taken for (sig-codes.md §1: "
+                       "'as needed for pain')")
+        timing = s.timing
+        if s.days:
+            timing = Timing(Frequency.WEEKDAYS, days=tuple(sorted(s.days, key=list(Weekday).index)))
+        elif s.periods:
+            periods = tuple(sorted(s.periods, key=list(Period).index))
+            counts = {v: k for k, v in UMS_PERIODS.items()}
+            timing = (_daily(counts[periods]) if periods in counts
+                      else Timing(Frequency.DAY_PERIODS, periods=periods))
+        if timing is None:
+            raise _err("directions need a frequency or time of day (for example qd, bid, q8h, "
+                       "qhs)")
+        route = s.route or self.route
+        if route is None:
+            raise _err("directions need a route (for example po, top, pr)")
+        if self.route is not None and s.route is not None and s.route is not self.route:
+            raise _err(f"'{s.route_text}' ({s.route.value}) does not match this "
+                       f"{self.route.value} product")
+        unit = s.unit
+        if s.dose is not None and unit is None:
+            unit = self.unit
+            if unit is None:
+                raise _err("the dose needs a unit (for example cap, tab, mL, g)")
+        if self.unit is not None and s.unit is not None and s.unit is not self.unit:
+            raise _err(f"the directions dose in {s.unit.value} but this product is dosed in "
+                       f"{self.unit.value}")
+        if s.unit is not None and s.dose is None and s.max_per_day is None:
+            raise _err(f"'{s.unit.value}' needs a dose before it")
+        if s.unit is not None and route not in UNIT_ROUTES[s.unit]:
+            written = f"'{s.route_text}' " if s.route_text else ""
+            raise _err(f"{written}({route.value}): {_PLURAL[s.unit]} are not given by this route; "
+                       "check the unit and the route")
+        if s.thin_layer and route is not Route.TOPICAL:
+            raise _err("'a thin layer' is for a product applied to the skin")
+        if s.dose is None and not s.thin_layer and route is not Route.TOPICAL:
+            raise _err("directions need a dose (for example '1 cap')")
+        if unit is not None:
+            for value in (s.dose, s.dose_max, s.max_per_day):
+                if value is not None:
+                    _check_part(value, unit, s.dose_text if value is s.dose else amount_text(value))
+        dosage = Dosage(route=route, timing=timing, dose=s.dose, dose_max=s.dose_max,
+                        unit=unit if (s.dose is not None or s.max_per_day is not None) else None,
+                        thin_layer=s.thin_layer, site=s.site, meal=s.meal,
+                        instructions=tuple(sorted(s.instructions, key=list(Instruction).index)),
+                        as_needed_for=" ".join(s.reason) if s.reason else None,
+                        duration=s.duration, max_per_day=s.max_per_day)
+        if dosage.max_per_day is not None:
+            if dosage.dose is None:
+                raise _err("a maximum needs the dose it counts ('1 tab ... max 4 per day')")
+            one = dosage.dose_max or dosage.dose
+            if dosage.max_per_day < one:
+                raise _err(f"the maximum of {amount_text(dosage.max_per_day)} in 24 hours is less "
+                           f"than one dose ({amount_text(one)})")
+        return dosage
 
 
-def _next(tokens: list[Token], i: int) -> str:
-    return tokens[i + 1].text.lower() if i + 1 < len(tokens) else ""
+_PLURAL = {DoseUnit.CAPSULE: "capsules", DoseUnit.TABLET: "tablets", DoseUnit.TROCHE: "troches",
+           DoseUnit.SUPPOSITORY: "suppositories", DoseUnit.ML: "doses in mL",
+           DoseUnit.G: "doses in g", DoseUnit.DROP: "drops", DoseUnit.PUFF: "puffs",
+           DoseUnit.APPLICATORFUL: "applicatorfuls"}
 
 
-def _is_keyword(tokens: list[Token], i: int) -> bool:
-    low = tokens[i].text.lower()
-    if _DURATION.match(low):
-        return True
-    return low in ("x", "for") and i + 1 < len(tokens) and tokens[i + 1].kind == "number"
+def _check_part(value: Decimal, unit: DoseUnit, written: str) -> None:
+    if value == value.to_integral_value() or unit in _MEASURED:
+        return
+    if unit in _DIVISIBLE:
+        if value * 2 == (value * 2).to_integral_value():
+            return
+        raise _err(f"a dose of '{written}' {unit.value}: only half a tablet can be given; other "
+                   "part doses need a pharmacist's wording")
+    raise _err(f"a dose of '{written}' {unit.value}: {_PLURAL[unit]} cannot be divided; part "
+               "doses need a pharmacist's wording")
 
 
-def _hourly(tok: Token) -> Timing:
-    m = _HOURLY.match(tok.text.lower())
-    assert m is not None
-    low, high = int(m.group(1)), int(m.group(2) or 0)
-    if not 1 <= low <= 72 or (high and not low < high <= 72):
-        raise _err(f"'{tok.text}' is not a usable interval")
-    return Timing(Frequency.EVERY_HOURS, hours=low, hours_max=high)
+def amount_text(value: Decimal) -> str:
+    d = value.normalize()
+    return f"{d.quantize(Decimal(1)) if d == d.to_integral_value() else d:f}"
 
 
-def _duration(tokens: list[Token], i: int, s: _Slots) -> int:
-    if s.duration is not None:
-        raise _err("a second duration")
-    low = tokens[i].text.lower()
-    if m := _DURATION.match(low):
-        s.duration = int(m.group(1))
-        i += 1
-    else:
-        if i + 1 >= len(tokens) or not tokens[i + 1].text.isdigit():
-            raise _NotSig(f"'{tokens[i].text}' must be followed by a number of days")
-        s.duration = int(tokens[i + 1].text)
-        i += 2
-        if i < len(tokens) and tokens[i].text.lower() in ("d", "day", "days"):
-            i += 1
-        elif low == "x":
-            raise _NotSig("'x N' must say days ('x 7 d')")
-    if s.duration < 1:
-        raise _err("a duration must be at least 1 day")
-    return i
+# ---- quantities --------------------------------------------------------------------------------
 
 
-def _finish(s: _Slots, *, route: Route | None, unit: DoseUnit | None) -> Dosage:
-    if s.reason is not None and not s.reason:
-        raise _err("'prn' needs the reason it is taken for (sig-codes.md §1: 'as needed for pain')")
-    if s.timing is None and not s.periods:
-        raise _err("directions need a frequency or time of day (for example qd, bid, q8h, qhs)")
-    final_route = s.route or route
-    if final_route is None:
-        raise _err("directions need a route (for example po, top, pr)")
-    if route is not None and s.route is not None and s.route is not route:
-        raise _err(f"the route '{s.route.value}' does not match this {route.value} product")
-    final_unit = s.unit
-    if s.dose is not None and final_unit is None:
-        final_unit = unit
-        if final_unit is None:
-            raise _err("the dose needs a unit (for example cap, tab, mL, g)")
-    if unit is not None and s.unit is not None and s.unit is not unit:
-        raise _err(f"the directions dose in {s.unit.value} but this product is dosed in {unit.value}")
-    if s.unit is not None and s.dose is None:
-        raise _err(f"'{s.unit.value}' needs a dose before it")
-    if s.dose is None and final_route is not Route.TOPICAL:
-        raise _err("directions need a dose (for example '1 cap')")
-    if final_unit in _COUNTABLE:
-        for amount in (s.dose, s.dose_max):
-            if amount is not None and amount != amount.to_integral_value():
-                raise _err(f"a dose of {amount} {final_unit.value if final_unit else ''} is not a "
-                           "whole number; part doses need a pharmacist's wording")
-    timing = s.timing or Timing(Frequency.DAY_PERIODS, periods=tuple(sorted(
-        s.periods, key=list(Period).index)))
-    return Dosage(route=final_route, timing=timing, dose=s.dose, dose_max=s.dose_max,
-                  unit=final_unit, site=s.site, meal=s.meal,
-                  as_needed_for=" ".join(s.reason) if s.reason else None,
-                  duration_days=s.duration)
-
-
-def daily_dose_count(dosage: Dosage) -> Decimal | None:
-    """Doses per day when the directions fix it (used to check quantity against days' supply)."""
+def daily_amount(dosage: Dosage) -> Decimal | None:
+    """The amount one day of a step uses when the directions fix it: None for as needed, dose
+    ranges and schedules that are not daily."""
     t = dosage.timing
-    if dosage.as_needed_for is not None or dosage.dose is None or dosage.dose_max is not None:
+    if dosage.dose is None or dosage.as_needed_for is not None or dosage.dose_max is not None:
         return None
     per_day: Decimal | None = None
     if t.frequency is Frequency.TIMES_DAILY:
@@ -405,3 +972,33 @@ def daily_dose_count(dosage: Dosage) -> Decimal | None:
     elif t.frequency is Frequency.EVERY_HOURS and not t.hours_max and 24 % t.hours == 0:
         per_day = Decimal(24 // t.hours)
     return None if per_day is None else per_day * dosage.dose
+
+
+def daily_dose_count(dosage: Dosage) -> Decimal | None:
+    """Units per day when the directions fix it (kept for the quantity check)."""
+    return daily_amount(dosage)
+
+
+def total_amount(sig: Sig, days_supply: int) -> Decimal | None:
+    """The quantity the directions use over the fill: a taper sums its steps; one step with no
+    duration runs for the days' supply. None when the directions do not fix it."""
+    total = Decimal(0)
+    for step in sig.steps:
+        days = step.duration.days if step.duration else (days_supply if len(sig.steps) == 1
+                                                         else None)
+        if days is None:
+            return None
+        t = step.timing
+        if step.dose is None or step.as_needed_for is not None or step.dose_max is not None:
+            return None
+        if t.frequency is Frequency.EVERY_OTHER_DAY:
+            total += step.dose * ((days + 1) // 2)
+        elif t.frequency in (Frequency.TIMES_WEEKLY, Frequency.WEEKDAYS) and days % 7 == 0:
+            per_week = t.count if t.frequency is Frequency.TIMES_WEEKLY else len(t.days)
+            total += step.dose * per_week * (days // 7)
+        else:
+            per_day = daily_amount(step)
+            if per_day is None:
+                return None
+            total += per_day * days
+    return total

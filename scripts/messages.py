@@ -1,0 +1,79 @@
+"""Refresh the translation catalogs from the templates (README: "Adding a language").
+
+    .venv/bin/python scripts/messages.py            extract every message of templates/*.j2 into
+                                                    templates/locale/leaflets.pot, and bring each
+                                                    templates/locale/<code>/LC_MESSAGES/leaflets.po
+                                                    up to date (new messages empty, gone ones
+                                                    dropped; translations kept)
+    .venv/bin/python scripts/messages.py --init fr  start a catalog for a new language
+
+Babel does the extraction (Jinja2's extractor) and the merging; a message left empty is
+missing, and a render that needs it fails naming it (src/leaflets/i18n.py). Messages with the
+context "as-needed reason" are not in the templates: they are kept as they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = ROOT / "templates"
+LOCALE = TEMPLATES / "locale"
+FIXED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)   # no clock in the files: same input, same bytes
+REASON = "as-needed reason"
+
+
+def extract() -> Catalog:
+    pot = Catalog(project="leaflets", creation_date=FIXED, revision_date=FIXED)
+    method = [("**.j2", "jinja2.ext:babel_extract")]
+    options = {"**.j2": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True",
+                         "lstrip_blocks": "True"}}
+    for _file, _line, message, comments, context in extract_from_dir(
+            str(TEMPLATES), method_map=method, options_map=options):
+        pot.add(message, None, auto_comments=comments, context=context)
+    return pot
+
+
+def write(catalog: Catalog, path: Path) -> None:
+    with path.open("wb") as f:
+        write_po(f, catalog, width=100, no_location=True, sort_output=True, ignore_obsolete=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--init", metavar="CODE", help="start the catalog of a new language")
+    args = parser.parse_args()
+    pot = extract()
+    write(pot, LOCALE / "leaflets.pot")
+    if args.init:
+        path = LOCALE / args.init / "LC_MESSAGES" / "leaflets.po"
+        if path.exists():
+            sys.exit(f"{path} exists: run without --init to update it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        catalog = Catalog(locale=args.init, project="leaflets", creation_date=FIXED,
+                          revision_date=FIXED)
+        catalog.update(pot)
+        write(catalog, path)
+        print(f"started {path.relative_to(ROOT)}; add '{args.init}' to templates/languages.yaml")
+    for path in sorted(LOCALE.glob("*/LC_MESSAGES/leaflets.po")):
+        with path.open("rb") as f:
+            catalog = read_po(f, locale=path.parts[-3])
+        reasons = [m for m in catalog if m.context == REASON]
+        catalog.update(pot, no_fuzzy_matching=True)
+        for m in reasons:
+            catalog.add(m.id, m.string, context=REASON, user_comments=m.user_comments)
+        write(catalog, path)
+        missing = [m.id for m in catalog if m.id and not m.string]
+        print(f"{path.relative_to(ROOT)}: {len(missing)} message(s) to translate")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Languages: the table in templates/languages.yaml and each language's gettext catalog,
+templates/locale/<code>/LC_MESSAGES/leaflets.po, read with Babel.
+
+A catalog is strict. A message it lacks (or marks fuzzy) is an error naming the catalog and the
+message, never a silent fall back to English: a label must not mix languages without saying so.
+English needs no catalog: the templates' messages are English.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from babel.messages.pofile import read_po
+
+from .errors import TemplateError
+from .resources import language_table, locale_dir
+
+DOMAIN = "leaflets"
+REASON = "as-needed reason"     # the msgctxt of an as-needed reason's translation
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
+    english_name: str
+    catalog: bool
+    english_directions: bool
+    review: str | None
+
+    @property
+    def catalog_file(self) -> str:
+        return f"templates/locale/{self.code}/LC_MESSAGES/{DOMAIN}.po"
+
+
+@cache
+def languages() -> dict[str, Language]:
+    found: dict[str, Language] = {}
+    for code, row in language_table().items():
+        try:
+            found[str(code)] = Language(
+                code=str(code), name=str(row["name"]), english_name=str(row["english_name"]),
+                catalog=bool(row["catalog"]), english_directions=bool(row["english_directions"]),
+                review=str(row["review"]) if row.get("review") else None)
+        except (KeyError, TypeError) as exc:
+            raise TemplateError(f"templates/languages.yaml: language '{code}' lacks {exc}") from None
+    return found
+
+
+def language(code: str) -> Language:
+    try:
+        return languages()[code]
+    except KeyError:
+        raise TemplateError(f"templates/languages.yaml has no language '{code}'") from None
+
+
+class MissingTranslation(TemplateError):
+    def __init__(self, language: Language, message: str, context: str | None = None) -> None:
+        where = f" (context '{context}')" if context else ""
+        super().__init__(f"{language.catalog_file}: no {language.english_name} translation of "
+                         f"'{message}'{where}")
+        self.message = message
+        self.context = context
+
+
+Key = tuple[str | None, str]          # (msgctxt, msgid); a plural is keyed by its singular
+
+
+class Catalog(gettext.NullTranslations):
+    """The strict translations of one language (identity for a language without a catalog)."""
+
+    def __init__(self, language: Language, messages: dict[Key, tuple[str, ...]] | None,
+                 plural: Callable[[int], int]) -> None:
+        super().__init__()
+        self.language = language
+        self.messages = messages
+        self.plural = plural
+
+    def _find(self, context: str | None, message: str) -> tuple[str, ...]:
+        assert self.messages is not None
+        try:
+            return self.messages[(context, message)]
+        except KeyError:
+            raise MissingTranslation(self.language, message, context) from None
+
+    def gettext(self, message: str) -> str:
+        return message if self.messages is None else self._find(None, message)[0]
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        if self.messages is None:
+            return msgid1 if n == 1 else msgid2
+        forms = self._find(None, msgid1)
+        return forms[min(self.plural(int(n)), len(forms) - 1)]
+
+    def pgettext(self, context: str, message: str) -> str:
+        return message if self.messages is None else self._find(context, message)[0]
+
+    def npgettext(self, context: str, msgid1: str, msgid2: str, n: int) -> str:
+        if self.messages is None:
+            return msgid1 if n == 1 else msgid2
+        forms = self._find(context, msgid1)
+        return forms[min(self.plural(int(n)), len(forms) - 1)]
+
+
+@cache
+def catalog(code: str) -> Catalog:
+    lang = language(code)
+    if not lang.catalog:
+        return Catalog(lang, None, lambda n: int(n != 1))
+    path = locale_dir() / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+    try:
+        with path.open("rb") as f:
+            po = read_po(f, locale=code, domain=DOMAIN)
+    except OSError as exc:
+        raise TemplateError(f"{lang.catalog_file}: cannot be read: {exc.strerror}") from None
+    except Exception as exc:  # Babel reports a malformed catalog with its own errors
+        raise TemplateError(f"{lang.catalog_file}: {exc}") from None
+    messages: dict[Key, tuple[str, ...]] = {}
+    for m in po:
+        if not m.id or m.fuzzy:
+            continue
+        strings = m.string if isinstance(m.string, tuple | list) else (m.string,)
+        forms = tuple(str(f) for f in strings if f)
+        if len(forms) != len(strings):
+            continue                     # untranslated: missing, not empty
+        singular = m.id[0] if isinstance(m.id, tuple | list) else m.id
+        messages[(m.context, singular)] = forms
+    return Catalog(lang, messages, gettext.c2py(po.plural_expr))
