@@ -18,11 +18,12 @@ import click
 from .batch import Outcome, Report, run_batch
 from .compose import render_directions
 from .errors import InputError, LeafletsError, Problem
+from .i18n import languages
 from .load import load_pharmacy, load_product, product_slugs
 from .models import BudCounting, Product
 from .pipeline import Settings, load_product_checked, render_fill, render_monographs
 from .rules.bud import compute_bud
-from .rules.sig import Dosage, parse_directions
+from .rules.sig import Sig, parse_directions
 
 
 class _Group(click.Group):
@@ -35,6 +36,9 @@ class _Group(click.Group):
             ctx.exit(exc.exit_code)
 
 
+large_print_option = click.option(
+    "--large-print", is_flag=True,
+    help="Every fill in large print: the large-print label stock and leaflet (as patient.large_print).")
 catalog_option = click.option("--catalog", type=click.Path(path_type=Path), default=Path("products"),
                               show_default=True, help="Folder of product YAML files.")
 pharmacy_option = click.option("--pharmacy", type=click.Path(path_type=Path),
@@ -54,9 +58,11 @@ def main() -> None:
 @pharmacy_option
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
 @click.option("--stock", default=None, help="Label stock name (default: the pharmacy's).")
-def render(fill: Path, catalog: Path, pharmacy: Path, out: Path, stock: str | None) -> None:
+@large_print_option
+def render(fill: Path, catalog: Path, pharmacy: Path, out: Path, stock: str | None,
+           large_print: bool) -> None:
     """Render one fill (YAML or JSON) to out/<rx>-<fill>/label.pdf, leaflet.pdf and fill.json."""
-    rendered, directory = render_fill(fill, Settings(catalog, pharmacy, stock), out)
+    rendered, directory = render_fill(fill, Settings(catalog, pharmacy, stock, large_print), out)
     for warning in rendered.warnings:
         click.echo(f"Warning: Rx {rendered.key}: {warning}", err=True)
     for name in rendered.files:
@@ -76,18 +82,19 @@ def _cores() -> int:
 @pharmacy_option
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
 @click.option("--stock", default=None, help="Label stock name (default: the pharmacy's).")
+@large_print_option
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: this machine's cores). Output is identical for any count.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no per-fill lines.")
 def batch(inputs: tuple[Path, ...], catalog: Path, pharmacy: Path, out: Path, stock: str | None,
-          workers: int | None, quiet: bool) -> None:
+          large_print: bool, workers: int | None, quiet: bool) -> None:
     """Render a day's fills from INPUTS (CSV, a YAML list, a JSON array, JSON Lines, or a folder
     of fill files) and write the combined sheets to <out>/batches/<batch-id>/.
 
     Exit 0 when every fill rendered, 1 when some failed (listed on stderr at the end), 2 when an
     input cannot be read, 130 when interrupted. Running the same command again resumes: complete
     fills are skipped. --quiet prints only the failures."""
-    settings = Settings(catalog, pharmacy, stock)
+    settings = Settings(catalog, pharmacy, stock, large_print)
     with _progress(quiet) as report:
         result = run_batch(list(inputs), settings, out, workers=workers or _cores(), report=report)
     for outcome in result.failed:
@@ -288,18 +295,20 @@ def bud(product: str, compounded: dt.date, component_expiry: tuple[dt.date, ...]
 @main.command()
 @click.argument("text")
 @click.option("--product", default=None, help="Check the directions against this product.")
+@click.option("--language", type=click.Choice(sorted(languages())), default="en",
+              show_default=True, help="Print the directions in this language.")
 @catalog_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def sig(text: str, product: str | None, catalog: Path, as_json: bool) -> None:
+def sig(text: str, product: str | None, language: str, catalog: Path, as_json: bool) -> None:
     """Expand a sig (or check plain directions) into the words printed on the label."""
     p = load_product(catalog, product).model if product else None
     directions = parse_directions(text, route=p.route if p else None,
                                   unit=p.dosage_form if p else None)
-    printed = render_directions(directions)
+    printed = render_directions(directions, language)
     if as_json:
         structure = (json.loads(json.dumps(dataclasses.asdict(directions), default=str))
-                     if isinstance(directions, Dosage) else None)
-        click.echo(json.dumps({"input": text, "printed": printed,
+                     if isinstance(directions, Sig) else None)
+        click.echo(json.dumps({"input": text, "printed": printed, "language": language,
                                "kind": "sig" if structure else "plain",
                                "structure": structure}, indent=2, ensure_ascii=False))
     else:

@@ -206,6 +206,7 @@ class ProductWords:
     """A product's patient text in one language; `english` names the parts that language lacks,
     printed in English under a note (leaflet-body.xml.j2)."""
 
+    form_name: str
     summary: str
     description: tuple[str, ...]
     storage: str
@@ -222,8 +223,8 @@ LEAFLET_SECTIONS = ("administration", "contraindications", "warnings", "interact
 def product_words(product: Product, language: str) -> ProductWords:
     sections = {k: v for k, v in _sections(product).items() if k in LEAFLET_SECTIONS}
     if language == "en":
-        return ProductWords(product.summary, product.description, product.storage.text, sections,
-                            product.faq, frozenset())
+        return ProductWords(product.form_name, product.summary, product.description,
+                            product.storage.text, sections, product.faq, frozenset())
     t = product.translations.get(language, ProductText())
     english: set[str] = set()
 
@@ -239,8 +240,10 @@ def product_words(product: Product, language: str) -> ProductWords:
     local = {name: pick(name, getattr(t.sections, name), section)
              for name, section in sections.items()}
     faq = pick("faq", t.faq, product.faq) if product.faq else ()
-    return ProductWords(summary, description, pick("storage", t.storage, product.storage.text),
-                        local, faq, frozenset(english))
+    form = pick("dosage form", t.form_description, product.form_name)
+    return ProductWords(form, summary, description,
+                        pick("storage", t.storage, product.storage.text), local, faq,
+                        frozenset(english))
 
 
 @dataclass(frozen=True)

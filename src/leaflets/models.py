@@ -229,6 +229,7 @@ class ProductText(Frozen):
     pharmacist who checked the translation; until then every fill in it carries a warning."""
 
     reviewed_by: Text | None = None
+    form_description: Text | None = None
     summary: Text | None = None
     description: tuple[Text, ...] | None = None
     storage: Text | None = None

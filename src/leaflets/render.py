@@ -247,9 +247,11 @@ def _styles(style: DocumentStyle) -> dict[str, ParagraphStyle]:
     body = style.body_size_pt
     lead = style.leading
     h1, h2, h3 = style.heading_sizes_pt
-    # bulletFontName defaults to Helvetica, a font no PDF of ours may name without embedding.
+    # bulletFontName defaults to Helvetica, a font no PDF of ours may name without embedding, and
+    # bulletFontSize to 10 pt, below a leaflet's minimum: the bullet is set like its text.
     base = ParagraphStyle("body", fontName=PRIMARY, fontSize=body, leading=body * lead,
-                          alignment=TA_LEFT, spaceAfter=body * 0.5, bulletFontName=PRIMARY)
+                          alignment=TA_LEFT, spaceAfter=body * 0.5, bulletFontName=PRIMARY,
+                          bulletFontSize=body)
     return {
         "body": base,
         "lead": ParagraphStyle("lead", parent=base, fontSize=h3, leading=h3 * lead),
@@ -367,6 +369,17 @@ def render_document(document: Document, style: DocumentStyle, *,
     return Pages(page_w, page_h, tuple(pages), fields)
 
 
+def _footer_lines(text: str, size: float, available: float, bold: bool) -> list[str] | None:
+    if width_pt(text, size, bold) <= available:
+        return [text]
+    parts = text.split(" · ")
+    for cut in range(len(parts) - 1, 0, -1):
+        first, second = " · ".join(parts[:cut]), " · ".join(parts[cut:])
+        if width_pt(first, size, bold) <= available:
+            return [first, second] if width_pt(second, size, bold) <= available else None
+    return None
+
+
 @lru_cache(maxsize=128)
 def _body_pages(blocks: tuple[Block, ...], style: DocumentStyle, room_pt: float) -> tuple[Ops, ...]:
     """The body's pages, laid out with `room_pt` left on page 1 and full frames after."""
@@ -392,17 +405,21 @@ def _body_pages(blocks: tuple[Block, ...], style: DocumentStyle, room_pt: float)
 
 
 def _draw_footer(c: Canvas, text: str, style: DocumentStyle) -> None:
-    """One line at the foot of the page, in the note size; a footer that does not fit the width
-    is an error, never a smaller size."""
+    """The foot of the page, in the note size: one line, or two broken at a " · " when one is
+    too wide (large print). A footer that fits neither way is an error, never a smaller size."""
     size, m = style.min_size_pt, style.margin_pt
     available = style.width_in * 72 - 2 * m
-    needed = width_pt(text, size, False)
-    if needed > available:
+    lines = _footer_lines(text, size, available, style.bold)
+    height = len(lines or ()) * size * 1.2
+    if lines is None or height > m - 4:
+        needed = width_pt(text, size, style.bold)
         raise FitError("footer", needed, available, f"needs {needed:.0f} pt but the foot of the "
                        f"page is {available:.0f} pt wide at {size:g} pt")
     c.setFillColor(colors.HexColor("#333333"))
-    line = c.beginText(m, m / 2 - size * ASCENT_EM / 2)
-    for seg in segments(text, False):
-        line.setFont(seg.font, size)
-        line.textOut(seg.text)
-    c.drawText(line)
+    for i, words in enumerate(lines):       # centred in the bottom margin, top line first
+        baseline = m / 2 + height / 2 - size * 1.2 * (i + 1) + size * (1.2 - ASCENT_EM) / 2
+        line = c.beginText(m, baseline)
+        for seg in segments(words, style.bold):
+            line.setFont(seg.font, size)
+            line.textOut(seg.text)
+        c.drawText(line)
