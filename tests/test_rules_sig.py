@@ -4,6 +4,7 @@ shared/reference/error-prone-abbreviations.md."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -24,6 +25,7 @@ from leaflets.rules.sig import (
     Weekday,
     daily_amount,
     parse_directions,
+    total_amount,
     ums_periods,
 )
 
@@ -212,3 +214,33 @@ def test_any_text_is_expanded_or_refused_never_printed_with_a_banned_token(text:
     except SafetyError:
         return
     assert find_banned(printed, symbols=True) == []
+
+
+@pytest.mark.parametrize(("sig", "days", "total"), [
+    ("1 cap po qd", 30, 30),                                  # the issue's own example
+    ("2 cap po bid", 30, 120),
+    ("2 tab po qd x 3 d then 1 tab po qd x 3 d then 1/2 tab po qd x 3 d", 9, Decimal("10.5")),
+    ("1 cap po qod", 30, 15),
+    ("1 cap po qod", 29, 15),                                 # day 1, 3, ... 29
+    ("1 cap po tiw", 28, 12),
+    ("1 cap po q Mon Thu", 14, 4),
+    ("5 mL po q8h x 10 d", 30, 150),                          # the duration, not the supply
+    ("1 cap po tiw", 30, None),                               # not whole weeks
+    ("1 tab po q6h prn pain", 30, None),                      # as needed
+    ("1-2 tab po qd", 30, None),                              # a range
+    ("1 tab po q4-6h", 30, None),                             # an interval range
+])
+def test_the_quantity_the_directions_use(sig: str, days: int, total: Decimal | None) -> None:
+    parsed = parse_directions(sig)
+    assert isinstance(parsed, Sig)
+    assert total_amount(parsed, days) == total
+
+
+def test_a_quantity_that_disagrees_with_the_directions_is_a_warning(tmp_path: Path) -> None:
+    from leaflets.pipeline import Settings, prepare_fill
+
+    from .conftest import BASE_FILL, write_fill
+    path = write_fill(tmp_path, BASE_FILL.replace("quantity: 30", "quantity: 28"))
+    rendered = prepare_fill(path, Settings())
+    assert ("quantity 28 capsule does not match the directions: 30 days of them use 30 capsule"
+            in rendered.warnings)
