@@ -37,6 +37,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from ..errors import SafetyError
 from ..models import DoseUnit, Route
@@ -339,6 +340,9 @@ _PHRASE_TABLE: list[_Phrase] = sorted(
     + _phrases("meal", _MEAL_WORDS) + _phrases("instruction", _INSTRUCTION_WORDS)
     + _phrases("amount", _AMOUNT_WORDS) + _phrases("prn", _PRN_WORDS),
     key=lambda p: -len(p[0]))
+_PHRASES_BY_FIRST_WORD: dict[str, list[_Phrase]] = {}
+for _phrase in _PHRASE_TABLE:                  # longest first within each first word
+    _PHRASES_BY_FIRST_WORD.setdefault(_phrase[0][0], []).append(_phrase)
 
 _WEEKDAYS: dict[str, Weekday] = {
     **dict.fromkeys(["mon", "monday", "mondays"], Weekday.MONDAY),
@@ -420,9 +424,11 @@ class _NotSig(Exception):
         self.message = message
 
 
+@lru_cache(maxsize=4096)
 def parse_directions(text: str, *, route: Route | None = None, unit: DoseUnit | None = None
                      ) -> Directions:
-    """Parse `text` for a product given by `route` and `unit` (None: no product context)."""
+    """Parse `text` for a product given by `route` and `unit` (None: no product context).
+    Pure, so cached: a day's fills repeat a few sigs."""
     text = " ".join(text.split())
     if not text:
         raise _err("directions are empty")
@@ -509,7 +515,7 @@ class _Parser:
         return all(self.low(k) == w for k, w in enumerate(words))
 
     def phrase(self) -> tuple[int, str, object] | None:
-        for words, slot, value in _PHRASE_TABLE:
+        for words, slot, value in _PHRASES_BY_FIRST_WORD.get(self.low(), ()):
             if self.at(words):
                 return len(words), slot, value
         return None
