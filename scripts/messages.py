@@ -9,7 +9,7 @@
 
 Babel does the extraction (Jinja2's extractor) and the merging; a message left empty is
 missing, and a render that needs it fails naming it (src/leaflets/i18n.py). Messages with the
-context "as-needed reason" are not in the templates: they are kept as they are.
+context "as-needed reason" or "purpose" translate data, not the templates: they are kept.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
 LOCALE = TEMPLATES / "locale"
 FIXED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)   # no clock in the files: same input, same bytes
-REASON = "as-needed reason"
+KEPT = ("as-needed reason", "purpose")   # translations of data, not of template messages
 
 
 def extract() -> Catalog:
@@ -65,12 +65,13 @@ def main() -> int:
     for path in sorted(LOCALE.glob("*/LC_MESSAGES/leaflets.po")):
         with path.open("rb") as f:
             catalog = read_po(f, locale=path.parts[-3])
-        reasons = [m for m in catalog if m.context == REASON]
+        data = [m for m in catalog if m.context in KEPT]
         catalog.update(pot, no_fuzzy_matching=True)
-        for m in reasons:
-            catalog.add(m.id, m.string, context=REASON, user_comments=m.user_comments)
+        for m in data:
+            catalog.add(m.id, m.string, context=m.context, user_comments=m.user_comments)
         write(catalog, path)
-        missing = [m.id for m in catalog if m.id and not m.string]
+        missing = [m.id for m in catalog if m.id and not all(
+            m.string if isinstance(m.string, tuple | list) else [m.string])]
         print(f"{path.relative_to(ROOT)}: {len(missing)} message(s) to translate")
     return 0
 

@@ -35,7 +35,7 @@ expiry_lists = st.lists(dates, min_size=1, max_size=4)
 # As-needed reasons the Spanish catalog translates (msgctxt "as-needed reason").
 REASONS = ["pain", "nausea", "headache", "anxiety", "sleep", "shortness of breath", "itching",
            "hot flashes", "muscle spasms", "vaginal dryness", "nausea and vomiting"]
-_SITES = {Route.OPHTHALMIC: [Site.RIGHT_EYE, Site.LEFT_EYE, Site.EACH_EYE],
+_SITES = {Route.TOPICAL: [Site.SKIN], Route.OPHTHALMIC: [Site.RIGHT_EYE, Site.LEFT_EYE, Site.EACH_EYE],
           Route.OTIC: [Site.RIGHT_EAR, Site.LEFT_EAR, Site.EACH_EAR]}
 
 
@@ -81,15 +81,23 @@ def dosages(draw: st.DrawFn, *, last: bool = True, timed: bool = False) -> Dosag
         dose = dose_max = None
         thin_layer = draw(st.booleans())
     site = draw(st.none() | st.sampled_from(_SITES[route])) if route in _SITES else None
+    reason = draw(st.none() | st.sampled_from(REASONS))
     most = dose_max or dose
+    # A maximum caps an as-needed dose (one on a fixed schedule would only repeat it).
     max_per_day = (draw(st.none() | _amounts(unit, most - Decimal("0.01")))
-                   if last and most is not None else None)
+                   if last and most is not None and reason else None)
+    # At most one word on food (a meal, with food, on an empty stomach, with or without food:
+    # any two contradict), and water with any of them.
+    food = draw(st.sampled_from([None, *Meal, Instruction.WITH_FOOD, Instruction.EMPTY_STOMACH,
+                                 Instruction.WITH_OR_WITHOUT_FOOD]))
+    water = draw(st.booleans())
+    instructions = tuple(i for i in Instruction if i == food or (water and i is Instruction.WITH_WATER))
     return Dosage(
         route=route, timing=draw(timings),
         dose=dose, dose_max=dose_max, unit=unit if dose is not None else None,
-        thin_layer=thin_layer, site=site, meal=draw(st.none() | st.sampled_from(list(Meal))),
-        instructions=draw(_subset(list(Instruction), min_size=0)),
-        as_needed_for=draw(st.none() | st.sampled_from(REASONS)),
+        thin_layer=thin_layer, site=site, meal=food if isinstance(food, Meal) else None,
+        instructions=instructions,
+        as_needed_for=reason,
         duration=draw((st.none() if not timed else st.nothing())
                       | st.builds(Duration, st.integers(1, 90), st.just(DurationUnit.DAYS))
                       | st.builds(Duration, st.integers(1, 12), st.just(DurationUnit.WEEKS))),
@@ -100,4 +108,4 @@ def dosages(draw: st.DrawFn, *, last: bool = True, timed: bool = False) -> Dosag
 def sigs(draw: st.DrawFn) -> Sig:
     """Directions of one to three steps; every step before the last has a duration."""
     before = draw(st.lists(dosages(last=False, timed=True), max_size=2))
-    return Sig((*before, draw(dosages())))
+    return Sig((*before, draw(dosages(last=not before))))

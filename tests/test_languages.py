@@ -20,7 +20,7 @@ from leaflets.cli import main
 from leaflets.compose import render_directions
 from leaflets.errors import SafetyError
 from leaflets.fonts import unprintable
-from leaflets.i18n import REASON, Catalog, MissingTranslation, language, languages
+from leaflets.i18n import PURPOSE, REASON, Catalog, MissingTranslation, language, languages
 from leaflets.pipeline import Settings, prepare_fill
 from leaflets.rules.abbreviations import find_banned
 from leaflets.rules.sig import parse_directions
@@ -67,7 +67,7 @@ def test_catalog_translates_every_message_and_nothing_else(code: str) -> None:
     entries = {(m.context, m.id if isinstance(m.id, str) else m.id[0]): m for m in catalog if m.id}
     wanted = _template_messages()
     assert sorted(wanted - set(entries), key=str) == [], "messages with no translation"
-    stale = {k for k in entries if k not in wanted and k[0] != REASON}
+    stale = {k for k in entries if k not in wanted and k[0] not in (REASON, PURPOSE)}
     assert stale == set(), "translations of messages no template has"
     for key, m in entries.items():
         forms = m.string if isinstance(m.string, tuple | list) else (m.string,)
@@ -267,3 +267,23 @@ def test_large_print_never_shrinks_text_that_cannot_fit(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "directions: does not fit" in result.output and "minimum size 18 pt" in result.output
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.pdf"))
+
+
+def test_an_untranslated_purpose_prints_as_written_and_says_so(tmp_path: Path) -> None:
+    path = _spanish(tmp_path, **{'"to lower estrogen"': '"for gynecomastia prevention"'})
+    rendered = prepare_fill(path, Settings())
+    [label] = _texts(rendered.files["label.pdf"])
+    assert "Propósito (en inglés): for gynecomastia prevention" in label
+    assert any("the purpose 'for gynecomastia prevention' has no Spanish wording" in w
+               for w in rendered.warnings)
+
+
+def test_spanish_dates_name_the_month_and_numbers_have_no_thousands_comma(tmp_path: Path) -> None:
+    """01/02/2027 reads as 1 February to most Spanish readers, and 1,000 as 1."""
+    rendered = prepare_fill(_spanish(tmp_path), Settings())
+    [label] = _texts(rendered.files["label.pdf"])
+    assert "Surtido el 24 de noviembre de 2026" in label
+    assert "Usar hasta el 31 de marzo de 2027" in label
+    sig = parse_directions("1000 mL po qd")
+    assert render_directions(sig) == "Take 1,000 mL by mouth once daily."
+    assert render_directions(sig, "es") == "Tome 1000 mL por la boca una vez al día."

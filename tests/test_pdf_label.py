@@ -33,7 +33,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 
 from leaflets.pipeline import RenderedFill
 
-from .wording import WORDS
+from .wording import WORDS, date_words
 
 ROOT = Path(__file__).resolve().parents[1]      # as in conftest.py
 EXAMPLES = ROOT / "examples"
@@ -79,8 +79,12 @@ class Case:
         return self.rendered.files["label.pdf"]
 
     @property
+    def language(self) -> str:
+        return str(self.fill["patient"].get("language", "en"))
+
+    @property
     def words(self) -> dict[str, Any]:
-        return WORDS[self.fill["patient"].get("language", "en")]
+        return WORDS[self.language]
 
 
 @pytest.fixture(params=EXAMPLE_FILES)
@@ -146,10 +150,6 @@ def _amount(value: Any) -> str:
     return f"{d.quantize(Decimal(1)) if d == d.to_integral_value() else d:,f}"
 
 
-def _us_date(iso: str) -> str:
-    return dt.date.fromisoformat(iso).strftime("%m/%d/%Y")
-
-
 def test_required_elements(case: Case) -> None:
     text = label_text(case)
     fill, product, pharmacy = case.fill, case.product, case.pharmacy
@@ -166,8 +166,9 @@ def test_required_elements(case: Case) -> None:
         "refills": refills,
         "prescriber": fill["prescriber"]["name"],
         "lot": fill["compounding"]["lot"],
-        "fill date": words["filled"].format(date=_us_date(str(fill["fill_date"]))),
-        "beyond-use date": words["use_by"].format(date=_us_date(record["bud"]["date"])),
+        "fill date": words["filled"].format(date=date_words(case.language, str(fill["fill_date"]))),
+        "beyond-use date": words["use_by"].format(date=date_words(case.language,
+                                                                  record["bud"]["date"])),
         "pharmacy name": pharmacy["name"],
         "pharmacy phone": pharmacy["phone"],
         "compounded statement": words["compounded"],
@@ -293,7 +294,9 @@ def _patient_fields(case: Case) -> dict[str, str]:
         fields["directions_english"] = case.words["english"].format(
             directions=case.rendered.record["directions"]["english"])
     if case.fill.get("indication"):
-        fields["purpose"] = case.words["purpose"].format(purpose=case.fill["indication"])
+        purpose = case.fill["indication"]
+        fields["purpose"] = case.words["purpose"].format(
+            purpose=case.words["purposes"].get(purpose, purpose))
     return fields
 
 

@@ -98,7 +98,7 @@ def test_plain_text_passes_through() -> None:
 
 
 def test_plain_sentences_in_the_grammar_are_structured() -> None:
-    text = "Take 1 capsule by mouth on Monday and Thursday with water."
+    text = "Take 1 capsule by mouth on Mondays and Thursdays with water."
     assert isinstance(parse_directions(text), Sig)
     assert expand(text) == ("Take 1 capsule by mouth every Monday and Thursday with a full glass "
                             "of water.")
@@ -148,6 +148,15 @@ def test_plain_sentences_in_the_grammar_are_structured() -> None:
      "all sig codes"),
     ("Take 1 capsule by mouth q6h or so", None, None,
      "'q6h' is an hourly sig code; directions are either all plain words or all sig codes"),
+    # Plain text prints as written, so it may hold no code the grammar reads either.
+    ("Take 1 capsule by mouth qwk until gone", None, None,
+     "'qwk' is a sig code; directions are either all plain words or all sig codes"),
+    ("Take 1 capsule PR nightly, gently", None, None,
+     "'pr' is a sig code; directions are either all plain words or all sig codes"),
+    ("Take 1 tablet q.a.m. gently", None, None,
+     "'q.a.m.' is a sig code; directions are either all plain words or all sig codes"),
+    ("Take 1 tablet by mouth x7 days, gently", None, None,
+     "'x7' is a sig code; directions are either all plain words or all sig codes"),
 ])
 def test_refusals_name_the_token(sig: str, route: Route | None, unit: DoseUnit | None,
                                  message: str) -> None:
@@ -242,5 +251,5 @@ def test_a_quantity_that_disagrees_with_the_directions_is_a_warning(tmp_path: Pa
     from .conftest import BASE_FILL, write_fill
     path = write_fill(tmp_path, BASE_FILL.replace("quantity: 30", "quantity: 28"))
     rendered = prepare_fill(path, Settings())
-    assert ("quantity 28 capsule does not match the directions: 30 days of them use 30 capsule"
+    assert ("quantity 28 capsules does not match the directions: 30 days of them use 30 capsules"
             in rendered.warnings)

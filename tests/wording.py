@@ -4,7 +4,20 @@ README documents, never read from the templates or catalogs the code prints from
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+_MESES = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+          "octubre", "noviembre", "diciembre"]
+
+
+def date_words(language: str, iso: str) -> str:
+    """A date as the documents print it: the pharmacy's MM/DD/YYYY in English, the month's name
+    in Spanish (templates/languages.yaml, dates: long)."""
+    day = dt.date.fromisoformat(iso)
+    if language == "es":
+        return f"{day.day} de {_MESES[day.month - 1]} de {day.year}"
+    return day.strftime("%m/%d/%Y")
 
 WORDS: dict[str, dict[str, Any]] = {
     "en": {
@@ -16,6 +29,7 @@ WORDS: dict[str, dict[str, Any]] = {
         "plural": "s",
         "refills": {0: "No refills", 1: "1 refill left", "n": "{n} refills left"},
         "purpose": "Purpose: {purpose}",
+        "purposes": {},
         "compounded": "Compounded by",
         "english": None,
         # 21 CFR 290.5, exact wording
@@ -31,7 +45,10 @@ WORDS: dict[str, dict[str, Any]] = {
         "nouns": {"capsule": "cápsula", "mL": "mL", "g": "g"},
         "plural": "s",
         "refills": {0: "Sin resurtidos", 1: "Queda 1 resurtido", "n": "Quedan {n} resurtidos"},
-        "purpose": "Para qué es: {purpose}",
+        "purpose": "Propósito: {purpose}",
+        # the purposes of the examples, in the catalog's words (msgctxt "purpose")
+        "purposes": {"to lower estrogen": "para bajar el estrógeno",
+                     "for low testosterone": "para la testosterona baja"},
         "compounded": "Medicamento compuesto por",
         "english": "En inglés: {directions}",
         # 21 CFR 290.6, as the CFR prints it (without accents)

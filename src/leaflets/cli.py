@@ -38,7 +38,8 @@ class _Group(click.Group):
 
 large_print_option = click.option(
     "--large-print", is_flag=True,
-    help="Every fill in large print: the large-print label stock and leaflet (as patient.large_print).")
+    help="Every fill in large print (as patient.large_print): the pharmacy's large_print_stock, "
+         "whatever --stock says, and the large-print leaflet.")
 catalog_option = click.option("--catalog", type=click.Path(path_type=Path), default=Path("products"),
                               show_default=True, help="Folder of product YAML files.")
 pharmacy_option = click.option("--pharmacy", type=click.Path(path_type=Path),

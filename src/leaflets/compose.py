@@ -14,19 +14,22 @@ every text on its way out passes the abbreviation checker exactly once, here.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any
 
 import jinja2
+from babel.dates import format_date
 
 from .errors import SafetyError, TemplateError
 from .fonts import unprintable
-from .i18n import REASON, Catalog, MissingTranslation, catalog
+from .i18n import PURPOSE, REASON, Catalog, catalog, language
 from .models import Faq, Fill, Pharmacy, Product, ProductText, Section
 from .resources import templates_dir
 from .rules.abbreviations import find_banned, normalise_units
@@ -100,13 +103,14 @@ class LabelText:
 # ---- the environment ---------------------------------------------------------------------------
 
 
-def amount(value: Decimal | int) -> str:
+def amount(value: Decimal | int, thousands: str = ",") -> str:
     """A number as ISMP wants it printed: no trailing zero, a leading zero, commas from 1,000
-    (shared/reference/error-prone-abbreviations.md §4)."""
+    (shared/reference/error-prone-abbreviations.md §4); `thousands` is the language's separator
+    (templates/languages.yaml)."""
     d = Decimal(value).normalize()
     if d == d.to_integral_value():
         d = d.quantize(Decimal(1))
-    return f"{d:,f}"
+    return f"{d:,f}".replace(",", thousands)
 
 
 def _half(value: object) -> bool:
@@ -132,9 +136,11 @@ def environment(language: str = "en") -> jinja2.Environment:
     )
     translations = catalog(language)
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
-    env.filters["amount"] = amount
+    separator = translations.language.thousands
+    env.filters["amount"] = lambda value: amount(value, separator)
     env.filters["whole"] = _whole
     env.filters["reason"] = lambda text: _reason(translations, text)
+    env.filters["purpose"] = lambda text: translations.lookup(PURPOSE, text)
     env.tests["half"] = _half
     return env
 
@@ -142,13 +148,13 @@ def environment(language: str = "en") -> jinja2.Environment:
 def _reason(translations: Catalog, text: str) -> str:
     """An as-needed reason is free words from the prescription: a language with a catalog prints
     only a reason its catalog translates (msgctxt "as-needed reason"), never the English."""
-    try:
-        return translations.pgettext(REASON, text)
-    except MissingTranslation:
+    found = translations.lookup(REASON, text)
+    if found is None:
         raise SafetyError("directions", f"the as-needed reason '{text}' has no "
                           f"{translations.language.english_name} wording in "
                           f"{translations.language.catalog_file}: add it there (a pharmacist "
-                          "reviews it), or print this fill in English") from None
+                          "reviews it), or print this fill in English")
+    return found
 
 
 def template_files() -> dict[str, bytes]:
@@ -178,6 +184,8 @@ _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,])")
 def step_context(dosage: Dosage) -> dict[str, Any]:
     data = asdict(dosage)
     data["periods"] = ums_periods(dosage)[0]
+    data["each_dose"] = len(data["periods"]) > 1 and bool(
+        dosage.meal or dosage.instructions or dosage.as_needed_for)
     data["plural"] = 2 if (dosage.dose_max or dosage.dose or 0) > 1 else 1
     data["max_plural"] = 2 if (dosage.max_per_day or 0) > 1 else 1
     return data
@@ -206,7 +214,7 @@ class ProductWords:
     """A product's patient text in one language; `english` names the parts that language lacks,
     printed in English under a note (leaflet-body.xml.j2)."""
 
-    form_name: str
+    form_name: str | None     # None: the language's noun of the dose unit (the label's template)
     summary: str
     description: tuple[str, ...]
     storage: str
@@ -234,14 +242,13 @@ def product_words(product: Product, language: str) -> ProductWords:
             return original
         return translated
 
-    what = t.summary is not None and (t.description is not None or not product.description)
-    summary = pick("summary", t.summary if what else None, product.summary)
-    description = t.description if what and t.description is not None else product.description
+    summary = pick("summary", t.summary, product.summary)
+    description = pick("description", t.description, product.description) \
+        if product.description else ()
     local = {name: pick(name, getattr(t.sections, name), section)
              for name, section in sections.items()}
     faq = pick("faq", t.faq, product.faq) if product.faq else ()
-    form = pick("dosage form", t.form_description, product.form_name)
-    return ProductWords(form, summary, description,
+    return ProductWords(t.form_description, summary, description,
                         pick("storage", t.storage, product.storage.text), local, faq,
                         frozenset(english))
 
@@ -263,7 +270,7 @@ class Context:
     def variables(self) -> dict[str, Any]:
         """Template variables. Without a fill, the fill's variables are absent, so a template
         that must not depend on a fill (a leaflet body, a monograph) fails if it names one."""
-        fmt = self.pharmacy.date_format.render
+        fmt = _date_format(self.pharmacy, self.language)
         product = {
             "product": self.product,
             "pharmacy": self.pharmacy,
@@ -284,6 +291,12 @@ class Context:
             "directions_english": self.directions_english,
             "cautions": [c.value for c in self.cautions],
         }
+
+
+def _date_format(pharmacy: Pharmacy, code: str) -> Callable[[dt.date], str]:
+    if language(code).long_dates:
+        return lambda day: format_date(day, "long", locale=code)
+    return pharmacy.date_format.render
 
 
 def _sections(product: Product) -> dict[str, Section]:

@@ -20,6 +20,7 @@ from .resources import language_table, locale_dir
 
 DOMAIN = "leaflets"
 REASON = "as-needed reason"     # the msgctxt of an as-needed reason's translation
+PURPOSE = "purpose"             # the msgctxt of a purpose's (fill.indication) translation
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Language:
     catalog: bool
     english_directions: bool
     review: str | None
+    long_dates: bool          # dates with the month's name, not the pharmacy's numeric format
+    thousands: str            # the thousands separator of printed numbers
 
     @property
     def catalog_file(self) -> str:
@@ -44,10 +47,20 @@ def languages() -> dict[str, Language]:
             found[str(code)] = Language(
                 code=str(code), name=str(row["name"]), english_name=str(row["english_name"]),
                 catalog=bool(row["catalog"]), english_directions=bool(row["english_directions"]),
-                review=str(row["review"]) if row.get("review") else None)
+                review=str(row["review"]) if row.get("review") else None,
+                long_dates=_choice(code, row, "dates", ("pharmacy", "long")) == "long",
+                thousands=_choice(code, row, "thousands", (",", "", " ")))
         except (KeyError, TypeError) as exc:
             raise TemplateError(f"templates/languages.yaml: language '{code}' lacks {exc}") from None
     return found
+
+
+def _choice(code: object, row: dict[str, object], key: str, allowed: tuple[str, ...]) -> str:
+    value = row[key]
+    if value not in allowed:
+        raise TemplateError(f"templates/languages.yaml: '{code}'.{key} must be one of "
+                            f"{', '.join(repr(a) for a in allowed)}, got {value!r}")
+    return str(value)
 
 
 def language(code: str) -> Language:
@@ -85,6 +98,13 @@ class Catalog(gettext.NullTranslations):
             return self.messages[(context, message)]
         except KeyError:
             raise MissingTranslation(self.language, message, context) from None
+
+    def lookup(self, context: str, message: str) -> str | None:
+        """The translation of data (an as-needed reason, a purpose), or None if it has none."""
+        if self.messages is None:
+            return message
+        found = self.messages.get((context, message))
+        return found[0] if found else None
 
     def gettext(self, message: str) -> str:
         return message if self.messages is None else self._find(None, message)[0]

@@ -25,7 +25,7 @@ from .compose import (
 )
 from .errors import FitError, InputError, Problem, SafetyError
 from .fonts import font_files
-from .i18n import Language, language
+from .i18n import PURPOSE, Language, catalog, language
 from .layout import LabelLayout, layout_label
 from .load import (
     Loaded,
@@ -214,9 +214,10 @@ def language_warnings(fill: Fill, product: Loaded[Product], lang: Language) -> t
     if text is not None and text.reviewed_by is None:
         found.append(f"{lang.english_name}: the product text in {product.source.file} has not "
                      f"been reviewed by a pharmacist (translations.{lang.code}.reviewed_by)")
-    if fill.indication:
-        found.append(f"{lang.english_name}: the purpose is printed as the prescription gives it: "
-                     f"'{fill.indication}'")
+    if fill.indication and catalog(lang.code).lookup(PURPOSE, fill.indication) is None:
+        found.append(f"{lang.english_name}: the purpose '{fill.indication}' has no "
+                     f"{lang.english_name} wording in {lang.catalog_file}; it is printed in "
+                     "English, marked so")
     return tuple(found)
 
 

@@ -410,14 +410,15 @@ def _draw_footer(c: Canvas, text: str, style: DocumentStyle) -> None:
     size, m = style.min_size_pt, style.margin_pt
     available = style.width_in * 72 - 2 * m
     lines = _footer_lines(text, size, available, style.bold)
-    height = len(lines or ()) * size * 1.2
+    step = size * style.leading
+    height = len(lines or ()) * step
     if lines is None or height > m - 4:
         needed = width_pt(text, size, style.bold)
         raise FitError("footer", needed, available, f"needs {needed:.0f} pt but the foot of the "
                        f"page is {available:.0f} pt wide at {size:g} pt")
     c.setFillColor(colors.HexColor("#333333"))
     for i, words in enumerate(lines):       # centred in the bottom margin, top line first
-        baseline = m / 2 + height / 2 - size * 1.2 * (i + 1) + size * (1.2 - ASCENT_EM) / 2
+        baseline = m / 2 + height / 2 - step * (i + 1) + (step - size * ASCENT_EM) / 2
         line = c.beginText(m, baseline)
         for seg in segments(words, style.bold):
             line.setFont(seg.font, size)

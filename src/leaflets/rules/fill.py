@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from ..models import BudCounting, Fill, Product
+from ..models import BudCounting, DoseUnit, Fill, Product
 from .abbreviations import Hit, find_banned
 from .bud import Bud, check_bud_for_fill, compute_bud
 from .cautions import Caution, cautions_for
@@ -43,9 +44,16 @@ def _supply_warnings(sig: Sig, fill: Fill) -> list[str]:
     durations = [s.duration.days for s in sig.steps if s.duration is not None]
     days = sum(durations) if len(durations) == len(sig.steps) else fill.days_supply
     if needed != fill.quantity:
-        return [f"quantity {amount_text(fill.quantity)} {unit.value} does not match the "
-                f"directions: {days} days of them use {amount_text(needed)} {unit.value}"]
+        return [f"quantity {amount_text(fill.quantity)} {_noun(unit, fill.quantity)} does not "
+                f"match the directions: {days} days of them use {amount_text(needed)} "
+                f"{_noun(unit, needed)}"]
     return []
+
+
+def _noun(unit: DoseUnit, amount: Decimal) -> str:
+    if unit in (DoseUnit.ML, DoseUnit.G) or amount == 1:
+        return unit.value
+    return "suppositories" if unit is DoseUnit.SUPPOSITORY else f"{unit.value}s"
 
 
 def product_texts(product: Product) -> Iterator[tuple[str, str]]:

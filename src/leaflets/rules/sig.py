@@ -2,23 +2,25 @@
 
 The engine is a tokenizer and a slot grammar over phrases, not a string replace. It reads pharmacy
 sig codes and the plain-English sentences this program prints, so printed text parses back to the
-structure it came from (tests/test_rules_sig.py checks that for every accepted dosage):
+structure it came from (tests/test_rules_sig.py checks that for every accepted dosage). Within a
+step the slots may come in any order, each at most once:
 
-    sig       := step ("then" step)*                      a taper: every step but the last has
-                                                          a duration
-    step      := [verb] [amount] [route | site] timing [meal] [instruction]* [as-needed]
-                 [duration] [maximum]
+    sig       := step ("then" step)*         every step but the last has a duration; a maximum
+                                             only in a sig of one step
+    step      := [verb] amount? route|site? timing meal? instruction* as-needed? duration?
+                 maximum?  ("Take each dose" may introduce the qualifiers, as printed)
     amount    := dose [unit] | "a thin layer"
-    dose      := N | N-M | N "to" M | 1/2 | ½ | 1½ | 1 1/2 | "one-half" | N "and one-half"
+    dose      := N | N-M | N "to" M | 1/2 | ½ | 1½ | 1 1/2 | "one-half" | N "and one-half" | 1,000
     timing    := frequency | period ("and"? [amount] period)* | weekday+
                  (qd bid tid qid, q8h, q4-6h, qod, qw biw tiw, q Mon Wed Fri, qam qnoon qpm qhs,
                   and their English: "twice daily", "every 4 to 6 hours", "at bedtime" ...)
     meal      := ac | pc | "before meals" | "after meals" | "with meals"
     instruction := "with food" | "on an empty stomach" | "with a full glass of water" ...
-    as-needed := ("prn" | "as needed") ["for"] WORD+      the reason, in plain words
-    duration  := "x" N "d" | xNd | ("for" | "x") N ("days" | "weeks")
-    maximum   := ("max" | "do not take more than" | "not to exceed") N [unit]
-                 ("per day" | "/day" | "in 24 hours" | "/24h")
+    as-needed := ("prn" | "as needed") ["for"] WORD+   the reason, in plain words, up to
+                                                        punctuation or the next phrase
+    duration  := "x" N "d" | xNd | "x" Nd | ("for" | "x") N ("days" | "weeks" | "wk")
+    maximum   := ("max" | "maximum" | "do not take more than" | "not to exceed" ...) N [unit]
+                 ("per day" | "/day" | "in 24 hours" | "/24h" ...)
 
 The structure is close to FHIR Dosage (doseAndRate, route, site, timing.repeat, asNeeded,
 additionalInstruction, maxDosePerPeriod; a taper is a sequence of Dosage). It is canonical: two
@@ -26,9 +28,9 @@ sigs that mean the same regimen give equal structures ("bid" and "qam qpm" are b
 
 Codes and their plain meanings come from shared/reference/sig-codes.md (§3–5); what is refused
 and what is expanded comes from the "label action" column of
-shared/reference/error-prone-abbreviations.md. Anything unknown or ambiguous is an error naming
-the token, never a guess. The words printed for a dosage live in templates/directions.txt.j2 and
-its catalogs.
+shared/reference/error-prone-abbreviations.md. Anything unknown, ambiguous or contradictory is
+an error naming the token, never a guess. The words printed for a dosage live in
+templates/directions.txt.j2 and its catalogs.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class Weekday(StrEnum):
 
 
 class Site(StrEnum):
+    SKIN = "skin"                      # "to the skin": not necessarily an affected area
     RIGHT_EYE = "right-eye"
     LEFT_EYE = "left-eye"
     EACH_EYE = "each-eye"
@@ -177,6 +180,8 @@ NO_UMS: dict[Frequency, str] = {
 }
 ONCE_DAILY_NO_UMS = ("once daily: a time of day only when the prescriber gives one "
                      "(sig-codes.md §6)")
+AS_NEEDED_NO_UMS = ("as needed: fixed times of day would turn 'up to 4 times a day' into a "
+                    "schedule (sig-codes.md §1)")
 MEAL_NO_UMS = ("the meals set the times, and 'in the evening after meals' would read as the "
                "evening dose only")
 
@@ -192,6 +197,8 @@ def ums_periods(dosage: Dosage) -> tuple[tuple[Period, ...], str | None]:
         return (), ONCE_DAILY_NO_UMS
     if dosage.meal is not None:
         return (), MEAL_NO_UMS
+    if dosage.as_needed_for is not None:
+        return (), AS_NEEDED_NO_UMS
     return UMS_PERIODS[t.count], None
 
 
@@ -269,8 +276,7 @@ _ROUTE_WORDS: dict[str, object] = {
     "by mouth": Route.ORAL, "orally": Route.ORAL, "in the mouth": Route.ORAL,
     "under the tongue": Route.SUBLINGUAL, "sublingually": Route.SUBLINGUAL,
     "between the cheek and gum": Route.BUCCAL,
-    "to the affected area": Route.TOPICAL, "on the skin": Route.TOPICAL,
-    "to the skin": Route.TOPICAL, "topically": Route.TOPICAL,
+    "to the affected area": Route.TOPICAL, "topically": Route.TOPICAL,
     "rectally": Route.RECTAL, "vaginally": Route.VAGINAL,
     "in the eye": Route.OPHTHALMIC, "in the ear": Route.OTIC, "in the nose": Route.NASAL,
 }
@@ -278,12 +284,13 @@ _ROUTE_WORDS: dict[str, object] = {
 _SITE_CODES: dict[str, Site] = {"od": Site.RIGHT_EYE, "os": Site.LEFT_EYE, "ou": Site.EACH_EYE,
                                 "ad": Site.RIGHT_EAR, "as": Site.LEFT_EAR, "au": Site.EACH_EAR}
 _SITE_WORDS: dict[str, object] = {
+    "to the skin": Site.SKIN, "on the skin": Site.SKIN,
     "in the right eye": Site.RIGHT_EYE, "in the left eye": Site.LEFT_EYE,
     "in each eye": Site.EACH_EYE, "in both eyes": Site.EACH_EYE,
     "in the right ear": Site.RIGHT_EAR, "in the left ear": Site.LEFT_EAR,
     "in each ear": Site.EACH_EAR, "in both ears": Site.EACH_EAR,
 }
-SITE_ROUTE = {Site.RIGHT_EYE: Route.OPHTHALMIC, Site.LEFT_EYE: Route.OPHTHALMIC,
+SITE_ROUTE = {Site.SKIN: Route.TOPICAL, Site.RIGHT_EYE: Route.OPHTHALMIC, Site.LEFT_EYE: Route.OPHTHALMIC,
               Site.EACH_EYE: Route.OPHTHALMIC, Site.RIGHT_EAR: Route.OTIC,
               Site.LEFT_EAR: Route.OTIC, Site.EACH_EAR: Route.OTIC}
 
@@ -332,13 +339,18 @@ _INSTRUCTION_WORDS: dict[str, object] = {
     "with or without food": Instruction.WITH_OR_WITHOUT_FOOD,
 }
 _AMOUNT_WORDS: dict[str, object] = {"a thin layer": "thin-layer"}
+# "Take each dose with food.": how the qualifiers of a dose given at several times of day print.
+_EACH_WORDS: dict[str, object] = {f"{verb} each dose": "each" for verb in
+                                  ("take", "apply", "insert", "instill", "inhale", "use", "place",
+                                   "dissolve")}
 _PRN_WORDS: dict[str, object] = {"prn": "prn", "as needed": "prn", "as needed for": "prn",
                                  "prn for": "prn"}
 _PHRASE_TABLE: list[_Phrase] = sorted(
     _phrases("route", _ROUTE_WORDS) + _phrases("site", _SITE_WORDS)
     + _phrases("frequency", _FREQUENCY_WORDS) + _phrases("period", _PERIOD_WORDS)
     + _phrases("meal", _MEAL_WORDS) + _phrases("instruction", _INSTRUCTION_WORDS)
-    + _phrases("amount", _AMOUNT_WORDS) + _phrases("prn", _PRN_WORDS),
+    + _phrases("amount", _AMOUNT_WORDS) + _phrases("prn", _PRN_WORDS)
+    + _phrases("each", _EACH_WORDS),
     key=lambda p: -len(p[0]))
 _PHRASES_BY_FIRST_WORD: dict[str, list[_Phrase]] = {}
 for _phrase in _PHRASE_TABLE:                  # longest first within each first word
@@ -446,10 +458,36 @@ def _looks_plain(tokens: list[Token]) -> bool:
 
 
 def _check_plain(text: str) -> PlainDirections:
+    """Plain directions print as written, so they may hold no code at all: not the banned list's
+    (find_banned) and not any code this grammar reads (qw, PR, AC, x7, q.a.m., per os ...)."""
     hits = find_banned(text, symbols=True)
     if hits:
         raise _err(f"{hits[0]}; directions are either all plain words or all sig codes")
+    words = [w.strip(_STRIP).lower() for w in text.split()]
+    for i, word in enumerate(words):
+        pair = " ".join(words[i:i + 2])
+        code = pair if pair == "per os" else word if _is_code(word) else None
+        if code:
+            raise _err(f"'{code}' is a sig code; directions are either all plain words or all "
+                       "sig codes")
     return PlainDirections(text)
+
+
+_STRIP = "()[]{},;:!?\"'“”‘’"
+# Codes the grammar reads that are not English words ("as", "top", "daily" are left out).
+_PLAIN_CODES = {
+    "po", "pr", "pv", "sl", "inh", "qd", "q1d", "bid", "tid", "qid", "qod", "qw", "qwk", "biw",
+    "tiw", "qam", "qnoon", "qpm", "qhs", "qn", "bt", "ac", "pc", "od", "os", "ou", "ad", "au",
+    "prn", "cap", "caps", "tab", "tabs", "supp", "supps", "gtt", "gtts", "cc", "q", "qh", "qds",
+    "stat", *(_REJECT.keys() - {"in"})}
+_DOTTED = re.compile(r"^(?:[a-z]\.){2,}$")        # q.a.m., b.i.d., p.o.
+_X_COUNT = re.compile(r"^x\d+(?:d|wk)?$")          # x7, x7d
+
+
+def _is_code(word: str) -> bool:
+    bare = word.rstrip(".") if not _DOTTED.match(word) else word
+    return (bare in _PLAIN_CODES or bool(_DOTTED.match(word)) or bool(_HOURLY.match(bare))
+            or bool(_CLOCK.match(bare)) or bool(_X_COUNT.match(bare)))
 
 
 # ---- numbers -----------------------------------------------------------------------------------
@@ -486,10 +524,12 @@ class _Slots:
     verb: str | None = None
     timing: Timing | None = None
     periods: list[Period] = field(default_factory=list)
+    once_daily: bool = False        # "once daily in the morning": one time of day only
     days: list[Weekday] = field(default_factory=list)
     meal: Meal | None = None
     instructions: list[Instruction] = field(default_factory=list)
     reason: list[str] | None = None
+    reason_open: bool = False       # words are the as-needed reason until a keyword or a stop
     duration: Duration | None = None
     max_per_day: Decimal | None = None
 
@@ -531,9 +571,9 @@ class _Parser:
             if step.duration is None:
                 raise _err(f"step {n} of {len(steps)} comes before 'then' and needs a duration "
                            "('for 7 days'), or the next step never starts")
-            if step.max_per_day is not None:
-                raise _err("a maximum in a step before 'then' is ambiguous: give it on the last "
-                           "step")
+            if steps[-1].max_per_day is not None or step.max_per_day is not None:
+                raise _err("a maximum in directions with 'then' would read as applying to every "
+                           "step: write it as plain directions for the pharmacist to check")
         return Sig(tuple(steps))
 
     def step(self, *, first: bool) -> Dosage:
@@ -546,9 +586,11 @@ class _Parser:
         while (tok := self.peek()) is not None:
             if tok.low == "then":
                 break
-            if s.reason is not None and not self._ends_reason(s):
-                self._reason_word(s, tok)
-                continue
+            if s.reason_open:
+                if not self._ends_reason():
+                    self._reason_word(s, tok)
+                    continue
+                s.reason_open = False
             self._slot(s, tok)
         return self._finish(s)
 
@@ -562,7 +604,8 @@ class _Parser:
             length, slot, value = found
             self._last = self.t[self.i:self.i + length]
             self.i += length
-            self._fill(s, slot, value, tok)
+            written = " ".join(t.text for t in self._last)      # messages name the phrase
+            self._fill(s, slot, value, Token(written, written.lower(), "word"))
             return
         if low in _REJECT:
             raise _err(f"'{tok.text}' is refused: {_REJECT[low]}")
@@ -638,7 +681,9 @@ class _Parser:
         elif slot == "prn":
             if s.reason is not None:
                 raise _err("'as needed' twice")
-            s.reason = []
+            s.reason, s.reason_open = [], True
+        elif slot == "each":
+            pass                        # "Take each dose with food.": the qualifiers follow
 
     # -- amounts --
     def _value(self) -> tuple[Decimal, Decimal | None]:
@@ -734,12 +779,13 @@ class _Parser:
 
     def _period(self, s: _Slots, period: Period, tok: Token) -> None:
         once = s.timing is not None and s.timing == _daily(1) and not s.periods
-        if s.timing and not once:
+        if (s.timing and not once) or (s.once_daily and s.periods):
             raise _err(f"'{tok.text}' conflicts with the frequency already given")
         if s.days:
             raise _err(f"'{tok.text}': a time of day with named days is not in the grammar yet")
         if once:
             s.timing = None             # "once daily in the morning" is "in the morning"
+            s.once_daily = True
         if period in s.periods:
             raise _err(f"'{tok.text}' repeats a time of day")
         s.periods.append(period)
@@ -769,6 +815,9 @@ class _Parser:
         return Timing(Frequency.EVERY_HOURS, hours=low, hours_max=high)
 
     def _weekdays(self, s: _Slots, tok: Token) -> None:
+        if self.low() == "on" and not self.low(1).endswith("s"):
+            raise _NotSig(f"'on {self.peek(1).text}' may mean one day only: write 'every "  # type: ignore[union-attr]
+                          f"{self.peek(1).text}' or 'q {self.peek(1).text}'")  # type: ignore[union-attr]
         if self.low() in ("q", "every", "on"):
             self.i += 1
         days: list[Weekday] = []
@@ -796,18 +845,18 @@ class _Parser:
             s.timing = None             # "tiw Mon Wed Fri": the days say it all
 
     # -- as needed, duration, maximum --
-    def _ends_reason(self, s: _Slots) -> bool:
+    def _ends_reason(self) -> bool:
+        """The reason ends at punctuation, 'then', a duration, a maximum, or any phrase of the
+        grammar (a frequency, time of day, meal or instruction is parsed, never taken as
+        words of the reason)."""
         low = self.low()
         nxt = self.peek(1)
-        if low in (".", ";", "then") or _DURATION.match(low):
+        if low in (".", ";", ",", "then") or _DURATION.match(low) or _HOURLY.match(low):
             return True
         if low in ("x", "for") and nxt is not None and (nxt.kind == "number"
                                                         or _SHORT_DURATION.match(nxt.low)):
             return True
-        if low == ",":
-            return True
-        found = self.phrase()
-        if found and found[1] == "instruction":
+        if self.phrase() is not None:
             return True
         return any(self.at(words) for words in _MAX_WORDS)
 
@@ -935,6 +984,11 @@ class _Parser:
             if dosage.max_per_day < one:
                 raise _err(f"the maximum of {amount_text(dosage.max_per_day)} in 24 hours is less "
                            f"than one dose ({amount_text(one)})")
+            fixed = daily_amount(dosage)
+            if fixed is not None and fixed > dosage.max_per_day:
+                raise _err(f"the directions give {amount_text(fixed)} a day, more than their "
+                           f"maximum of {amount_text(dosage.max_per_day)} in 24 hours")
+        _check_qualifiers(dosage)
         return dosage
 
 
@@ -942,6 +996,27 @@ _PLURAL = {DoseUnit.CAPSULE: "capsules", DoseUnit.TABLET: "tablets", DoseUnit.TR
            DoseUnit.SUPPOSITORY: "suppositories", DoseUnit.ML: "doses in mL",
            DoseUnit.G: "doses in g", DoseUnit.DROP: "drops", DoseUnit.PUFF: "puffs",
            DoseUnit.APPLICATORFUL: "applicatorfuls"}
+
+
+# Qualifiers that cannot both hold for one dose.
+_CONTRADICTIONS: list[tuple[Meal | Instruction, Meal | Instruction]] = [
+    (Instruction.EMPTY_STOMACH, Instruction.WITH_FOOD),
+    (Instruction.EMPTY_STOMACH, Meal.WITH), (Instruction.EMPTY_STOMACH, Meal.AFTER),
+    (Instruction.EMPTY_STOMACH, Instruction.WITH_OR_WITHOUT_FOOD),
+    (Instruction.WITH_FOOD, Instruction.WITH_OR_WITHOUT_FOOD),
+    (Instruction.WITH_OR_WITHOUT_FOOD, Meal.WITH), (Instruction.WITH_OR_WITHOUT_FOOD, Meal.AFTER),
+    (Instruction.WITH_OR_WITHOUT_FOOD, Meal.BEFORE),
+]
+_WORDS = {Instruction.EMPTY_STOMACH: "on an empty stomach", Instruction.WITH_FOOD: "with food",
+          Instruction.WITH_OR_WITHOUT_FOOD: "with or without food", Meal.WITH: "with meals",
+          Meal.AFTER: "after meals", Meal.BEFORE: "before meals"}
+
+
+def _check_qualifiers(dosage: Dosage) -> None:
+    given = {*dosage.instructions, *([dosage.meal] if dosage.meal else [])}
+    for a, b in _CONTRADICTIONS:
+        if a in given and b in given:
+            raise _err(f"'{_WORDS[a]}' and '{_WORDS[b]}' contradict each other")
 
 
 def _check_part(value: Decimal, unit: DoseUnit, written: str) -> None:
@@ -978,11 +1053,6 @@ def daily_amount(dosage: Dosage) -> Decimal | None:
     elif t.frequency is Frequency.EVERY_HOURS and not t.hours_max and 24 % t.hours == 0:
         per_day = Decimal(24 // t.hours)
     return None if per_day is None else per_day * dosage.dose
-
-
-def daily_dose_count(dosage: Dosage) -> Decimal | None:
-    """Units per day when the directions fix it (kept for the quantity check)."""
-    return daily_amount(dosage)
 
 
 def total_amount(sig: Sig, days_supply: int) -> Decimal | None:
