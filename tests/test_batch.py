@@ -566,3 +566,23 @@ def test_an_input_changed_during_the_run_stops_it(tmp_path: Path) -> None:
         list(_items([source], index, session, tmp_path / "out", _PartStore(tmp_path / "parts")))
     assert str(caught.value) == (f"{source}:3: changed while the batch was running; fills already "
                                  "done are kept, run the batch again")
+
+
+def test_a_sheet_keeps_each_page_its_own_size(tmp_path: Path) -> None:
+    """A day mixes standard and large-print labels, in English and Spanish: labels.pdf prints
+    each label at its stock's size, and each is the same bytes as `render` gives it."""
+    rows = (ROOT / "examples" / "day.csv").read_text(encoding="utf-8").splitlines()[:3]
+    header = rows[0] + ",patient.large_print"
+    first = rows[1] + ",true"
+    second = rows[2].replace(",en,", ",es,", 1) + ",false"
+    source = tmp_path / "mixed.csv"
+    source.write_text("\n".join([header, first, second]) + "\n", encoding="utf-8")
+    result = batch(source, "--out", tmp_path / "out", "--stock", "4x3", "--quiet")
+    assert result.returncode == 0, result.stderr
+    [sheet] = (tmp_path / "out" / "batches").glob("*/labels.pdf")
+    sizes = [(float(p.mediabox.width), float(p.mediabox.height))
+             for p in pypdf.PdfReader(sheet).pages]
+    assert sizes == [(288.0, 432.0), (288.0, 216.0)]     # stocks/large-print.yaml, stocks/4x3.yaml
+    records = sorted((tmp_path / "out").glob("*/fill.json"))
+    languages = sorted(json.loads(r.read_text())["language"] for r in records)
+    assert languages == ["en", "es"]

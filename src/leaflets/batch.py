@@ -489,14 +489,15 @@ class _SheetWriter:
     def add(self, sheets: _Sheets) -> None:
         label, info = sheets.documents["label.pdf"]
         labels = self._writer("labels.pdf", label, "Prescription labels", info.day)
-        for page in label.pages:
-            labels.add_page(page)
+        for page in label.pages:        # each page its own size: large print is a larger stock
+            labels.add_page(page, (label.width_pt, label.height_pt))
         leaflet, info = sheets.documents["leaflet.pdf"]
         leaflets = self._writer("leaflets.pdf", leaflet, "Patient leaflets", info.day)
+        size = (leaflet.width_pt, leaflet.height_pt)
         for page in leaflet.pages:
-            leaflets.add_page(page)
+            leaflets.add_page(page, size)
         if leaflets.page_count % 2:
-            leaflets.add_page(())        # a blank back, so the next leaflet starts on a front
+            leaflets.add_page((), size)  # a blank back, so the next leaflet starts on a front
 
     def close(self) -> list[Path]:
         """Finish the sheets. A sheet with no page this run (every fill failed) is removed, so

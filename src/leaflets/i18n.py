@@ -92,12 +92,16 @@ class Catalog(gettext.NullTranslations):
         self.messages = messages
         self.plural = plural
 
-    def _find(self, context: str | None, message: str) -> tuple[str, ...]:
-        assert self.messages is not None
+    def _forms(self, context: str | None, singular: str, plural: str) -> tuple[str, ...]:
+        if self.messages is None:
+            return singular, plural
         try:
-            return self.messages[(context, message)]
+            return self.messages[(context, singular)]
         except KeyError:
-            raise MissingTranslation(self.language, message, context) from None
+            raise MissingTranslation(self.language, singular, context) from None
+
+    def _form(self, forms: tuple[str, ...], n: int) -> str:
+        return forms[min(self.plural(int(n)), len(forms) - 1)]
 
     def lookup(self, context: str, message: str) -> str | None:
         """The translation of data (an as-needed reason, a purpose), or None if it has none."""
@@ -107,22 +111,16 @@ class Catalog(gettext.NullTranslations):
         return found[0] if found else None
 
     def gettext(self, message: str) -> str:
-        return message if self.messages is None else self._find(None, message)[0]
+        return self._forms(None, message, message)[0]
 
     def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
-        if self.messages is None:
-            return msgid1 if n == 1 else msgid2
-        forms = self._find(None, msgid1)
-        return forms[min(self.plural(int(n)), len(forms) - 1)]
+        return self._form(self._forms(None, msgid1, msgid2), n)
 
     def pgettext(self, context: str, message: str) -> str:
-        return message if self.messages is None else self._find(context, message)[0]
+        return self._forms(context, message, message)[0]
 
     def npgettext(self, context: str, msgid1: str, msgid2: str, n: int) -> str:
-        if self.messages is None:
-            return msgid1 if n == 1 else msgid2
-        forms = self._find(context, msgid1)
-        return forms[min(self.plural(int(n)), len(forms) - 1)]
+        return self._form(self._forms(context, msgid1, msgid2), n)
 
 
 @cache

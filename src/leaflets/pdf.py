@@ -92,27 +92,28 @@ class PdfWriter:
         head = f"<< {entries} /Filter /FlateDecode /Length {len(deflated)} >>\nstream\n"
         return self._write(head.encode("ascii") + deflated + b"\nendstream")
 
-    def _form(self, ops: Ops) -> str:
+    def _form(self, ops: Ops, box: str) -> str:
         assert ops.key is not None
         if ops.key not in self._forms:
             name = f"Fm{len(self._forms) + 1}"
-            box = f"[0 0 {_num(self.width_pt)} {_num(self.height_pt)}]"
             number = self._stream(f"/Type /XObject /Subtype /Form /BBox {box} /Resources 4 0 R",
                                   ops.deflated)
             self._forms[ops.key] = (name, number)
         return self._forms[ops.key][0]
 
-    def add_page(self, parts: Iterable[Ops]) -> None:
-        """One page: each part drawn in its own saved graphics state, in order."""
+    def add_page(self, parts: Iterable[Ops], size: tuple[float, float] | None = None) -> None:
+        """One page: each part drawn in its own saved graphics state, in order. `size` is the
+        page's when it is not the writer's (a batch sheet mixes standard and large print)."""
+        width, height = size or (self.width_pt, self.height_pt)
+        box = f"[0 0 {_num(width)} {_num(height)}]"
         code: list[str] = []
         for ops in parts:
             self._fonts |= ops.fonts
             if ops.key is not None:
-                code.append(f"q /{self._form(ops)} Do Q")
+                code.append(f"q /{self._form(ops, box)} Do Q")
             elif ops.code:
                 code.append(f"q\n{ops.code}\nQ")
         content = self._stream("", zlib.compress("\n".join(code).encode("ascii")))
-        box = f"[0 0 {_num(self.width_pt)} {_num(self.height_pt)}]"
         page = f"<< /Type /Page /Parent 2 0 R /MediaBox {box} /Resources 4 0 R /Contents {content} 0 R >>"
         self._pages.append(self._write(page.encode("ascii")))
 
