@@ -607,6 +607,8 @@ class _Parser:
             written = " ".join(t.text for t in self._last)      # messages name the phrase
             self._fill(s, slot, value, Token(written, written.lower(), "word"))
             return
+        if self.at(("as", "directed")):     # UD in words: plain text may keep it beside the
+            raise _NotSig("'as directed' is not a direction (USP <17>): write the directions")
         if low in _REJECT:
             raise _err(f"'{tok.text}' is refused: {_REJECT[low]}")
         if _CLOCK.match(low):
