@@ -171,7 +171,7 @@ def test_label_that_cannot_fit_names_the_field(tmp_path: Path) -> None:
     result = run("render", str(fill), "--out", str(tmp_path / "o"))
     assert result.returncode == 2
     assert result.stderr.startswith(f"Error: {fill}:8: indication: does not fit: the text needs ")
-    assert "(minimum size 12 pt)" in result.stderr
+    assert "(minimum size 12 pt); a larger label stock (--stock) may hold it" in result.stderr
     assert files_under(tmp_path / "o") == []
 
 

@@ -287,3 +287,14 @@ def test_spanish_dates_name_the_month_and_numbers_have_no_thousands_comma(tmp_pa
     sig = parse_directions("1000 mL po qd")
     assert render_directions(sig) == "Take 1,000 mL by mouth once daily."
     assert render_directions(sig, "es") == "Tome 1000 mL por la boca una vez al día."
+
+
+def test_a_banned_token_in_a_translated_render_names_the_template_and_the_catalog() -> None:
+    from leaflets.compose import _Checker
+
+    with pytest.raises(SafetyError) as err:
+        _Checker("label.xml.j2", "es")("Tome 1 cápsula qd", "directions")
+    assert err.value.field == "directions"
+    assert err.value.reason == ("'qd' is an error-prone abbreviation or sig code (ISMP/TJC): write "
+                                "it in full words (templates/label.xml.j2 and "
+                                "templates/locale/es/LC_MESSAGES/leaflets.po)")

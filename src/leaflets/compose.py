@@ -307,7 +307,7 @@ def compose_document(template: str, context: Context) -> Document:
     root = _parse(template, _render(template, context.language, **context.variables()))
     if root.tag != "document":
         raise TemplateError(f"templates/{template}: the root element must be <document>")
-    checked = _Checker(template)
+    checked = _Checker(template, context.language)
     return Document(
         title=checked(root.get("title", ""), "title"),
         subject=checked(root.get("subject", ""), "subject"),
@@ -321,13 +321,13 @@ def compose_body(template: str, context: Context) -> tuple[Block, ...]:
     root = _parse(template, _render(template, context.language, **context.variables()))
     if root.tag != "body":
         raise TemplateError(f"templates/{template}: the root element must be <body>")
-    return tuple(_blocks(root, _Checker(template)))
+    return tuple(_blocks(root, _Checker(template, context.language)))
 
 
 def compose_label(context: Context) -> LabelText:
     template = "label.xml.j2"
     root = _parse(template, _render(template, context.language, **context.variables()))
-    checked = _Checker(template)
+    checked = _Checker(template, context.language)
     fields: list[tuple[str, str]] = []
     for el in root:
         if el.tag != "field" or not el.get("name"):
@@ -347,15 +347,18 @@ def _parse(template: str, xml: str) -> ET.Element:
 
 
 class _Checker:
-    """Normalise and check one text: the single place every printed string passes."""
+    """Normalise and check one text: the single place every printed string passes. A hit names
+    the field, the token, and the template (with the catalog, in a translated render)."""
 
-    def __init__(self, template: str) -> None:
+    def __init__(self, template: str, language: str = "en") -> None:
         self.template = template
+        lang = catalog(language).language
+        self.source = f"templates/{template}" + (f" and {lang.catalog_file}" if lang.catalog else "")
 
     def __call__(self, text: str, where: str, *, verbatim: bool = False) -> str:
         text, problem = _check(text, verbatim)
         if problem:
-            raise SafetyError(where, f"{problem} (templates/{self.template})")
+            raise SafetyError(where, f"{problem} ({self.source})")
         return text
 
 

@@ -113,7 +113,8 @@ def _fit_region(region: TextRegion, fields: Mapping[str, str]
         failure = FitError(over.field, needed, box_h,
                            f"does not fit: the text needs {needed:.1f} pt of height at "
                            f"{size:g} pt but the region has {box_h:g} pt "
-                           f"(minimum size {region.min_size_pt:g} pt)")
+                           f"(minimum size {region.min_size_pt:g} pt); a larger label stock "
+                           "(--stock) may hold it")
     assert failure is not None
     raise failure
 
