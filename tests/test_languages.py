@@ -298,3 +298,57 @@ def test_a_banned_token_in_a_translated_render_names_the_template_and_the_catalo
     assert err.value.reason == ("'qd' is an error-prone abbreviation or sig code (ISMP/TJC): write "
                                 "it in full words (templates/label.xml.j2 and "
                                 "templates/locale/es/LC_MESSAGES/leaflets.po)")
+
+
+def test_a_third_language_is_a_catalog_and_a_row_not_code(tmp_path: Path) -> None:
+    """Add a language the way the README says, to a copy of the project, and print with it."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from babel.messages.pofile import write_po
+
+    for name in ("src", "templates", "fonts", "stocks", "products", "scripts", "examples"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pharmacy.yaml", tmp_path / "pharmacy.yaml")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, *args], cwd=tmp_path, env=env, text=True,
+                              capture_output=True, timeout=120)
+
+    started = run("scripts/messages.py", "--init", "xx")
+    assert started.returncode == 0, started.stderr
+    with (tmp_path / "templates" / "languages.yaml").open("a", encoding="utf-8") as f:
+        f.write("xx:\n  name: Test\n  english_name: Testish\n  catalog: true\n"
+                "  english_directions: true\n  review: unreviewed\n  dates: pharmacy\n"
+                "  thousands: \",\"\n")
+    sig = ("-m", "leaflets.cli", "sig", "2 tab po bid", "--language", "xx")
+    missing = run(*sig)
+    assert missing.returncode == 3
+    assert "templates/locale/xx/LC_MESSAGES/leaflets.po: no Testish translation of" \
+        in missing.stderr
+    # The translator's work: here every message is the Spanish one.
+    path = tmp_path / "templates" / "locale" / "xx" / "LC_MESSAGES" / "leaflets.po"
+    with path.open("rb") as f:
+        new = read_po(f, locale="es")
+    spanish = {(m.context, m.id if isinstance(m.id, str) else m.id[0]): m.string
+               for m in _catalog("es") if m.id}
+    for m in new:
+        if m.id:
+            m.string = spanish[(m.context, m.id if isinstance(m.id, str) else m.id[0])]
+    with path.open("wb") as f:
+        write_po(f, new)
+    printed = run(*sig)
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.strip() == ("Tome 2 tabletas por la boca en la mañana y 2 tabletas en "
+                                      "la noche.")
+    fill = tmp_path / "fill.yaml"
+    fill.write_text(BASE_FILL.replace("language: en}", "language: xx}"), encoding="utf-8")
+    rendered = run("-m", "leaflets.cli", "render", str(fill), "--out", str(tmp_path / "out"))
+    assert rendered.returncode == 0, rendered.stderr
+    assert "Testish: unreviewed" in rendered.stderr
+    [label] = _texts((tmp_path / "out" / "600123-0" / "label.pdf").read_bytes())
+    assert "Tome 1 cápsula por la boca una vez al día." in label
+    assert "En inglés: Take 1 capsule by mouth once daily." in label
