@@ -89,7 +89,7 @@ def main() -> None:
         return render_label(layout, title=f"Prescription label, Rx {fill.key}", day=fill.fill_date)
 
     session = Session(settings)
-    body = session.leaflet_body(session.product(fill.product))
+    body = session.leaflet_body(session.product(fill.product), fill.patient.language, style.name)
 
     def leaflet() -> bytes:
         head = compose_document("leaflet.xml.j2", context)
