@@ -32,7 +32,7 @@ from .fonts import unprintable
 from .i18n import PURPOSE, REASON, Catalog, catalog, language
 from .models import Faq, Fill, Pharmacy, Product, ProductText, Section
 from .resources import templates_dir
-from .rules.abbreviations import find_banned, normalise_units
+from .rules.abbreviations import find_banned, format_number, normalise_units
 from .rules.bud import Bud
 from .rules.cautions import Caution
 from .rules.sig import Directions, Dosage, PlainDirections, ums_periods
@@ -104,13 +104,9 @@ class LabelText:
 
 
 def amount(value: Decimal | int, thousands: str = ",") -> str:
-    """A number as ISMP wants it printed: no trailing zero, a leading zero, commas from 1,000
-    (shared/reference/error-prone-abbreviations.md §4); `thousands` is the language's separator
-    (templates/languages.yaml)."""
-    d = Decimal(value).normalize()
-    if d == d.to_integral_value():
-        d = d.quantize(Decimal(1))
-    return f"{d:,f}".replace(",", thousands)
+    """A printed number (shared/reference/error-prone-abbreviations.md §4); `thousands` is the
+    language's separator (templates/languages.yaml)."""
+    return format_number(value, thousands)
 
 
 def _half(value: object) -> bool:

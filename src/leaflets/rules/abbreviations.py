@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 # Matched whatever their case: no English word collides with these.
 _ANY_CASE = {
@@ -39,7 +40,7 @@ _NAKED_DECIMAL = re.compile(r"(?<![\w.])\.\d")
 _SYMBOLS = {"<": "less than", ">": "more than", "@": "at", "&": "and", "+": "and", "°": "hour",
             "/": "per, or 'and' between doses"}
 
-_STRIP = "()[]{},;:!?\"'“”‘’"
+PUNCTUATION = "()[]{},;:!?\"'“”‘’"     # stripped from a word before it is matched
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class Hit:
 
 
 def _token_hit(token: str) -> str | None:
-    bare = token.strip(_STRIP)
+    bare = token.strip(PUNCTUATION)
     for candidate in {bare, bare.rstrip(".")}:
         if not candidate:
             continue
@@ -70,7 +71,7 @@ def find_banned(text: str, *, symbols: bool = False) -> list[Hit]:
     for token in text.split():
         why = _token_hit(token)
         if why:
-            hits.append(Hit(token.strip(_STRIP), why))
+            hits.append(Hit(token.strip(PUNCTUATION), why))
     for m in _TRAILING_ZERO.finditer(text):
         hits.append(Hit(m.group(), "a trailing zero (ISMP/TJC): write it without '.0'"))
     for m in _NAKED_DECIMAL.finditer(text):
@@ -81,6 +82,15 @@ def find_banned(text: str, *, symbols: bool = False) -> list[Hit]:
             if sym in text:
                 hits.append(Hit(sym, f"an error-prone symbol (ISMP): write '{words}'"))
     return hits
+
+
+def format_number(value: Decimal | int, thousands: str = ",") -> str:
+    """A number as ISMP wants it printed (§4, NORMALISE): no trailing zero, a leading zero, and
+    `thousands` between groups of three digits (a comma from 1,000 in English)."""
+    d = Decimal(value).normalize()
+    if d == d.to_integral_value():
+        d = d.quantize(Decimal(1))
+    return f"{d:,f}".replace(",", thousands)
 
 
 # Number and unit run together ("1mg"): NORMALISE to "1 mg" (§4, "10mg" → "10 mg").

@@ -11,7 +11,7 @@ from ..models import BudCounting, DoseUnit, Fill, Product
 from .abbreviations import Hit, find_banned
 from .bud import Bud, check_bud_for_fill, compute_bud
 from .cautions import Caution, cautions_for
-from .sig import Directions, Sig, amount_text, parse_directions, total_amount
+from .sig import Directions, Sig, amount_text, parse_directions, plural_noun, total_amount
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,7 @@ def _supply_warnings(sig: Sig, fill: Fill) -> list[str]:
 
 
 def _noun(unit: DoseUnit, amount: Decimal) -> str:
-    if unit in (DoseUnit.ML, DoseUnit.G) or amount == 1:
-        return unit.value
-    return "suppositories" if unit is DoseUnit.SUPPOSITORY else f"{unit.value}s"
+    return unit.value if amount == 1 else plural_noun(unit)
 
 
 def product_texts(product: Product) -> Iterator[tuple[str, str]]:

@@ -43,7 +43,7 @@ from functools import lru_cache
 
 from ..errors import SafetyError
 from ..models import DoseUnit, Route
-from .abbreviations import find_banned
+from .abbreviations import PUNCTUATION, find_banned, format_number
 
 FIELD = "directions"
 
@@ -168,6 +168,7 @@ UMS_PERIODS: dict[int, tuple[Period, ...]] = {
     3: (Period.MORNING, Period.NOON, Period.EVENING),
     4: (Period.MORNING, Period.NOON, Period.EVENING, Period.BEDTIME),
 }
+_UMS_COUNT = {periods: count for count, periods in UMS_PERIODS.items()}   # canonical form
 # Why a timing has no UMS rendering (the safer readings of the references).
 NO_UMS: dict[Frequency, str] = {
     Frequency.EVERY_HOURS: "an interval: turning it into times of day changes the regimen and is "
@@ -463,7 +464,7 @@ def _check_plain(text: str) -> PlainDirections:
     hits = find_banned(text, symbols=True)
     if hits:
         raise _err(f"{hits[0]}; directions are either all plain words or all sig codes")
-    words = [w.strip(_STRIP).lower() for w in text.split()]
+    words = [w.strip(PUNCTUATION).lower() for w in text.split()]
     for i, word in enumerate(words):
         pair = " ".join(words[i:i + 2])
         code = pair if pair == "per os" else word if _is_code(word) else None
@@ -473,7 +474,6 @@ def _check_plain(text: str) -> PlainDirections:
     return PlainDirections(text)
 
 
-_STRIP = "()[]{},;:!?\"'“”‘’"
 # Codes the grammar reads that are not English words ("as", "top", "daily" are left out).
 _PLAIN_CODES = {
     "po", "pr", "pv", "sl", "inh", "qd", "q1d", "bid", "tid", "qid", "qod", "qw", "qwk", "biw",
@@ -939,8 +939,7 @@ class _Parser:
             timing = Timing(Frequency.WEEKDAYS, days=tuple(sorted(s.days, key=list(Weekday).index)))
         elif s.periods:
             periods = tuple(sorted(s.periods, key=list(Period).index))
-            counts = {v: k for k, v in UMS_PERIODS.items()}
-            timing = (_daily(counts[periods]) if periods in counts
+            timing = (_daily(_UMS_COUNT[periods]) if periods in _UMS_COUNT
                       else Timing(Frequency.DAY_PERIODS, periods=periods))
         if timing is None:
             raise _err("directions need a frequency or time of day (for example qd, bid, q8h, "
@@ -963,7 +962,7 @@ class _Parser:
             raise _err(f"'{s.unit.value}' needs a dose before it")
         if s.unit is not None and route not in UNIT_ROUTES[s.unit]:
             written = f"'{s.route_text}' " if s.route_text else ""
-            raise _err(f"{written}({route.value}): {_PLURAL[s.unit]} are not given by this route; "
+            raise _err(f"{written}({route.value}): {_kind(s.unit)} are not given by this route; "
                        "check the unit and the route")
         if s.thin_layer and route is not Route.TOPICAL:
             raise _err("'a thin layer' is for a product applied to the skin")
@@ -994,10 +993,16 @@ class _Parser:
         return dosage
 
 
-_PLURAL = {DoseUnit.CAPSULE: "capsules", DoseUnit.TABLET: "tablets", DoseUnit.TROCHE: "troches",
-           DoseUnit.SUPPOSITORY: "suppositories", DoseUnit.ML: "doses in mL",
-           DoseUnit.G: "doses in g", DoseUnit.DROP: "drops", DoseUnit.PUFF: "puffs",
-           DoseUnit.APPLICATORFUL: "applicatorfuls"}
+def plural_noun(unit: DoseUnit) -> str:
+    """The English plural of a dose unit in messages to staff ("capsules", "mL")."""
+    if unit in _MEASURED:
+        return unit.value
+    return "suppositories" if unit is DoseUnit.SUPPOSITORY else f"{unit.value}s"
+
+
+def _kind(unit: DoseUnit) -> str:
+    """What a message says cannot be split or given: "capsules", "doses in mL"."""
+    return f"doses in {unit.value}" if unit in _MEASURED else plural_noun(unit)
 
 
 # Qualifiers that cannot both hold for one dose.
@@ -1029,13 +1034,13 @@ def _check_part(value: Decimal, unit: DoseUnit, written: str) -> None:
             return
         raise _err(f"a dose of '{written}' {unit.value}: only half a tablet can be given; other "
                    "part doses need a pharmacist's wording")
-    raise _err(f"a dose of '{written}' {unit.value}: {_PLURAL[unit]} cannot be divided; part "
+    raise _err(f"a dose of '{written}' {unit.value}: {_kind(unit)} cannot be divided; part "
                "doses need a pharmacist's wording")
 
 
 def amount_text(value: Decimal) -> str:
-    d = value.normalize()
-    return f"{d.quantize(Decimal(1)) if d == d.to_integral_value() else d:f}"
+    """A number in a message: as printed, without a thousands separator."""
+    return format_number(value, "")
 
 
 # ---- quantities --------------------------------------------------------------------------------
