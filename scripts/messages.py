@@ -20,23 +20,20 @@ import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
-ROOT = Path(__file__).resolve().parents[1]
-TEMPLATES = ROOT / "templates"
-LOCALE = TEMPLATES / "locale"
+from leaflets.i18n import PURPOSE, REASON, template_messages
+from leaflets.resources import locale_dir
+
+LOCALE = locale_dir()                    # where the package reads the catalogs from
+ROOT = LOCALE.parents[1]
 FIXED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)   # no clock in the files: same input, same bytes
-KEPT = ("as-needed reason", "purpose")   # translations of data, not of template messages
+KEPT = (REASON, PURPOSE)   # translations of data, not of template messages
 
 
 def extract() -> Catalog:
     pot = Catalog(project="leaflets", creation_date=FIXED, revision_date=FIXED)
-    method = [("**.j2", "jinja2.ext:babel_extract")]
-    options = {"**.j2": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True",
-                         "lstrip_blocks": "True"}}
-    for _file, _line, message, comments, context in extract_from_dir(
-            str(TEMPLATES), method_map=method, options_map=options):
+    for message, comments, context in template_messages():
         pot.add(message, None, auto_comments=comments, context=context)
     return pot
 

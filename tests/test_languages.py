@@ -12,7 +12,6 @@ from typing import Any
 import pypdf
 import pytest
 import yaml
-from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
@@ -20,7 +19,15 @@ from leaflets.cli import main
 from leaflets.compose import render_directions
 from leaflets.errors import SafetyError
 from leaflets.fonts import unprintable
-from leaflets.i18n import PURPOSE, REASON, Catalog, MissingTranslation, language, languages
+from leaflets.i18n import (
+    PURPOSE,
+    REASON,
+    Catalog,
+    MissingTranslation,
+    language,
+    languages,
+    template_messages,
+)
 from leaflets.pipeline import Settings, prepare_fill
 from leaflets.rules.abbreviations import find_banned
 from leaflets.rules.sig import parse_directions
@@ -35,11 +42,8 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s|\{(\w+)\}")
 
 
 def _template_messages() -> set[tuple[str | None, str]]:
-    found = extract_from_dir(
-        str(ROOT / "templates"), method_map=[("**.j2", "jinja2.ext:babel_extract")],
-        options_map={"**.j2": {"extensions": "jinja2.ext.i18n"}})
     return {(context, message if isinstance(message, str) else message[0])
-            for _file, _line, message, _comments, context in found}
+            for message, _comments, context in template_messages()}
 
 
 def _catalog(code: str) -> Any:

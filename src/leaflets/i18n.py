@@ -9,14 +9,15 @@ English needs no catalog: the templates' messages are English.
 from __future__ import annotations
 
 import gettext
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
+from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from .errors import TemplateError
-from .resources import language_table, locale_dir
+from .resources import language_table, locale_dir, templates_dir
 
 DOMAIN = "leaflets"
 REASON = "as-needed reason"     # the msgctxt of an as-needed reason's translation
@@ -121,6 +122,20 @@ class Catalog(gettext.NullTranslations):
 
     def npgettext(self, context: str, msgid1: str, msgid2: str, n: int) -> str:
         return self._form(self._forms(context, msgid1, msgid2), n)
+
+
+Message = str | tuple[str, ...]      # a singular, or a singular and its plural
+
+
+def template_messages() -> Iterator[tuple[Message, list[str], str | None]]:
+    """Every message of templates/*.j2, with its comments and context, as Jinja2's extractor
+    reads them (scripts/messages.py writes the catalogs from these; a test checks them)."""
+    found = extract_from_dir(
+        str(templates_dir()), method_map=[("**.j2", "jinja2.ext:babel_extract")],
+        options_map={"**.j2": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True",
+                               "lstrip_blocks": "True"}})
+    for _file, _line, message, comments, context in found:
+        yield message, comments, context
 
 
 @cache
