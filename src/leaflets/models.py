@@ -246,7 +246,7 @@ def _language(value: Any) -> str:
     return value
 
 
-Language = Annotated[str, BeforeValidator(_language)]
+LanguageCode = Annotated[str, BeforeValidator(_language)]
 
 
 def _other_languages(value: Any) -> Any:
@@ -273,7 +273,7 @@ class Product(Frozen):
     sections: Sections = Sections()
     faq: tuple[Faq, ...] = ()
     references: Section | None = None
-    translations: Annotated[dict[Language, ProductText], BeforeValidator(_other_languages)] = {}
+    translations: Annotated[dict[LanguageCode, ProductText], BeforeValidator(_other_languages)] = {}
 
     @property
     def form_name(self) -> str:
@@ -332,7 +332,7 @@ class Pharmacy(Frozen):
 class Patient(Frozen):
     name: Text
     date_of_birth: Date
-    language: Language = "en"
+    language: LanguageCode = "en"
     # Accessible large print (usp-17-labels.md §6): the leaflet at the large-print style and the
     # label on the large-print stock.
     large_print: bool = False
