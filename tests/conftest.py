@@ -11,7 +11,6 @@ from leaflets.pipeline import RenderedFill, Settings, prepare_fill
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-SEED = ROOT.parent / "shared" / "seeds" / "000_940fe5aacdb97f59.txt"
 
 
 @pytest.fixture(autouse=True, scope="session")

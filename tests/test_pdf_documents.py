@@ -1,8 +1,9 @@
 """Monographs and leaflets, read back from the PDFs.
 
 The anastrozole 1 mg monograph must print every word of its seed text
-(shared/seeds/000_940fe5aacdb97f59.txt), checked sentence by sentence, with only the ISMP
-number-unit spacing (shared/reference/error-prone-abbreviations.md §4) printed differently. Every
+(shared/seeds/000_940fe5aacdb97f59.txt, kept as tests/data/seed-anastrozole-1mg.txt so a clone
+with nothing beside it tests it), checked sentence by sentence, with only the ISMP number-unit
+spacing (shared/reference/error-prone-abbreviations.md §4) printed differently. Every
 monograph renders; leaflets and monographs number their pages "Page i of N"; a FAQ question is
 never separated from its answer by a page break.
 """
@@ -26,7 +27,8 @@ from .wording import WORDS
 
 ROOT = Path(__file__).resolve().parents[1]      # as in conftest.py
 EXAMPLES = ROOT / "examples"
-SEED = ROOT.parent / "shared" / "seeds" / "000_940fe5aacdb97f59.txt"
+# A copy of shared/seeds/000_940fe5aacdb97f59.txt: a user's clone has nothing beside it.
+SEED = ROOT / "tests" / "data" / "seed-anastrozole-1mg.txt"
 PRODUCTS = sorted(p.stem for p in (ROOT / "products").glob("*.yaml"))
 EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json"))
 
