@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from leaflets.models import BudCategory, BudCounting, DoseUnit, Route
 from leaflets.rules.sig import (
+    MAX_DOSE,
     UMS_PERIODS,
     UNIT_ROUTES,
     Dosage,
@@ -40,11 +41,12 @@ _SITES = {Route.TOPICAL: [Site.SKIN], Route.OPHTHALMIC: [Site.RIGHT_EYE, Site.LE
 
 
 def _amounts(unit: DoseUnit, low: Decimal = Decimal(0)) -> st.SearchStrategy[Decimal]:
-    """Doses a unit can take: halves of tablets, decimals of mL and g, whole numbers otherwise."""
+    """Doses a unit can take, up to the grammar's MAX_DOSE: halves of tablets, decimals of mL
+    and g, whole numbers otherwise."""
     if unit is DoseUnit.TABLET:
         values = st.integers(1, 40).map(lambda n: Decimal(n) / 2)
     elif unit in (DoseUnit.ML, DoseUnit.G):
-        values = st.integers(1, 200_000).map(lambda n: Decimal(n) / 100)
+        values = st.integers(1, int(MAX_DOSE[unit]) * 100).map(lambda n: Decimal(n) / 100)
     else:
         values = st.integers(1, 12).map(Decimal)
     return values.filter(lambda d: d > low)

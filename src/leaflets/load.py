@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TextIO, TypeVar
+from typing import Any, Generic, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import InputError, Problem
 from .models import DocumentStyle, Fill, Pharmacy, Product, Stock
+from .parse import (
+    EXCERPT_CHARS,
+    MAX_BATCH_BYTES,
+    MAX_FILE_BYTES,
+    MAX_LINE_BYTES,
+    MAX_NUMBER_CHARS,
+    Found,
+    Path_,
+    check,
+    decode,
+    display,
+    excerpt,
+    json_value,
+    parse,
+    read_text,
+)
+from .parse import reading as reading  # qa reads its PDFs through the same boundary
 from .resources import stocks_dir
-
-# libyaml's C loader when the wheel has it: the same safe subset of YAML, several times faster.
-SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
-Path_ = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -54,74 +65,37 @@ class Loaded(Generic[T]):
     source: Source
 
 
-def _display(path: Path_) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
+def read_document(path: Path, limit: int = MAX_FILE_BYTES) -> tuple[Any, Source]:
+    """A YAML or JSON file through the input boundary (parse.py): its checked data and a line
+    map of its keys. Any problem raises InputError naming the file, line and field."""
+    data, source, found = _read_unchecked(path, limit)
+    data, problems = check(data, source.lines, source.file)
+    if found or problems:
+        raise InputError(sorted([p for _, p in found] + problems, key=lambda p: (p.line or 0, p.field)))
+    return data, source
 
 
-@contextlib.contextmanager
-def reading(path: Path) -> Iterator[None]:
-    """The ways reading a file fails (missing, unreadable, not UTF-8), as InputError naming it."""
-    try:
-        yield
-    except FileNotFoundError:
-        raise InputError.one(path, "", "file not found") from None
-    except UnicodeDecodeError as exc:
-        raise InputError.one(path, "", f"expected UTF-8 text ({exc.reason})") from None
-    except OSError as exc:
-        raise InputError.one(path, "", f"cannot read: {exc.strerror}") from None
+def _read_unchecked(path: Path, limit: int) -> tuple[Any, Source, Found]:
+    text = read_text(path, limit)
+    data, lines, found = parse(text, str(path), json_text=path.suffix.lower() == ".json")
+    return data, Source(str(path), text, lines), found
 
 
-def read_document(path: Path) -> tuple[Any, Source]:
-    """Parse a YAML or JSON file safely; return the data and a line map of its keys."""
-    with reading(path):
-        text = path.read_text(encoding="utf-8")
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError.one(path, "", f"invalid JSON: {exc.msg}", exc.lineno) from None
-    else:
-        try:
-            data = yaml.load(text, Loader=SafeLoader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise InputError.one(path, "", f"invalid YAML: {problem}", line) from None
-    return data, Source(str(path), text, _line_map(text))
-
-
-def _line_map(text: str) -> dict[Path_, int]:
-    # JSON is (nearly) YAML: composing the node tree gives lines for both. A document the
-    # composer cannot read still validates, only without line numbers.
-    try:
-        root = yaml.compose(text, Loader=SafeLoader)
-    except yaml.YAMLError:
-        return {}
-    lines: dict[Path_, int] = {}
-
-    def walk(node: yaml.Node, path: Path_) -> None:
-        lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                sub = (*path, str(key.value))
-                lines[sub] = key.start_mark.line + 1
-                walk(value, sub)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, (*path, i))
-
-    if root is not None:
-        walk(root, ())
-    return lines
+def _got(value: Any) -> str:
+    """A refused value as a message shows it: a short excerpt, never a whole mapping or list."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, str):
+        return excerpt(value)
+    shown = str(value)
+    return shown if len(shown) <= EXCERPT_CHARS else excerpt(shown)
 
 
 def _message(err: Any, model: type[BaseModel]) -> str:
     kind = err["type"]
-    got = err.get("input")
+    got = _got(err.get("input"))
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
@@ -130,22 +104,24 @@ def _message(err: Any, model: type[BaseModel]) -> str:
     if kind == "value_error":
         return str(err["ctx"]["error"])
     if kind == "enum":
-        return f"expected one of: {err['ctx']['expected'].replace(' or ', ', ')}, got {got!r}"
+        return f"expected one of: {err['ctx']['expected'].replace(' or ', ', ')}, got {got}"
     if kind == "string_pattern_mismatch":
-        return f"expected {_PATTERN_HELP.get(err['loc'][-1], 'a different form')}, got {got!r}"
+        return f"expected {_PATTERN_HELP.get(err['loc'][-1], 'a different form')}, got {got}"
     if kind in ("greater_than_equal", "greater_than"):
-        return f"expected a number of at least {err['ctx'].get('ge', err['ctx'].get('gt'))}, got {got!r}"
-    if kind == "less_than_equal":
-        return f"expected a number of at most {err['ctx']['le']}, got {got!r}"
+        return f"expected a number of at least {err['ctx'].get('ge', err['ctx'].get('gt'))}, got {got}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"expected a number of at most {err['ctx'].get('le', err['ctx'].get('lt'))}, got {got}"
     if kind == "too_short":
         return "expected at least one entry"
     if kind in ("model_type", "dict_type"):
-        return f"expected a mapping of keys, got {got!r}"
+        return f"expected a mapping of keys, got {got}"
     if kind in ("tuple_type", "list_type"):
-        return f"expected a list, got {got!r}"
-    if kind == "bool_type":
-        return f"expected true or false, got {got!r}"
-    return f"{err['msg']}, got {got!r}"
+        return f"expected a list, got {got}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"expected true or false, got {got}"
+    if kind in ("float_type", "float_parsing", "finite_number"):
+        return f"expected a number, got {got}"
+    return f"{err['msg']}, got {got}"
 
 
 _PATTERN_HELP: dict[str | int, str] = {
@@ -198,7 +174,7 @@ def validate(model: type[M], data: Any, source: Source, **extra: Any) -> M:
             if err["type"] == "too_short" and any(
                     len(e["loc"]) > len(loc) and tuple(e["loc"][:len(loc)]) == loc for e in errors):
                 continue  # the list's own items failed; "at least one entry" would mislead
-            problems.append(Problem(source.file, source.line(loc), _display(loc), _message(err, model)))
+            problems.append(Problem(source.file, source.line(loc), display(loc), _message(err, model)))
     if built is not None and hasattr(built, "problems"):
         for dotted, message in built.problems():
             problems.append(Problem(source.file, source.line_of(dotted), dotted, message))
@@ -209,7 +185,15 @@ def validate(model: type[M], data: Any, source: Source, **extra: Any) -> M:
 
 
 def load_fill(path: Path) -> Loaded[Fill]:
+    """One fill file. A day's file (a CSV, JSON Lines, or a list of fills) is `leaflets batch`'s."""
+    if path.suffix.lower() in (".csv", ".jsonl", ".ndjson"):
+        raise InputError.one(path, "", f"a {path.suffix.lower()[1:].upper()} file holds many "
+                                       f"fills: render it with `leaflets batch {path}`")
     data, source = read_document(path)
+    if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
+        fills = f"{len(data)} fill" + ("s" if len(data) > 1 else "")
+        raise InputError.one(path, "", f"this file holds a list of {fills}: render it with "
+                                       f"`leaflets batch {path}`", 1)
     return Loaded(validate(Fill, data, source), source)
 
 
@@ -285,7 +269,7 @@ class Row:
 
 def _csv_columns(model: type[BaseModel], prefix: str = "") -> dict[str, str]:
     """Every dotted column a CSV may have, and how its cells are read: "list" (';'-separated),
-    "whole" (a whole number: CSV has no types, YAML and JSON do) or "text"."""
+    "whole" (a whole number: CSV has no types, YAML and JSON do), "flag" (true or false) or "text"."""
     columns: dict[str, str] = {}
     for name, info in model.model_fields.items():
         inner = _inner_model(info.annotation)
@@ -294,7 +278,7 @@ def _csv_columns(model: type[BaseModel], prefix: str = "") -> dict[str, str]:
         elif getattr(info.annotation, "__origin__", None) in (tuple, list):
             columns[f"{prefix}{name}"] = "list"
         else:
-            columns[f"{prefix}{name}"] = "whole" if info.annotation is int else "text"
+            columns[f"{prefix}{name}"] = {int: "whole", bool: "flag"}.get(info.annotation, "text")
     return columns
 
 
@@ -304,73 +288,127 @@ CSV_COLUMNS = _csv_columns(Fill)
 def _cell(kind: str, cell: str) -> Any:
     if kind == "list":
         return [v.strip() for v in cell.split(";") if v.strip()]
-    if kind == "whole" and cell.isascii() and cell.isdigit():
+    if kind == "whole" and cell.isascii() and cell.isdigit() and len(cell) <= MAX_NUMBER_CHARS:
         return int(cell)
+    if kind == "flag" and cell in ("true", "false"):
+        return cell == "true"
     return cell
 
 
+def _lines(path: Path, handle: Any) -> Iterator[str]:
+    """A file's lines as text, each bounded and decoded on its own (so a bad byte is reported
+    at its line, and a CSV of any length is read a line at a time)."""
+    number = 0
+    while line := handle.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if len(line) > MAX_LINE_BYTES:
+            raise InputError.one(path, "", f"a line is longer than {MAX_LINE_BYTES >> 20} MiB", number)
+        yield decode(line, path, number) if number == 1 else _decode_line(line, path, number)
+
+
+def _decode_line(line: bytes, path: Path, number: int) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return decode(line, path, number)    # raises, with the line and the fix
+
+
+_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "'|'"}
+
+
 def _csv_rows(path: Path) -> Iterator[Row]:
-    with _open_text(path) as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if not header:
-            raise InputError.one(path, "", "expected a header row naming the columns", 1)
-        header = [h.strip() for h in header]
-        unknown = [h for h in header if h not in CSV_COLUMNS]
-        problems = [Problem(str(path), 1, h, f"unknown column (expected one of: {', '.join(CSV_COLUMNS)})")
-                    for h in unknown]
-        problems += [Problem(str(path), 1, h, "column appears twice")
-                     for i, h in enumerate(header) if h in header[:i]]
-        if problems:
-            raise InputError(problems)
-        line = reader.line_num + 1
-        for cells in reader:
-            start, line = line, reader.line_num + 1
-            if not any(c.strip() for c in cells):
-                continue
-            data: dict[str, Any] = {}
-            for column, cell in zip(header, cells, strict=False):
-                cell = cell.strip()
-                if not cell:
-                    continue          # an empty cell is a missing value
-                node = data
-                *parents, leaf = column.split(".")
-                for part in parents:
-                    node = node.setdefault(part, {})
-                node[leaf] = _cell(CSV_COLUMNS[column], cell)
-            if any(c.strip() for c in cells[len(header):]):   # empty extra cells are harmless
-                data["(extra cells)"] = cells[len(header):]
-            yield Row(data, Source(str(path), json.dumps(cells, ensure_ascii=False), first_line=start))
+    with reading(path), path.open("rb") as handle:
+        reader = csv.reader(_lines(path, handle))
+        try:
+            yield from _csv_records(path, reader)
+        except csv.Error as exc:
+            raise InputError.one(path, "", f"not readable as CSV: {exc}", reader.line_num) from None
 
 
-def _items(path: Path, data: list[Any], source: Source) -> Iterator[Row]:
+def _csv_records(path: Path, reader: Any) -> Iterator[Row]:
+    header = next(reader, None)
+    if not header:
+        raise InputError.one(path, "", "expected a header row naming the columns", 1)
+    header = [h.strip() for h in header]
+    if len(header) == 1:
+        for mark, name in _SEPARATORS.items():
+            if mark in header[0]:
+                raise InputError.one(path, "", f"the columns are separated by {name}; expected "
+                                     "commas: save or export the file as CSV (comma-separated)", 1)
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    problems = [Problem(str(path), 1, excerpt(h)[1:-1] if len(h) > EXCERPT_CHARS else h,
+                        f"unknown column (expected one of: {', '.join(CSV_COLUMNS)})")
+                for h in unknown]
+    problems += [Problem(str(path), 1, h, "column appears twice")
+                 for i, h in enumerate(header) if h in header[:i]]
+    if problems:
+        raise InputError(problems)
+    line = reader.line_num + 1
+    for cells in reader:
+        start, line = line, reader.line_num + 1
+        if not any(c.strip() for c in cells):
+            continue
+        data: dict[str, Any] = {}
+        for column, cell in zip(header, cells, strict=False):
+            cell = cell.strip()
+            if not cell:
+                continue          # an empty cell is a missing value
+            node = data
+            *parents, leaf = column.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = _cell(CSV_COLUMNS[column], cell)
+        source = Source(str(path), json.dumps(cells, ensure_ascii=False), first_line=start)
+        if any(c.strip() for c in cells[len(header):]):   # empty extra cells are harmless
+            yield Row(_Unreadable((Problem(str(path), start, "", "more cells than the header "
+                                           "has columns"),)), source)
+            continue
+        yield _checked_row(data, source)
+
+
+def _checked_row(data: Any, source: Source) -> Row:
+    """A row whose strings passed the boundary's text check; else a row that fails alone."""
+    data, problems = check(data, source.lines, source.file, source.first_line)
+    return Row(_Unreadable(tuple(problems)) if problems else data, source)
+
+
+def _items(path: Path, data: list[Any], source: Source, found: Found) -> Iterator[Row]:
     for i, item in enumerate(data):
         lines = {p[1:]: n for p, n in source.lines.items() if p[:1] == (i,)}
         try:
             text = json.dumps(item, ensure_ascii=False, default=str)
-        except (TypeError, ValueError):      # e.g. a date as a key: validation reports the item
+        except (TypeError, ValueError):      # validation reports the item
             text = repr(item)
-        yield Row(item, Source(str(path), text, lines, first_line=source.lines.get((i,))))
+        row = Source(str(path), text, lines, first_line=source.lines.get((i,)))
+        duplicates = tuple(p for where, p in found if where[:1] == (i,))
+        yield Row(_Unreadable(duplicates), row) if duplicates else _checked_row(item, row)
 
 
 def _jsonl_rows(path: Path) -> Iterator[Row]:
-    with _open_text(path) as handle:
-        for number, line in enumerate(handle, start=1):
+    with reading(path), path.open("rb") as handle:
+        for number, line in enumerate(_lines(path, handle), start=1):
             line = line.rstrip("\r\n")
             if not line.strip():
                 continue
+            source = Source(str(path), line, first_line=number)
             try:
-                item = json.loads(line)
+                item = json_value(line)
             except json.JSONDecodeError as exc:
-                item = _Unreadable(f"invalid JSON: {exc.msg} (column {exc.colno})")
-            yield Row(item, Source(str(path), line, first_line=number))
+                why = f"invalid JSON: {exc.msg} (column {exc.colno})"
+            except ValueError as exc:        # refused by the boundary: a duplicate key, NaN...
+                why = str(exc)
+            else:
+                yield _checked_row(item, source)
+                continue
+            yield Row(_Unreadable((Problem(str(path), number, "", why),)), source)
 
 
 @dataclass(frozen=True)
 class _Unreadable:
-    """A batch row that could not be parsed: reported as that row's problem."""
+    """A batch row that could not be read or whose text was refused: its problems are that
+    row's, and the other rows go on."""
 
-    message: str
+    problems: tuple[Problem, ...]
 
 
 def read_batch(paths: Sequence[Path]) -> list[Row]:
@@ -403,8 +441,8 @@ def _read_one(path: Path) -> Iterator[Row]:
             try:
                 data, source = read_document(file)
             except InputError as err:     # one unreadable file is one bad fill
-                yield Row(_Unreadable(err.problems[0].message), Source(str(file), "",
-                          first_line=err.problems[0].line))
+                yield Row(_Unreadable(err.problems), Source(str(file), "",
+                                                            first_line=err.problems[0].line))
                 continue
             yield Row(data, source)
         return
@@ -417,29 +455,20 @@ def _read_one(path: Path) -> Iterator[Row]:
         return
     if suffix not in FILL_SUFFIXES:
         raise InputError.one(path, "", "expected a .csv, .yaml, .json or .jsonl file, or a folder")
-    data, source = read_document(path)      # a YAML or JSON document is parsed whole
+    data, source, found = _read_unchecked(path, MAX_BATCH_BYTES)   # parsed whole
     if isinstance(data, list):
-        yield from _items(path, data, source)
+        yield from _items(path, data, source, found)
     elif isinstance(data, dict):           # a single fill file is a batch of one
-        yield Row(data, source)
+        if found:
+            raise InputError([p for _, p in found])
+        yield _checked_row(data, source)
     else:
         raise InputError.one(path, "", "expected a list of fills (or one fill)", 1)
 
 
-@contextlib.contextmanager
-def _open_text(path: Path) -> Iterator[TextIO]:
-    """A UTF-8 text file read line by line (a spreadsheet's byte-order mark is dropped); errors
-    become InputError naming the file."""
-    with reading(path), path.open(encoding="utf-8-sig", newline="") as handle:
-        yield handle
-
-
 def validate_row(row: Row) -> Loaded[Fill]:
     if isinstance(row.data, _Unreadable):
-        raise InputError.one(row.source.file, "", row.data.message, row.source.first_line)
-    if isinstance(row.data, dict) and "(extra cells)" in row.data:
-        raise InputError.one(row.source.file, "", "more cells than the header has columns",
-                             row.source.first_line)
+        raise InputError(row.data.problems)
     if not isinstance(row.data, dict):
         raise InputError.one(row.source.file, "", "expected a mapping of keys (one fill)",
                              row.source.first_line)

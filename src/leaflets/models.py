@@ -13,8 +13,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
 
+from .parse import excerpt
 from .resources import language_table
 
 
@@ -95,18 +96,30 @@ class DateFormat(StrEnum):
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# Any date a fill, product or expiry can hold: dates of birth from 1900, expiries to 2199. Also
+# keeps date arithmetic (a BUD is a date plus up to 180 days) far from year 9999.
+YEARS = range(1900, 2200)
+
+
+def _in_years(year: int, value: Any) -> None:
+    if year not in YEARS:
+        raise ValueError(f"expected a date in the years {YEARS.start} to {YEARS.stop - 1}, got "
+                         f"{_show(value)}")
 
 
 def _date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
-        raise ValueError(f"expected a date YYYY-MM-DD without a time, got '{value}'")
+        raise ValueError(f"expected a date YYYY-MM-DD without a time, got '{value.isoformat()}'")
     if isinstance(value, dt.date):
+        _in_years(value.year, value)
         return value
     if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+        _in_years(int(value.strip()[:4]), value)
         try:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
-            pass
+            raise ValueError(f"expected a date YYYY-MM-DD, got {_show(value)}, which is not a day "
+                             "of the calendar") from None
     raise ValueError(f"expected a date YYYY-MM-DD, got {_show(value)}")
 
 
@@ -114,12 +127,12 @@ def _expiry(value: Any) -> dt.date:
     # A month-year expiry means the last day of that month: USP <7>, usp-795-bud.md §4 item 7.
     if isinstance(value, str) and (m := _ISO_MONTH.match(value.strip())):
         year, month = int(m.group(1)), int(m.group(2))
+        _in_years(year, value)
         if 1 <= month <= 12:
             return dt.date(year, month, calendar.monthrange(year, month)[1])
-    try:
-        return _date(value)
-    except ValueError:
-        raise ValueError(f"expected a date YYYY-MM-DD or a month YYYY-MM, got {_show(value)}") from None
+    if not (isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DATE.match(value.strip()))):
+        raise ValueError(f"expected a date YYYY-MM-DD or a month YYYY-MM, got {_show(value)}")
+    return _date(value)
 
 
 def _text(value: Any) -> str:
@@ -133,7 +146,13 @@ def _text(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    return f"'{value}'" if isinstance(value, str) else repr(value)
+    """A refused value as a message quotes it: a short excerpt, never a Python repr."""
+    if isinstance(value, dict | list | tuple):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    shown = value if isinstance(value, str) else str(value)
+    return excerpt(shown) if isinstance(value, str) else shown[:40]
 
 
 Date = Annotated[dt.date, BeforeValidator(_date)]
@@ -148,13 +167,18 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{0,63}$")]
 
 
 WHOLE_MAX = 100_000     # no count on a prescription comes near it; bigger means a typo
+# Bounds against typos (README "Limits"), not clinical limits. Refills: NCPDP SCRIPT's refills
+# field holds 0 to 99. A quantity of 10,000 is 10 L or 10,000 capsules, past any compounded fill.
+MAX_REFILLS = 99
+MAX_QUANTITY = Decimal(10_000)
+MAX_DAYS_SUPPLY = 366
 
 
 def _whole(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected a whole number, got {_show(value)}")
     if value > WHOLE_MAX:
-        raise ValueError(f"expected a whole number of at most {WHOLE_MAX:,}, got {value}")
+        raise ValueError(f"expected a whole number of at most {WHOLE_MAX:,}, got {_show(value)}")
     return value
 
 
@@ -170,8 +194,19 @@ def _amount(value: Any) -> Decimal:
     return amount
 
 
+def _quantity(value: Any) -> Decimal:
+    amount = _amount(value)
+    if amount > MAX_QUANTITY:
+        raise ValueError(f"expected a quantity of at most {MAX_QUANTITY:,}, got {_show(value)}")
+    if amount.as_tuple().exponent < -3:         # type: ignore[operator]
+        raise ValueError(f"expected a quantity with at most 3 decimals, got {_show(value)}")
+    return amount
+
+
 Whole = Annotated[int, BeforeValidator(_whole)]
-Amount = Annotated[Decimal, BeforeValidator(_amount)]
+Quantity = Annotated[Decimal, BeforeValidator(_quantity)]
+# true or false only: not yes/no/on/1, which pydantic's lax mode would read as true.
+Flag = StrictBool
 
 
 # ---- product -----------------------------------------------------------------------------------
@@ -262,7 +297,7 @@ class Product(Frozen):
     dosage_form: DoseUnit
     form_description: Text | None = None
     route: Route
-    example: bool = False
+    example: Flag = False
     revised: Date
     summary: Text
     description: tuple[Text, ...] = ()
@@ -335,7 +370,7 @@ class Patient(Frozen):
     language: LanguageCode = "en"
     # Accessible large print (usp-17-labels.md §6): the leaflet at the large-print style and the
     # label on the large-print stock.
-    large_print: bool = False
+    large_print: Flag = False
 
 
 def _npi_ok(npi: str) -> bool:
@@ -373,16 +408,16 @@ class Compounding(Frozen):
 
 class Fill(Frozen):
     rx_number: RxNumber
-    fill_number: Annotated[Whole, Field(ge=0)] = 0
+    fill_number: Annotated[Whole, Field(ge=0, le=MAX_REFILLS)] = 0
     fill_date: Date
     product: Slug
     patient: Patient
     prescriber: Prescriber
     directions: Text
     indication: Text | None = None
-    quantity: Amount
-    days_supply: Annotated[Whole, Field(ge=1)]
-    refills: Annotated[Whole, Field(ge=0)]
+    quantity: Quantity
+    days_supply: Annotated[Whole, Field(ge=1, le=MAX_DAYS_SUPPLY)]
+    refills: Annotated[Whole, Field(ge=0, le=MAX_REFILLS)]
     compounding: Compounding
     pharmacist: Initials
 
@@ -424,9 +459,9 @@ class TextRegion(Frozen):
     min_size_pt: Annotated[float, Field(gt=0)]
     max_size_pt: Annotated[float, Field(gt=0)]
     leading: Annotated[float, Field(ge=1.0, le=2.0)] = 1.25
-    bold: bool = False
+    bold: Flag = False
     bold_fields: tuple[str, ...] = ()
-    patient_centred: bool = False
+    patient_centred: Flag = False
 
 
 class CodeBox(Frozen):
@@ -505,7 +540,7 @@ class DocumentStyle(Frozen):
     heading_sizes_pt: tuple[float, float, float]
     leading: Annotated[float, Field(ge=1.0, le=2.0)] = 1.3
     qr_size_pt: Annotated[float, Field(gt=0)] = 72
-    bold: bool = False          # every text in the bold face (large print, usp-17-labels.md §6)
+    bold: Flag = False          # every text in the bold face (large print, usp-17-labels.md §6)
 
     def problems(self) -> list[tuple[str, str]]:
         sizes = (self.body_size_pt, *self.heading_sizes_pt)

@@ -414,6 +414,11 @@ UNIT_ROUTES: dict[DoseUnit, frozenset[Route]] = {
 }
 _DIVISIBLE = {DoseUnit.TABLET}                 # the only unit a dose may be half of
 _MEASURED = {DoseUnit.ML, DoseUnit.G}          # decimals are fine
+
+# Upper bounds against typos, not clinical limits: no compounded dose comes near them, and a
+# dose past them ("10000 tab") is a slip to send back, never a label. README: "Limits".
+MAX_DOSE = {**dict.fromkeys(DoseUnit, Decimal(30)), DoseUnit.ML: Decimal(1000), DoseUnit.G: Decimal(1000)}
+MAX_DURATION_DAYS = 366
 # As-needed reasons are plain words; these short words are English, anything else of three
 # letters or fewer is treated as an unknown abbreviation (e.g. "ha" for headache).
 _SHORT_WORDS = {"a", "an", "and", "or", "of", "the", "to", "in", "at", "on", "dry", "eye",
@@ -972,6 +977,16 @@ class _Parser:
             for value in (s.dose, s.dose_max, s.max_per_day):
                 if value is not None:
                     _check_part(value, unit, s.dose_text if value is s.dose else amount_text(value))
+            largest = max(v for v in (s.dose, s.dose_max, Decimal(0)) if v is not None)
+            if largest > MAX_DOSE[unit]:
+                raise _err(f"a dose of {amount_text(largest)} {plural_noun(unit)} is more than "
+                           f"{amount_text(MAX_DOSE[unit])}, the most one dose may be here: check "
+                           "the sig")
+            if s.max_per_day is not None and s.max_per_day > 24 * MAX_DOSE[unit]:
+                raise _err(f"a maximum of {amount_text(s.max_per_day)} {plural_noun(unit)} a day "
+                           f"is more than 24 of the largest dose: check the sig")
+        if s.duration is not None and s.duration.days > MAX_DURATION_DAYS:
+            raise _err(f"a duration of {s.duration.days} days is more than a year: check the sig")
         dosage = Dosage(route=route, timing=timing, dose=s.dose, dose_max=s.dose_max,
                         unit=unit if (s.dose is not None or s.max_per_day is not None) else None,
                         thin_layer=s.thin_layer, site=s.site, meal=s.meal,
