@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from . import models
 from .batch import Outcome, Report, run_batch
 from .compose import render_directions
 from .errors import InputError, LeafletsError, Problem
@@ -22,6 +23,7 @@ from .i18n import languages
 from .load import load_pharmacy, load_product, product_slugs
 from .models import BudCounting, Product
 from .pipeline import Settings, load_product_checked, render_fill, render_monographs
+from .rules.abbreviations import normalise_units
 from .rules.bud import compute_bud
 from .rules.sig import Sig, parse_directions
 
@@ -40,11 +42,29 @@ large_print_option = click.option(
     "--large-print", is_flag=True,
     help="Every fill in large print (as patient.large_print): the pharmacy's large_print_stock, "
          "whatever --stock says, and the large-print leaflet.")
-catalog_option = click.option("--catalog", type=click.Path(path_type=Path), default=Path("products"),
-                              show_default=True, help="Folder of product YAML files.")
-pharmacy_option = click.option("--pharmacy", type=click.Path(path_type=Path),
-                               default=Path("pharmacy.yaml"), show_default=True,
-                               help="The pharmacy profile.")
+
+
+def _in_project(name: str) -> Any:
+    """A default path, found the way git finds its root: in the nearest folder, from here up,
+    that holds pharmacy.yaml (as a relative path, so records name it as before)."""
+    def resolve(_: Any, __: Any, value: Path | None) -> Path:
+        if value is not None:
+            return value
+        here = Path.cwd()
+        for folder in (here, *here.parents):
+            if (folder / "pharmacy.yaml").is_file():
+                return Path(os.path.relpath(folder / name, here))
+        return Path(name)      # not found anywhere: the loader says where it looked
+    return resolve
+
+
+catalog_option = click.option("--catalog", type=click.Path(path_type=Path), default=None,
+                              callback=_in_project("products"),
+                              help="Folder of product YAML files [default: products/ of the "
+                                   "project: this folder or the nearest above with pharmacy.yaml].")
+pharmacy_option = click.option("--pharmacy", type=click.Path(path_type=Path), default=None,
+                               callback=_in_project("pharmacy.yaml"),
+                               help="The pharmacy profile [default: the project's pharmacy.yaml].")
 
 
 @click.group(cls=_Group)
@@ -203,7 +223,8 @@ def qa(actual: Path, expected: Path | None, report: Path | None, dpi: int, max_p
             click.echo(f"{problem.path}: {problem.check}: {problem.message}")
         if result.documents:
             counts = ", ".join(f"{n} {status}" for status, n in sorted(data["counts"].items()))
-            click.echo(f"QA: {len(result.documents)} documents: {counts}")
+            documents = "document" if len(result.documents) == 1 else "documents"
+            click.echo(f"QA: {len(result.documents)} {documents}: {counts}")
         if check or result.checks:
             click.echo(f"Checks: {len(result.checks)} problems")
     if not result.ok:
@@ -234,7 +255,7 @@ def products(catalog: Path, as_json: bool) -> None:
         except InputError as err:
             problems.extend(err.problems)
             continue
-        rows.append({"slug": p.slug, "name": p.name, "strength": p.strength,
+        rows.append({"slug": p.slug, "name": normalise_units(p.name), "strength": normalise_units(p.strength),
                      "dosage_form": p.form_name, "route": p.route.value,
                      "bud_category": p.bud.category.value, "storage": p.storage.condition.value,
                      "schedule": p.controlled_substance.schedule.value if p.controlled_substance else None,
@@ -250,22 +271,24 @@ def products(catalog: Path, as_json: bool) -> None:
         raise InputError(problems)
 
 
-def _date(_: Any, param: click.Parameter, value: Any) -> Any:
-    def one(text: str) -> dt.date:
-        from .models import _expiry
-        try:
-            return _expiry(text)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param=param) from None
-    if isinstance(value, tuple):
-        return tuple(one(v) for v in value)
-    return one(value)
+def _dates(parse: Any) -> Any:
+    """A click callback reading one date or several with a model's date parser."""
+    def callback(_: Any, param: click.Parameter, value: Any) -> Any:
+        def one(text: str) -> dt.date:
+            try:
+                day: dt.date = parse(text)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param=param) from None
+            return day
+        return tuple(one(v) for v in value) if isinstance(value, tuple) else one(value)
+    return callback
 
 
 @main.command()
 @click.argument("product")
-@click.option("--compounded", required=True, callback=_date, help="Compounding date YYYY-MM-DD.")
-@click.option("--component-expiry", multiple=True, callback=_date,
+@click.option("--compounded", required=True, callback=_dates(models.day),
+              help="Compounding date YYYY-MM-DD (a day: only expiries may be months).")
+@click.option("--component-expiry", multiple=True, callback=_dates(models.expiry),
               help="A component's expiry, YYYY-MM-DD or YYYY-MM (repeatable).")
 @click.option("--counting", type=click.Choice([c.value for c in BudCounting]), default=None,
               help="Day counting (default: the pharmacy profile's).")

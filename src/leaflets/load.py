@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .errors import InputError, Problem
-from .models import DocumentStyle, Fill, Pharmacy, Product, Stock
+from .models import SLUG_PATTERN, DocumentStyle, Fill, Pharmacy, Product, Stock
 from .parse import (
     EXCERPT_CHARS,
     MAX_BATCH_BYTES,
@@ -129,6 +131,7 @@ _PATTERN_HELP: dict[str | int, str] = {
     "product": "a product slug: lower-case letters, digits, '.' and '-'",
     "default_stock": "a stock name: lower-case letters, digits, '.' and '-'",
     "name": "lower-case letters, digits, '.' and '-'",
+    "slug": "a product file named with lower-case letters, digits, '.' and '-'",
     "lot": "a lot number: letters, digits, '.', '-' and '/'",
     "pharmacist": "the pharmacist's initials",
     "monograph_base_url": "an https:// URL with no query or fragment",
@@ -197,20 +200,39 @@ def load_fill(path: Path) -> Loaded[Fill]:
     return Loaded(validate(Fill, data, source), source)
 
 
+_NO_PROJECT = ("looked here ({here}) and in the folders above it for a project (a folder with "
+               "pharmacy.yaml and products/): run leaflets in the project folder, or give {option}")
+
+
 def load_pharmacy(path: Path) -> Loaded[Pharmacy]:
+    if not path.exists() and not path.is_absolute():
+        raise InputError.one(path, "", "file not found; " + _NO_PROJECT.format(
+            here=Path.cwd(), option="--pharmacy"))
     data, source = read_document(path)
     return Loaded(validate(Pharmacy, data, source), source)
 
 
 def product_slugs(catalog: Path) -> list[str]:
     if not catalog.is_dir():
-        raise InputError.one(catalog, "", "product catalog folder not found")
+        hint = "" if catalog.is_absolute() else "; " + _NO_PROJECT.format(here=Path.cwd(),
+                                                                           option="--catalog")
+        raise InputError.one(catalog, "", f"product catalog folder not found{hint}")
     return sorted(p.stem for p in catalog.glob("*.yaml"))
+
+
+def named(folder: Path, name: str, what: str) -> Path:
+    """The file of a product, stock or style named `name`: inside `folder`, never elsewhere (a
+    name is a slug, so '../x' or '/etc/x' is refused, not followed)."""
+    if not re.fullmatch(SLUG_PATTERN, name):
+        raise InputError.one(folder, "", f"expected a {what} name (lower-case letters, digits, "
+                                         f"'.' and '-', as its file is named here), got "
+                                         f"{excerpt(name)}")
+    return folder / f"{name}.yaml"
 
 
 def load_product(catalog: Path, slug: str, *, fill_file: str = "", line: int | None = None
                  ) -> Loaded[Product]:
-    path = catalog / f"{slug}.yaml"
+    path = named(catalog, slug, "product")
     if not path.is_file():
         known = ", ".join(product_slugs(catalog)) or "none"
         raise InputError.one(fill_file or path, "product",
@@ -222,27 +244,38 @@ def load_product(catalog: Path, slug: str, *, fill_file: str = "", line: int | N
     return Loaded(validate(Product, data, source, slug=slug), source)
 
 
-
 def _bundled(path: Path, directory: Path | None) -> Path:
     """How a file is named in messages and records: a bundled one as `stocks/<name>.yaml`,
     wherever the package is installed, so records are the same bytes on every machine."""
     return path if directory is not None else Path("stocks") / path.name
 
 
+def label_stocks(directory: Path | None = None) -> list[str]:
+    """The label stocks of a stocks folder (the other files there are document styles)."""
+    found = []
+    for path in sorted((directory or stocks_dir()).glob("*.yaml")):
+        with contextlib.suppress(InputError):
+            data, _ = read_document(path)
+            if isinstance(data, dict) and "regions" in data:
+                found.append(path.stem)
+    return found
+
+
 def load_stock(name: str, directory: Path | None = None) -> Loaded[Stock]:
     folder = directory or stocks_dir()
-    path = folder / f"{name}.yaml"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in folder.glob("*.yaml"))) or "none"
+    path = named(folder, name, "label stock")
+    if not path.is_file() or name not in label_stocks(directory):
+        what = (f"'{name}' is a document style, not a label stock" if path.is_file()
+                else f"unknown label stock '{name}'")
         raise InputError.one(_bundled(path, directory), "default_stock",
-                             f"unknown label stock '{name}' (known: {known})")
+                             f"{what} (label stocks: {', '.join(label_stocks(directory)) or 'none'})")
     data, source = read_document(path)
     source = dataclasses.replace(source, file=str(_bundled(path, directory)))
     return Loaded(validate(Stock, data, source), source)
 
 
 def load_document_style(name: str, directory: Path | None = None) -> Loaded[DocumentStyle]:
-    path = (directory or stocks_dir()) / f"{name}.yaml"
+    path = named(directory or stocks_dir(), name, "document style")
     data, source = read_document(path)
     source = dataclasses.replace(source, file=str(_bundled(path, directory)))
     return Loaded(validate(DocumentStyle, data, source), source)
@@ -278,7 +311,8 @@ def _csv_columns(model: type[BaseModel], prefix: str = "") -> dict[str, str]:
         elif getattr(info.annotation, "__origin__", None) in (tuple, list):
             columns[f"{prefix}{name}"] = "list"
         else:
-            columns[f"{prefix}{name}"] = {int: "whole", bool: "flag"}.get(info.annotation, "text")
+            kind = "whole" if info.annotation is int else "flag" if info.annotation is bool else "text"
+            columns[f"{prefix}{name}"] = kind
     return columns
 
 

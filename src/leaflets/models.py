@@ -155,6 +155,8 @@ def _show(value: Any) -> str:
     return excerpt(shown) if isinstance(value, str) else shown[:40]
 
 
+# The readers of a date and of an expiry (a day, or a month meaning its last day), for the CLI.
+day, expiry = _date, _expiry
 Date = Annotated[dt.date, BeforeValidator(_date)]
 ExpiryDate = Annotated[dt.date, BeforeValidator(_expiry)]
 Text = Annotated[str, BeforeValidator(_text)]
@@ -163,7 +165,8 @@ Initials = Annotated[str, BeforeValidator(_text), StringConstraints(pattern=r"^[
 RxNumber = Annotated[
     str, BeforeValidator(_text), StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
 ]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{0,63}$")]
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9.-]{0,63}$"     # no '/' and no leading '.': a name, never a path
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 
 
 WHOLE_MAX = 100_000     # no count on a prescription comes near it; bigger means a typo

@@ -299,9 +299,7 @@ def _yaml(text: str, file: str) -> tuple[Any, dict[Path_, int], Found]:
                 try:
                     value = _scalar(event.value) if plain else event.value
                 except _Refused as exc:
-                    key = parent.key if parent is not None and isinstance(parent.value, dict) \
-                        else len(parent.value) if parent is not None else None
-                    raise fail(str(exc), at if key is None else (*at, key)) from None
+                    raise fail(str(exc), _pending(parent)) from None
                 place(value)
             elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
                 if len(stack) >= MAX_DEPTH:
@@ -313,6 +311,15 @@ def _yaml(text: str, file: str) -> tuple[Any, dict[Path_, int], Found]:
         where = _yaml_line(exc, text)
         raise InputError.one(file, "", _yaml_problem(exc, text, where), where) from None
     return (root[0] if root else None), lines, problems
+
+
+def _pending(parent: _Open | None) -> Path_:
+    """The key path of the value about to be read."""
+    if parent is None:
+        return ()
+    if isinstance(parent.value, dict):
+        return (*parent.path, parent.key) if parent.key is not None else parent.path
+    return (*parent.path, len(parent.value))
 
 
 def _yaml_line(exc: yaml.YAMLError, text: str) -> int | None:

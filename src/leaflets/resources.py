@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import yaml
+from .errors import InputError
+from .parse import check, parse, read_text
 
 
 @cache
@@ -35,6 +36,10 @@ def locale_dir() -> Path:
 @cache
 def language_table() -> dict[str, dict[str, object]]:
     """templates/languages.yaml: the languages a fill may ask for, and how each is printed."""
-    data = yaml.safe_load((templates_dir() / "languages.yaml").read_text(encoding="utf-8"))
-    assert isinstance(data, dict), "templates/languages.yaml must map codes to languages"
+    path = templates_dir() / "languages.yaml"
+    data, lines, found = parse(read_text(path), "templates/languages.yaml", json_text=False)
+    data, problems = check(data, lines, "templates/languages.yaml")
+    if found or problems or not isinstance(data, dict):
+        raise InputError([p for _, p in found] + problems or InputError.one(
+            path, "", "expected a mapping of language codes to languages").problems)
     return data
