@@ -19,6 +19,7 @@ from .models import SLUG_PATTERN, DocumentStyle, Fill, Pharmacy, Product, Stock
 from .parse import (
     EXCERPT_CHARS,
     MAX_BATCH_BYTES,
+    MAX_DEPTH,
     MAX_FILE_BYTES,
     MAX_LINE_BYTES,
     MAX_NUMBER_CHARS,
@@ -429,8 +430,8 @@ def _jsonl_rows(path: Path) -> Iterator[Row]:
                 item = json_value(line)
             except json.JSONDecodeError as exc:
                 why = f"invalid JSON: {exc.msg} (column {exc.colno})"
-            except ValueError as exc:        # refused by the boundary: a duplicate key, NaN...
-                why = str(exc)
+            except RecursionError:
+                why = f"nested deeper than {MAX_DEPTH} levels"
             else:
                 yield _checked_row(item, source)
                 continue

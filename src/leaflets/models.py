@@ -151,6 +151,8 @@ def _show(value: Any) -> str:
         return "a mapping" if isinstance(value, dict) else "a list"
     if isinstance(value, dt.date):
         return value.isoformat()
+    if value is None:
+        return "nothing"
     shown = value if isinstance(value, str) else str(value)
     return excerpt(shown) if isinstance(value, str) else shown[:40]
 

@@ -27,6 +27,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -113,85 +114,79 @@ def _size(n: int) -> str:
 # ---- text -> data --------------------------------------------------------------------------------
 
 
-class _Refused(ValueError):
-    """A value the JSON reader refuses (located afterwards, when the text allows)."""
+@dataclass(frozen=True)
+class Refused:
+    """A value the reader refuses, kept in place so `check` reports it at its field (and a batch
+    fails only the row that holds it): a number too long to be a count, NaN."""
+
+    why: str
+
+
+class _Keys(dict[str, Any]):
+    """A JSON object, with the keys it repeats (the first value is kept; `check` reports them)."""
+
+    repeated: tuple[str, ...] = ()
 
 
 Found = list[tuple[Path_, Problem]]     # problems with the key path they are about
 
 
 def parse(text: str, file: str, *, json_text: bool) -> tuple[Any, dict[Path_, int], Found]:
-    """A YAML or JSON document: its data, the line of every key path, and its duplicate keys.
-    A document that cannot be read at all raises InputError. Strings are not yet checked
-    (`check` does that, so a batch can fail one row rather than the whole file)."""
+    """A YAML or JSON document: its data, the line of every key path, and the YAML document's
+    repeated keys. A document that cannot be read at all raises InputError. Strings, refused
+    values and JSON's repeated keys are reported by `check`, so a batch can fail one row rather
+    than the whole file."""
     if not json_text:
         return _yaml(text, file)
-    try:
-        _, lines, duplicates = _yaml(text, file)    # JSON is (nearly) YAML: the lines of keys
+    try:   # JSON is nearly YAML: the lines of its keys (tabs and lone surrogates are not)
+        _, lines, _ = _yaml(_SURROGATE_ESCAPE.sub(r"\\uFFFD", text.replace("\t", " ")), file)
     except InputError:
-        lines, duplicates = {}, []
+        lines = {}
     try:
         data = json_value(text)
     except json.JSONDecodeError as exc:
         raise InputError.one(file, "", f"invalid JSON: {exc.msg} (column {exc.colno})",
                              exc.lineno) from None
-    except _Refused as exc:
-        if duplicates:               # located by the YAML reading
-            raise InputError([p for _, p in duplicates]) from None
-        raise InputError.one(file, "", str(exc)) from None
+    except RecursionError:
+        raise InputError.one(file, "", f"nested deeper than {MAX_DEPTH} levels") from None
     return data, lines, []
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
 def json_value(text: str) -> Any:
-    """One JSON value, with duplicate keys, NaN and Infinity and oversized numbers refused, and
-    nesting bounded. Raises json.JSONDecodeError or _Refused."""
-    try:
-        data = json.loads(text, object_pairs_hook=_pairs, parse_int=_int, parse_float=_float,
-                          parse_constant=_constant)
-    except RecursionError:
-        raise _Refused(f"nested deeper than {MAX_DEPTH} levels") from None
-    depth = _depth(data)
-    if depth > MAX_DEPTH:
-        raise _Refused(f"nested deeper than {MAX_DEPTH} levels")
-    return data
+    """One JSON value, with repeated keys, NaN and Infinity and oversized numbers kept for
+    `check` to report. Raises json.JSONDecodeError, or RecursionError past Python's own depth."""
+    return json.loads(text, object_pairs_hook=_pairs, parse_int=_number(int),
+                      parse_float=_number(float), parse_constant=_constant)
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    out = _Keys()
+    repeated = []
     for key, value in pairs:
         if key in out:
-            raise _Refused(f"duplicate key {excerpt(key)}: each key may appear once")
-        out[key] = value
+            repeated.append(key)
+        else:
+            out[key] = value
+    out.repeated = tuple(repeated)
     return out
 
 
-def _int(text: str) -> int:
-    if len(text) > MAX_NUMBER_CHARS:
-        raise _Refused(f"a number of {len(text)} characters is longer than any count or amount "
-                       f"(at most {MAX_NUMBER_CHARS})")
-    return int(text)
+def _number(kind: type[int] | type[float]) -> Any:
+    def read(text: str) -> Any:
+        return _too_long(text) if len(text) > MAX_NUMBER_CHARS else kind(text)
+    return read
 
 
-def _float(text: str) -> float:
-    if len(text) > MAX_NUMBER_CHARS:
-        _int(text)
-    return float(text)
+def _too_long(text: str) -> Refused:
+    return Refused(f"a number of {len(text)} characters is longer than any count or amount (at "
+                   f"most {MAX_NUMBER_CHARS})")
 
 
-def _constant(text: str) -> Any:
-    raise _Refused(f"{text} is not a number")
-
-
-def _depth(data: Any) -> int:
-    deepest, stack = 0, [(data, 0)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict | list):
-            deepest = max(deepest, depth + 1)
-            if depth < MAX_DEPTH:
-                stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict)
-                                                      else value))
-    return deepest
+def _constant(text: str) -> Refused:
+    return Refused(f"{text} is not a number")
 
 
 # YAML 1.2's core schema for plain scalars, without .inf and .nan: anything else is text.
@@ -207,14 +202,9 @@ def _scalar(value: str) -> Any:
         return None
     if value in _BOOL:
         return _BOOL[value]
-    number = _INT.fullmatch(value) or _FLOAT.fullmatch(value)
-    if number and len(value) > MAX_NUMBER_CHARS:
-        raise _Refused(f"a number of {len(value)} characters is longer than any count or amount "
-                       f"(at most {MAX_NUMBER_CHARS})")
-    if _INT.fullmatch(value):
-        return int(value)
-    if number:
-        return float(value)
+    integer = _INT.fullmatch(value)
+    if integer or _FLOAT.fullmatch(value):
+        return _number(int if integer else float)(value)
     return value
 
 
@@ -268,7 +258,7 @@ def _yaml(text: str, file: str) -> tuple[Any, dict[Path_, int], Found]:
                 if documents > 1:
                     raise fail("expected one document, found a second (a line '---')")
                 continue
-            at = stack[-1].path if stack else ()
+            at = _pending(stack[-1] if stack else None)
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 raise fail("anchors and aliases (&name, *name) are not accepted: write the value "
                            "out in full", at)
@@ -296,11 +286,7 @@ def _yaml(text: str, file: str) -> tuple[Any, dict[Path_, int], Found]:
                 continue
             if isinstance(event, yaml.ScalarEvent):
                 plain = event.implicit[0] and not event.style
-                try:
-                    value = _scalar(event.value) if plain else event.value
-                except _Refused as exc:
-                    raise fail(str(exc), _pending(parent)) from None
-                place(value)
+                place(_scalar(event.value) if plain else event.value)
             elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
                 if len(stack) >= MAX_DEPTH:
                     raise fail(f"nested deeper than {MAX_DEPTH} levels", at)
@@ -335,6 +321,8 @@ def _yaml_problem(exc: yaml.YAMLError, text: str, line: int | None) -> str:
         return (f"invalid YAML: the character U+{exc.character:04X} is not allowed in a YAML file"
                 if isinstance(exc.character, int) else "invalid YAML: a character is not allowed")
     problem = str(getattr(exc, "problem", None) or "cannot be read")
+    if "nesting depth" in problem:             # libyaml's own bound, far past ours
+        return f"nested deeper than {MAX_DEPTH} levels"
     if line is not None:
         here = text.splitlines()[line - 1:line] or [""]
         if "\t" in here[0][:len(here[0]) - len(here[0].lstrip())]:
@@ -347,9 +335,14 @@ def _yaml_problem(exc: yaml.YAMLError, text: str, line: int | None) -> str:
 
 def check(data: Any, lines: dict[Path_, int], file: str, first_line: int | None = None
           ) -> tuple[Any, list[Problem]]:
-    """Every string of a document normalised (NFC) and checked as printable text, walked
-    without recursion; the problems name the field and its line."""
+    """Every string of a document normalised (NFC) and checked as printable text, every refused
+    value and repeated key reported, nesting bounded; walked without recursion. The problems
+    name the field and its line."""
     problems: list[Problem] = []
+
+    def problem(path: Path_, why: str) -> None:
+        problems.append(Problem(file, _line(lines, path, first_line), display(path), why))
+
     holder = [data]
     stack: list[tuple[Any, Any, Path_]] = [(holder, 0, ())]
     while stack:
@@ -358,10 +351,16 @@ def check(data: Any, lines: dict[Path_, int], file: str, first_line: int | None 
         if isinstance(value, str):
             text, why = check_text(value)
             if why:
-                problems.append(Problem(file, _line(lines, path, first_line), display(path), why))
+                problem(path, why)
             else:
                 parent[key] = text
+        elif isinstance(value, Refused):
+            problem(path, value.why)
+        elif isinstance(value, dict | list) and len(path) >= MAX_DEPTH:
+            problem(path, f"nested deeper than {MAX_DEPTH} levels")
         elif isinstance(value, dict):
+            for repeated in getattr(value, "repeated", ()):
+                problem((*path, repeated), "duplicate key: each key may appear once")
             stack.extend((value, k, (*path, k)) for k in value)
         elif isinstance(value, list):
             stack.extend((value, i, (*path, i)) for i in range(len(value)))
