@@ -265,12 +265,15 @@ def label_stocks(directory: Path | None = None) -> list[str]:
 def load_stock(name: str, directory: Path | None = None) -> Loaded[Stock]:
     folder = directory or stocks_dir()
     path = named(folder, name, "label stock")
-    if not path.is_file() or name not in label_stocks(directory):
-        what = (f"'{name}' is a document style, not a label stock" if path.is_file()
-                else f"unknown label stock '{name}'")
+    if not path.is_file():
         raise InputError.one(_bundled(path, directory), "default_stock",
-                             f"{what} (label stocks: {', '.join(label_stocks(directory)) or 'none'})")
+                             f"unknown label stock '{name}' (label stocks: "
+                             f"{', '.join(label_stocks(directory)) or 'none'})")
     data, source = read_document(path)
+    if isinstance(data, dict) and "regions" not in data and "margin_pt" in data:
+        raise InputError.one(_bundled(path, directory), "default_stock",
+                             f"'{name}' is a document style, not a label stock (label stocks: "
+                             f"{', '.join(label_stocks(directory)) or 'none'})")
     source = dataclasses.replace(source, file=str(_bundled(path, directory)))
     return Loaded(validate(Stock, data, source), source)
 

@@ -532,3 +532,51 @@ def test_a_refused_value_is_quoted_as_an_excerpt(tmp_path: Path) -> None:
     assert result.stderr == (f"Error: {fill}:13: pharmacist: text of 50,000 characters is longer "
                              f"than the limit of 5,000 ('{'Z' * EXCERPT_CHARS}'… (50,000 "
                              "characters))\n")
+
+
+# ---- stocks and document styles (bundled, read through the same boundary) --------------------------
+
+STOCK_FILES = ["4x2.5", "leaflet"]
+
+
+@pytest.mark.parametrize("name", STOCK_FILES)
+def test_every_stock_and_style_field_takes_hostile_values(tmp_path: Path, name: str) -> None:
+    from leaflets.errors import InputError
+    from leaflets.load import load_document_style, load_stock
+    source = ROOT / "stocks" / f"{name}.yaml"
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    shutil.copy(source, tmp_path / f"{name}.yaml")
+    load = load_stock if "regions" in data else load_document_style
+    for path in leaf_paths(data):
+        for value in SOME_HOSTILE:
+            (tmp_path / f"{name}.yaml").write_text(with_value(data, path, _yaml_dump, value),
+                                                   encoding="utf-8")
+            try:
+                load(name, tmp_path)
+            except InputError as err:
+                for problem in err.problems:
+                    assert problem.file == str(tmp_path / f"{name}.yaml"), problem
+                    assert problem.line is not None, (path, value[:40], str(problem))
+                    assert len(str(problem)) < MAX_MESSAGE_CHARS, str(problem)[:200]
+
+
+def test_a_bad_file_in_a_folder_of_fills_fails_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "day"
+    folder.mkdir()
+    (folder / "a-good.yaml").write_text(BASE_FILL, encoding="utf-8")
+    (folder / "b-alias.yaml").write_text("a: &x 1\nb: *x\n", encoding="utf-8")
+    (folder / "c-date.yaml").write_text(BASE_FILL.replace('rx_number: "600123"', 'rx_number: "7"')
+                                        .replace("fill_date: 2026-11-24", "fill_date: 2026-02-30"),
+                                        encoding="utf-8")
+    (folder / "d-cp1252.json").write_bytes('{"patient": "Zoë"}'.encode("cp1252"))
+    result = cli("batch", folder, "--out", tmp_path / "out", "--workers", "1", "--quiet")
+    assert result.exit_code == 1, result.output
+    summary = json.loads(next((tmp_path / "out" / "batches").glob("*/summary.json")).read_text())
+    assert [r["status"] for r in summary["rows"]] == ["ok", "failed", "failed", "failed"]
+    assert [r["error"] for r in summary["rows"][1:]] == [
+        f"{folder}/b-alias.yaml:1: a: anchors and aliases (&name, *name) are not accepted: write "
+        "the value out in full",
+        f"{folder}/c-date.yaml:3: fill_date: expected a date YYYY-MM-DD, got '2026-02-30', which "
+        "is not a day of the calendar",
+        f"{folder}/d-cp1252.json:1: expected UTF-8 text, found byte 0xEB; it looks like a Windows "
+        "(cp1252) file: save it as UTF-8 (in a spreadsheet, 'CSV UTF-8')"]
