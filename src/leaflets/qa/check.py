@@ -69,13 +69,13 @@ def _check_label(folder: Path, rel: str, record: dict[str, Any]) -> list[CheckPr
         problems.append(CheckProblem(where, "codes", f"the barcode reads {bars}, the record says "
                                                      f"{label.get('barcode')!r}"))
     boxes = [(str(f["field"]), [float(v) for v in f["box_pt"]]) for f in label["fields"]]
-    for name, (x, top, w, h) in boxes:
-        if x < 0 or top < 0 or x + w > width + 0.01 or top + h > height + 0.01:
+    page_edges = (round(width * 100), round(height * 100))
+    for name, box in boxes:
+        if _outside(_hundredths(box), page_edges):
             problems.append(CheckProblem(where, "bounds", f"{name} is drawn outside the page"))
-    for i, (a, (ax, ay, aw, ah)) in enumerate(boxes):
-        for b, (bx, by, bw, bh) in boxes[i + 1:]:
-            if a != b and ax < bx + bw - 0.01 and bx < ax + aw - 0.01 and ay < by + bh - 0.01 \
-                    and by < ay + ah - 0.01:
+    for i, (a, a_box) in enumerate(boxes):
+        for b, b_box in boxes[i + 1:]:
+            if a != b and _overlap(_hundredths(a_box), _hundredths(b_box)):
                 problems.append(CheckProblem(where, "overlap", f"{a} is drawn over {b}"))
     try:
         stock = load_stock(label.get("stock", "")).model
@@ -100,6 +100,31 @@ def _check_label(folder: Path, rel: str, record: dict[str, Any]) -> list[CheckPr
     checked = " ".join(text_in(page, [box]) for name, box in boxes if name not in identity)
     problems += _banned(where, checked)
     return problems
+
+
+# The record rounds each box's x, top, width and height to 0.01 pt, so an edge computed as x + width
+# can be 0.01 pt off: two boxes that touch can seem to share 0.01 pt, and a box that ends at the
+# page's edge can seem to pass it by 0.01 pt. Compared in whole hundredths of a point (exact, no
+# float tolerance), only more than that rounding is an overlap or an overflow.
+ROUNDING = 1              # hundredths of a point
+
+
+def _hundredths(box: list[float]) -> tuple[int, int, int, int]:
+    x, top, width, height = (round(v * 100) for v in box)
+    return x, top, width, height
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Whether two boxes share more than the record's rounding in both directions (touching
+    boxes share an edge, not an area)."""
+    shared_x = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    shared_y = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return shared_x > ROUNDING and shared_y > ROUNDING
+
+
+def _outside(box: tuple[int, int, int, int], page: tuple[int, int]) -> bool:
+    x, top, width, height = box
+    return x < 0 or top < 0 or x + width - page[0] > ROUNDING or top + height - page[1] > ROUNDING
 
 
 def _sizes_in(textpage: Any, box: list[float], height: float) -> list[float]:
