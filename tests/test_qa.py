@@ -20,6 +20,7 @@ from leaflets.batch import run_batch
 from leaflets.cli import main
 from leaflets.pdf import Info, Ops
 from leaflets.pipeline import Settings, render_fill
+from leaflets.qa import Limits
 from leaflets.qa.check import _hundredths, _overlap
 from leaflets.render import Pages, write_pdf
 
@@ -365,3 +366,9 @@ def test_boxes_rounded_as_recorded_touch_or_overlap_as_they_truly_do(
     a = recorded(x, width)
     assert not _overlap(a, recorded(x + width, other))
     assert _overlap(a, recorded(x + width - min(depth, width, other), other))
+
+
+def test_the_commands_limits_are_the_librarys() -> None:
+    """cli.py states the defaults itself (importing leaflets.qa would slow every command's start)."""
+    options = {p.name: p.default for p in main.commands["qa"].params}
+    assert Limits(options["max_page_pixels"], options["max_pages"]) == Limits()

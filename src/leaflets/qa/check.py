@@ -13,13 +13,15 @@ from ..errors import InputError
 from ..load import load_stock
 from ..rules.abbreviations import find_banned
 from .fields import text_in
-from .inputs import RECORD, open_pdf
+from .inputs import DEFAULT_LIMITS, RECORD, Limits, check_limits, open_pdf
 from .result import CheckProblem
 
 IDENTITY_FIELDS = ("patient", "prescriber", "lot", "rx", "pharmacist")   # names and numbers as given
+CODES_DPI = 300           # the QR code and the barcode are decoded from a raster this fine
 
 
-def check_tree(tree: Path, only: set[str] | None = None) -> list[CheckProblem]:
+def check_tree(tree: Path, only: set[str] | None = None, *, limits: Limits = DEFAULT_LIMITS
+               ) -> list[CheckProblem]:
     """Check every fill folder (a fill.json beside label.pdf) on its own, golden or not: the QR
     and barcode decode to what the record says; every text run of a patient-centred field is at
     or above its stock's minimum; nothing is drawn outside the page, and no field box overlaps
@@ -41,9 +43,11 @@ def check_tree(tree: Path, only: set[str] | None = None) -> list[CheckProblem]:
             problems.append(CheckProblem(f"{rel}/{RECORD}", "record", f"not JSON: {exc}"))
             continue
         try:
-            problems += _check_label(folder, rel, record)
+            problems += _check_label(folder, rel, record, limits)
             if (folder / "leaflet.pdf").exists():
-                problems += _check_words(f"{rel}/leaflet.pdf", open_pdf(folder / "leaflet.pdf"),
+                leaflet = open_pdf(folder / "leaflet.pdf")
+                check_limits(folder / "leaflet.pdf", leaflet, limits, None)   # read, not rasterised
+                problems += _check_words(f"{rel}/leaflet.pdf", leaflet,
                                          str(record["fill"]["patient"]["name"]))
         except (KeyError, TypeError, AttributeError, ValueError):
             problems.append(CheckProblem(f"{rel}/{RECORD}", "record",
@@ -52,14 +56,15 @@ def check_tree(tree: Path, only: set[str] | None = None) -> list[CheckProblem]:
     return problems
 
 
-def _check_label(folder: Path, rel: str, record: dict[str, Any]) -> list[CheckProblem]:
+def _check_label(folder: Path, rel: str, record: dict[str, Any], limits: Limits) -> list[CheckProblem]:
     where = f"{rel}/label.pdf"
     problems: list[CheckProblem] = []
     label = record["label"]
     document = open_pdf(folder / "label.pdf")
+    check_limits(folder / "label.pdf", document, limits, CODES_DPI)
     page = document[0]
     width, height = page.get_width(), page.get_height()
-    found = zxingcpp.read_barcodes(page.render(scale=300 / 72).to_pil())
+    found = zxingcpp.read_barcodes(page.render(scale=CODES_DPI / 72).to_pil())
     qr = [b.text for b in found if b.format == zxingcpp.BarcodeFormat.QRCode]
     bars = [b.text for b in found if b.format == zxingcpp.BarcodeFormat.Code128]
     if qr != [label.get("qr")]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import difflib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, OutputError
 from .check import check_tree
 from .fields import field_boxes, field_changes
-from .inputs import list_files, open_pdf, read_bytes
+from .inputs import DEFAULT_LIMITS, Limits, check_limits, list_files, open_pdf, read_bytes
 from .pixels import changed_mask, count_changed, overlay, points, raster, regions
 from .report import render_html
 from .result import DocumentResult, PageDiff, QaResult
@@ -18,11 +19,22 @@ from .result import DocumentResult, PageDiff, QaResult
 SAFETY_FIELDS = ("patient", "drug", "directions", "bud")
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What one comparison was asked for."""
+
+    dpi: int
+    max_pixels: int
+    limits: Limits
+    report: Path | None
+
 
 def compare(actual: Path, expected: Path, *, dpi: int = 100, max_pixels: int = 0,
-            report: Path | None = None) -> QaResult:
+            report: Path | None = None, limits: Limits = DEFAULT_LIMITS) -> QaResult:
     """Two PDFs, or two trees matched by relative path (a file on one side only differs). With
-    `report`, the result is also written there as report.json, beside the overlays."""
+    `report`, the result is also written there as report.json, beside the overlays. A document
+    beyond `limits` is refused (InputError) before anything of it is rasterised."""
+    run = _Run(dpi, max_pixels, limits, report)
     for path in (actual, expected):
         if not path.exists():
             raise InputError.one(path, "", "not found")
@@ -34,13 +46,13 @@ def compare(actual: Path, expected: Path, *, dpi: int = 100, max_pixels: int = 0
         except OSError as exc:
             raise OutputError(f"{report}: cannot make the report folder: {exc.strerror}") from None
     if not actual.is_dir():
-        result = QaResult([_document("", actual, expected, dpi, max_pixels, report, 1)])
+        result = QaResult([_document("", actual, expected, run, 1)])
     else:
-        result = QaResult(_tree(actual, expected, dpi, max_pixels, report))
+        result = QaResult(_tree(actual, expected, run))
         # The semantic checks on the actual side, for every fill with a document that is not
         # byte-identical (an identical fill is the expected one, checked when it was accepted).
         changed = {Path(d.path).parent.as_posix() for d in result.documents if d.status != "identical"}
-        result.checks = check_tree(actual, changed) if changed else []
+        result.checks = check_tree(actual, changed, limits=limits) if changed else []
     if report:
         try:
             (report / "report.json").write_text(
@@ -53,8 +65,7 @@ def compare(actual: Path, expected: Path, *, dpi: int = 100, max_pixels: int = 0
     return result
 
 
-def _tree(actual: Path, expected: Path, dpi: int, max_pixels: int, report: Path | None
-          ) -> list[DocumentResult]:
+def _tree(actual: Path, expected: Path, run: _Run) -> list[DocumentResult]:
     left, right = list_files(actual), list_files(expected)
     documents = []
     for number, name in enumerate(sorted(left.keys() | right.keys()), start=1):
@@ -63,7 +74,7 @@ def _tree(actual: Path, expected: Path, dpi: int, max_pixels: int, report: Path 
         elif name not in left:
             documents.append(DocumentResult(name, "missing"))
         elif name.endswith(".pdf"):
-            documents.append(_document(name, left[name], right[name], dpi, max_pixels, report, number))
+            documents.append(_document(name, left[name], right[name], run, number))
         elif read_bytes(left[name]) != read_bytes(right[name]):
             documents.append(DocumentResult(name, "content"))
         else:
@@ -71,11 +82,13 @@ def _tree(actual: Path, expected: Path, dpi: int, max_pixels: int, report: Path 
     return documents
 
 
-def _document(name: str, actual: Path, expected: Path, dpi: int, max_pixels: int,
-              report: Path | None, number: int) -> DocumentResult:
+def _document(name: str, actual: Path, expected: Path, run: _Run, number: int) -> DocumentResult:
     if read_bytes(actual) == read_bytes(expected):
         return DocumentResult(name, "identical")            # the fast path: nothing rasterised
     a, e = open_pdf(actual), open_pdf(expected)
+    check_limits(actual, a, run.limits, run.dpi)
+    check_limits(expected, e, run.limits, run.dpi)
+    dpi, max_pixels, report = run.dpi, run.max_pixels, run.report
     result = DocumentResult(name, "identical", (len(a), len(e)))
     meta_a, meta_e = a.get_metadata_dict(skip_empty=True), e.get_metadata_dict(skip_empty=True)
     result.metadata = {k: (meta_a.get(k, ""), meta_e.get(k, ""))

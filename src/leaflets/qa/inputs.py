@@ -3,6 +3,8 @@ located message."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2  # type: ignore[import-untyped]
@@ -11,6 +13,22 @@ from ..errors import InputError
 from ..load import reading
 
 RECORD = "fill.json"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much work one document may ask of QA, checked before any page is rasterised: a page's
+    pixels at the chosen dpi (pdfium and Pillow hold each page in memory several times over), and
+    a document's page count. The defaults pass any pharmacy document: a 4 × 6 in label or a US
+    Letter, A4 or Legal page at 600 dpi (Letter is 33.7 million pixels), and a day's combined
+    leaflet sheet of well over a thousand fills; a 200 × 200 in page at 100 dpi (400 million
+    pixels, 3 GB) or a 20,000-page file is refused with a message that says how to raise them."""
+
+    max_page_pixels: int = 50_000_000
+    max_pages: int = 5_000
+
+
+DEFAULT_LIMITS = Limits()
 
 
 
@@ -38,3 +56,23 @@ def open_pdf(path: Path) -> pypdfium2.PdfDocument:
             else "damaged or empty PDF (pdfium cannot open it)"
         raise InputError.one(path, "", why) from None
 
+
+
+def check_limits(path: Path, document: pypdfium2.PdfDocument, limits: Limits,
+                 dpi: int | None) -> None:
+    """InputError if `document` has more pages than the limit or, rasterised at `dpi` (None: it is
+    only read, not rasterised), a page with more pixels than the limit."""
+    if len(document) > limits.max_pages:
+        raise InputError.one(path, "", f"{len(document):,} pages, above the limit of "
+                                       f"{limits.max_pages:,} (raise it with --max-pages)")
+    if dpi is None:
+        return
+    for index in range(len(document)):
+        width_pt, height_pt = document.get_page_size(index)
+        # As pdfium sizes its bitmap (pypdfium2's PdfPage.render).
+        pixels = math.ceil(width_pt * dpi / 72) * math.ceil(height_pt * dpi / 72)
+        if pixels > limits.max_page_pixels:
+            raise InputError.one(
+                path, "", f"page {index + 1} is {width_pt / 72:.4g} × {height_pt / 72:.4g} in, "
+                          f"which at {dpi} dpi is {pixels:,} pixels, above the limit of "
+                          f"{limits.max_page_pixels:,} (raise it with --max-page-pixels)")

@@ -9,6 +9,8 @@ from PIL import Image, ImageChops, ImageDraw
 
 
 def raster(page: Any, scale: float) -> Image.Image:
+    """The page in grey at `scale` pixels a point. Its size was checked against the limits
+    (inputs.check_limits) before this is called."""
     image: Image.Image = page.render(scale=scale).to_pil().convert("L")
     return image
 
@@ -22,9 +24,8 @@ def changed_mask(before: Image.Image, after: Image.Image) -> Image.Image:
     return ImageChops.difference(a, b).point(lambda v: 255 if v > 8 else 0)
 
 
-def count_changed(mask: Image.Image, box: tuple[int, int, int, int] | None = None) -> int:
-    region = mask.crop(box) if box else mask
-    return int(region.histogram()[255])
+def count_changed(mask: Image.Image) -> int:
+    return int(mask.histogram()[255])
 
 
 def points(box: tuple[int, int, int, int], scale: float) -> list[float]:
@@ -35,7 +36,10 @@ def points(box: tuple[int, int, int, int], scale: float) -> list[float]:
 def regions(mask: Image.Image, gap_px: int = 6) -> list[tuple[int, int, int, int]]:
     """The changed regions: bands of changed rows (closer than `gap_px` joined), each cut to
     its changed columns."""
-    rows = mask.resize((1, mask.height), Image.Resampling.BOX).tobytes()   # one byte a row
+    # Not Image.crop: it applies Pillow's decompression-bomb check (a warning above 89 million
+    # pixels, an error at twice that), meant for image files, to our own masks, and so failed
+    # on a large page at a high --dpi. getprojection marks every row with a changed pixel.
+    _, rows = mask.getprojection()
     bands: list[list[int]] = []
     for y, value in enumerate(rows):
         if value:
@@ -45,7 +49,9 @@ def regions(mask: Image.Image, gap_px: int = 6) -> list[tuple[int, int, int, int
                 bands.append([y, y])
     boxes = []
     for top, bottom in bands:
-        box = mask.crop((0, top, mask.width, bottom + 1)).getbbox()
+        band = Image.new("L", (mask.width, bottom + 1 - top), 0)
+        band.paste(mask, (0, -top))
+        box = band.getbbox()
         if box:
             boxes.append((box[0], top, box[2], bottom + 1))
     return boxes
