@@ -171,7 +171,7 @@ def qa(actual: Path, expected: Path | None, report: Path | None, dpi: int, max_p
     Exit 0 when everything matches (or differs only within --max-pixels) and every check
     passes, 1 when anything differs or fails a check, 2 when an input is missing, not a PDF,
     truncated or damaged, or beyond --max-page-pixels or --max-pages."""
-    from .qa import Limits, QaResult, check_tree, compare
+    from .qa import Limits, QaResult, check_tree, compare, shown
     limits = Limits(max_page_pixels=max_page_pixels, max_pages=max_pages)
     if expected is None:
         if not check:
@@ -187,7 +187,9 @@ def qa(actual: Path, expected: Path | None, report: Path | None, dpi: int, max_p
         for doc in result.documents:
             if doc.status == "identical":
                 continue
-            click.echo(f"{doc.path or actual}: {doc.status}")
+            click.echo(f"{doc.path or shown(str(actual))}: {doc.status}")
+            if doc.problem:
+                click.echo(f"  {doc.problem}")
             for change in doc.fields:
                 click.echo(f"  {change.field}: {change.old!r} → {change.new!r}"
                            + (f" ({change.pixels} pixels)" if change.old == change.new else ""))

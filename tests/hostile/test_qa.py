@@ -4,11 +4,22 @@ subprocess."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from leaflets.qa import check_tree
+from tests.strategies import json_values
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,7 +115,7 @@ def test_check_refuses_a_label_too_large_to_decode_its_codes(tmp_path: Path) -> 
     fill = tmp_path / "tree" / "600123-0"
     fill.mkdir(parents=True)
     pdf(fill / "label.pdf", [(14400, 14400)])
-    (fill / "fill.json").write_text('{"label": {"fields": []}}')
+    (fill / "fill.json").write_text('{"label": {"stock": "4x2.5", "fields": []}}')
     refused(run(tmp_path / "tree", "--check"), 2,
             f"{fill / 'label.pdf'}: page 1 is 200 × 200 in, which at 300 dpi is 3,600,000,000 "
             "pixels, above the limit of 50,000,000 (raise it with --max-page-pixels)")
@@ -120,3 +131,274 @@ def test_a_page_past_pillows_bomb_size_compares_under_warnings_as_errors(tmp_pat
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
     assert (done.returncode, done.stderr) == (1, "")
     assert "page 1: 1972400 pixels changed at x 0, y 0 pt from the top (144 × 7100.6 pt)" in done.stdout
+
+
+# ---- odd trees and records --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fill(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One fill folder as `leaflets render` writes it (label.pdf, leaflet.pdf, fill.json)."""
+    out = tmp_path_factory.mktemp("rendered")
+    subprocess.run([sys.executable, "-m", "leaflets.cli", "render", "examples/fill.yaml", "--out",
+                    str(out)], cwd=ROOT, check=True, capture_output=True)
+    [folder] = out.iterdir()
+    return folder
+
+
+def _box_pt(value: object) -> Callable[[dict[str, Any]], None]:
+    def edit(record: dict[str, Any]) -> None:
+        record["label"]["fields"][0]["box_pt"] = value
+    return edit
+
+
+def _write(path: Path, data: bytes | str) -> None:
+    path.unlink()
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+
+
+def _folder(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+
+
+def _loop(path: Path) -> None:
+    path.unlink()
+    path.symlink_to(path.name)              # a link to itself
+
+
+def _fifo(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)                          # reading it would wait forever
+
+
+def _io_error(path: Path) -> None:
+    # Root reads any file whatever its mode; /proc/self/mem at offset 0 fails with EIO for anyone.
+    path.unlink()
+    path.symlink_to("/proc/self/mem")
+
+
+def _record(edit: Callable[[dict[str, Any]], None]) -> Callable[[Path], None]:
+    def damage(path: Path) -> None:
+        record = json.loads(path.read_text())
+        edit(record)
+        path.write_text(json.dumps(record))
+    return damage
+
+
+NOT = "record: not a fill record: "
+BOX = "label.fields[0].box_pt: expected 4 finite numbers (x, top, width and height in points), got "
+DAMAGE: dict[str, tuple[str, Callable[[Path], None], str]] = {
+    "record-folder": ("fill.json", _folder, NOT + "a folder, not a file"),
+    "record-latin1": ("fill.json", lambda p: _write(p, b'{"label": "caf\xe9"}'),
+                      NOT + "expected UTF-8 text (invalid continuation byte)"),
+    "record-list": ("fill.json", lambda p: _write(p, "[]"), NOT + "expected an object, got a list of 0"),
+    "record-empty": ("fill.json", lambda p: _write(p, ""),
+                     NOT + "not JSON: Expecting value (line 1, column 1)"),
+    "record-deep": ("fill.json", lambda p: _write(p, "[" * 100_000 + "]" * 100_000),
+                    NOT + "not JSON that can be read: nested too deeply or a number too long"),
+    "record-digits": ("fill.json", lambda p: _write(p, '{"label": ' + "9" * 5000 + "}"),
+                      NOT + "not JSON that can be read: nested too deeply or a number too long"),
+    "record-huge": ("fill.json", lambda p: _write(p, '{"x": "' + "a" * 2_000_000 + '"}'),
+                    NOT + "2,000,009 bytes, above the 1,000,000 a fill record can be"),
+    "record-text-numbers": ("fill.json", _record(_box_pt(["8.0", "6.53", "69.92", "17.5"])),
+                            NOT + BOX + "the text '8.0'"),
+    "record-short-box": ("fill.json", _record(_box_pt([8.0, 6.53, 69.92])), NOT + BOX + "a list of 3"),
+    "record-nan": ("fill.json", _record(_box_pt([8.0, float("nan"), 69.92, 17.5])),
+                   NOT + BOX + "the number nan"),
+    "record-bool": ("fill.json", _record(_box_pt([True, 6.53, 69.92, 17.5])),
+                    NOT + BOX + "true or false"),
+    "record-fields-text": ("fill.json", _record(lambda r: r["label"].update(fields="patient")),
+                           NOT + "label.fields: expected a list, got the text 'patient'"),
+    "record-stock-path": ("fill.json", _record(lambda r: r["label"].update(stock="../../etc/passwd")),
+                          NOT + "label.stock: expected a label stock's name, got '../../etc/passwd'"),
+    "record-patient-number": ("fill.json", _record(lambda r: r["fill"]["patient"].update(name=7)),
+                              NOT + "fill.patient.name: expected text, got the number 7"),
+    "record-loop": ("fill.json", _loop, NOT + "cannot read: Too many levels of symbolic links"),
+    "record-fifo": ("fill.json", _fifo, NOT + "not a regular file (a device, FIFO or socket)"),
+    "record-eio": ("fill.json", _io_error, NOT + "cannot read: Input/output error"),
+    "label-folder": ("label.pdf", _folder, "unreadable: a folder, not a file"),
+    "label-empty": ("label.pdf", lambda p: _write(p, b""),
+                    "unreadable: not a PDF (it does not start with %PDF-)"),
+    "label-loop": ("label.pdf", _loop, "unreadable: cannot read: Too many levels of symbolic links"),
+    "leaflet-fifo": ("leaflet.pdf", _fifo, "unreadable: not a regular file (a device, FIFO or socket)"),
+}
+
+
+def test_check_names_every_odd_record_and_document_and_checks_the_rest(fill: Path,
+                                                                      tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    for case, (name, damage, _) in DAMAGE.items():
+        shutil.copytree(fill, tree / case)
+        damage(tree / case / name)
+    shutil.copytree(fill, tree / "zz-good")
+    shutil.copytree(fill, tree / "zz-good-2")
+    done = run(tree, "--check")
+    assert "Traceback" not in done.stderr, done.stderr
+    assert (done.returncode, done.stderr) == (1, "")
+    expected = [f"{case}/{name}: {message}" for case, (name, _, message) in sorted(DAMAGE.items())]
+    assert done.stdout.splitlines() == [*expected, f"Checks: {len(expected)} problems"]
+
+
+def test_a_tree_of_only_odd_records_is_still_checked_one_by_one(fill: Path, tmp_path: Path) -> None:
+    shutil.copytree(fill, tmp_path / "a")
+    _folder(tmp_path / "a" / "label.pdf")
+    done = run(tmp_path, "--check")
+    assert (done.returncode, done.stdout, done.stderr) == (
+        1, "a/label.pdf: unreadable: a folder, not a file\nChecks: 1 problems\n", "")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_any_json_anywhere_in_a_record_is_a_problem_or_a_check_never_a_crash(
+        fill: Path, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+    """A hostile value put at any key of a real record: check_tree (what `qa --check` runs) gives
+    problems, or none, and never raises."""
+    tree = tmp_path_factory.mktemp("hypothesis")
+    shutil.copytree(fill, tree / "600123-0")
+    record = json.loads((fill / "fill.json").read_text())
+    node: Any = record
+    path: list[str | int] = []
+    while isinstance(node, dict | list) and node and data.draw(st.booleans(), "deeper"):
+        key = data.draw(st.sampled_from(list(node.keys()) if isinstance(node, dict)
+                                        else list(range(len(node)))), "key")
+        path.append(key)
+        node = node[key]
+    value = data.draw(json_values, "value")
+    if path:
+        parent: Any = record
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = value
+    else:
+        record = value
+    (tree / "600123-0" / "fill.json").write_text(json.dumps(record), encoding="utf-8",
+                                                  errors="surrogatepass")
+    problems = check_tree(tree)
+    assert all(p.check in ("record", "codes", "size", "bounds", "overlap", "abbreviation")
+               for p in problems), problems
+
+
+def _twin_trees(fill: Path, tmp_path: Path) -> tuple[Path, Path]:
+    actual, expected = tmp_path / "actual", tmp_path / "expected"
+    for tree in (actual, expected):
+        shutil.copytree(fill, tree / "600123-0")
+    return actual, expected
+
+
+def test_comparing_trees_with_loops_fifos_and_a_file_against_a_folder(fill: Path,
+                                                                      tmp_path: Path) -> None:
+    actual, expected = _twin_trees(fill, tmp_path)
+    for tree in (actual, expected):
+        (tree / "600123-0" / "cycle").symlink_to("..")          # a link back up: never followed
+        (tree / "loop.pdf").symlink_to("loop.pdf")
+    os.mkfifo(actual / "queue")
+    (expected / "queue").write_text("a file here, a FIFO there")
+    (actual / "notes").write_text("a file here")
+    (expected / "notes").mkdir()
+    (expected / "notes" / "a.txt").write_text("a folder there")
+    done = run(actual, expected)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert (done.returncode, done.stderr) == (1, "")
+    assert done.stdout.splitlines() == [
+        "600123-0/cycle: unreadable",
+        "  actual: a folder, not a file",
+        "loop.pdf: unreadable",
+        "  actual: cannot read: Too many levels of symbolic links",
+        "notes: added",
+        "notes/a.txt: missing",
+        "queue: unreadable",
+        "  actual: not a regular file (a device, FIFO or socket)",
+        "QA: 8 documents: 1 added, 3 identical, 1 missing, 3 unreadable",
+    ]
+
+
+def test_a_file_that_vanishes_mid_run_is_that_documents_problem(fill: Path, tmp_path: Path) -> None:
+    """The run is watched through its report: once the first document's overlay is written, a
+    file further on is deleted while the second (a Letter page at 600 dpi) is being compared."""
+    actual, expected = tmp_path / "actual", tmp_path / "expected"
+    for tree, variant in ((actual, 1), (expected, 0)):
+        (tree / "a").mkdir(parents=True)
+        (tree / "b").mkdir()
+        (tree / "c").mkdir()
+        pdf(tree / "a" / "small.pdf", [(72, 72)], content="0 0 10 10 re f" * variant, variant=variant)
+        pdf(tree / "b" / "large.pdf", [(612, 792)], content="0 0 10 10 re f" * variant,
+            variant=variant)
+        (tree / "c" / "notes.txt").write_text("the same notes")
+    report = tmp_path / "report"
+    with subprocess.Popen([sys.executable, "-m", "leaflets.cli", "qa", str(actual), str(expected),
+                           "--dpi", "600", "--report", str(report)], cwd=ROOT, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        while not (report / "d00001.p1.png").exists() and process.poll() is None:
+            time.sleep(0.01)
+        (expected / "c" / "notes.txt").unlink()
+        stdout, stderr = process.communicate(timeout=300)
+    assert "Traceback" not in stderr, stderr
+    assert (process.returncode, stderr) == (1, "")
+    assert "c/notes.txt: unreadable\n  expected: file not found\n" in stdout
+    assert stdout.endswith("QA: 3 documents: 1 unreadable, 2 visual\n")
+
+
+def _deep(tree: Path, depth: int, data: bytes | None) -> None:
+    """d/d/.../d/end.txt `depth` folders down, holding `data` (None: remove them all). Made and
+    removed one folder at a time: os.makedirs and shutil.rmtree recurse past Python's limit."""
+    fds = [os.open(tree, os.O_RDONLY)]
+    try:
+        for _ in range(depth):
+            if data is not None:
+                os.mkdir("d", dir_fd=fds[-1])
+            fds.append(os.open("d", os.O_RDONLY, dir_fd=fds[-1]))
+        if data is not None:
+            with open("end.txt", "wb", opener=lambda name, flags: os.open(name, flags, 0o644,
+                                                                          dir_fd=fds[-1])) as f:
+                f.write(data)
+            return
+        os.unlink("end.txt", dir_fd=fds[-1])
+        for parent in reversed(fds[:-1]):
+            os.rmdir("d", dir_fd=parent)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+@pytest.fixture
+def deep_trees(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path
+    for tree in (tmp_path / "actual", tmp_path / "expected"):
+        if (tree / "d").exists():
+            _deep(tree, 1200, None)
+
+
+def test_very_many_files_a_deep_tree_and_names_that_are_not_utf8(fill: Path, deep_trees: Path) -> None:
+    actual, expected = _twin_trees(fill, deep_trees)
+    for tree in (actual, expected):
+        for n in range(10_000):
+            folder = tree / "many" / f"{n // 100:03d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{n:05d}.txt").write_text("same")
+        _deep(tree, 1200, tree.name.encode())                 # deeper than Python's recursion limit
+        raw = os.fsencode(tree) + b"/caf\xe9-" + tree.name.encode() + b".txt"   # Latin-1, not UTF-8
+        with open(raw, "wb") as file:
+            file.write(b"one side")
+        with open(os.fsencode(tree) + b"/caf\xe9.txt", "wb") as file:
+            file.write(tree.name.encode())
+    done = run(actual, expected, "--json")
+    assert "Traceback" not in done.stderr, done.stderr
+    assert (done.returncode, done.stderr) == (1, "")
+    result = json.loads(done.stdout)
+    status = {d["path"]: d["status"] for d in result["documents"] if d["status"] != "identical"}
+    assert status == {"d/" * 1200 + "end.txt": "content", "caf\\xe9.txt": "content",
+                      "caf\\xe9-actual.txt": "added", "caf\\xe9-expected.txt": "missing"}
+    assert result["counts"]["identical"] == 10_003
+    # and a fill folder whose name is not UTF-8 is checked under a printable name
+    os.rename(os.fsencode(actual / "600123-0"), os.fsencode(actual) + b"/600\xff")
+    done = run(actual, "--check")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "Checks: 0 problems\n", "")
+    (actual / "x").mkdir()
+    os.rename(os.fsencode(actual) + b"/600\xff", os.fsencode(actual) + b"/x/600\xff")
+    with open(os.fsencode(actual) + b"/x/600\xff/fill.json", "w") as file:
+        file.write("[]")
+    done = run(actual, "--check")
+    assert (done.returncode, done.stdout, done.stderr) == (
+        1, "x/600\\xff/fill.json: record: not a fill record: expected an object, got a list of 0\n"
+           "Checks: 1 problems\n", "")

@@ -13,10 +13,10 @@ The stages, one module each: `inputs` (files, records, PDFs and their bounds), `
 
 from .check import check_tree
 from .compare import SAFETY_FIELDS, compare
-from .inputs import Limits
+from .inputs import Limits, shown
 from .report import render_html
 from .result import CheckProblem, DocumentResult, FieldChange, PageDiff, QaResult
 
 __all__ = ["SAFETY_FIELDS", "CheckProblem", "DocumentResult", "FieldChange", "Limits", "PageDiff",
            "QaResult",
-           "check_tree", "compare", "render_html"]
+           "check_tree", "compare", "render_html", "shown"]

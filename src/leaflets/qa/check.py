@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,20 @@ from ..errors import InputError
 from ..load import load_stock
 from ..rules.abbreviations import find_banned
 from .fields import text_in
-from .inputs import DEFAULT_LIMITS, RECORD, Limits, check_limits, open_pdf
+from .inputs import (
+    DEFAULT_LIMITS,
+    RECORD,
+    FieldBox,
+    Limits,
+    RecordError,
+    check_limits,
+    list_entries,
+    open_pdf,
+    read_record,
+    record_fields,
+    record_text,
+    shown,
+)
 from .result import CheckProblem
 
 IDENTITY_FIELDS = ("patient", "prescriber", "lot", "rx", "pharmacist")   # names and numbers as given
@@ -25,55 +39,82 @@ def check_tree(tree: Path, only: set[str] | None = None, *, limits: Limits = DEF
     """Check every fill folder (a fill.json beside label.pdf) on its own, golden or not: the QR
     and barcode decode to what the record says; every text run of a patient-centred field is at
     or above its stock's minimum; nothing is drawn outside the page, and no field box overlaps
-    another; no banned abbreviation is printed. `only`: the fill folders to check."""
+    another; no banned abbreviation is printed. `only`: the fill folders to check (as named in
+    the results). A record or document that cannot be read is a problem of its fill, never the
+    end of the run; only a tree that cannot be read at all, or a document beyond `limits`, is an
+    InputError."""
     if not tree.is_dir():
         raise InputError.one(tree, "", "not a folder of rendered fills")
-    problems: list[CheckProblem] = []
-    records = sorted(tree.rglob(RECORD))
+    entries = list_entries(tree)
+    records = [name for name in entries if name.rpartition("/")[2] == RECORD]
     if not records and only is None:
         raise InputError.one(tree, "", f"no rendered fills here (no {RECORD} beside a label.pdf)")
-    for record_path in records:
-        folder = record_path.parent
-        rel = folder.relative_to(tree).as_posix()
-        if (only is not None and rel not in only) or not (folder / "label.pdf").exists():
+    problems: list[CheckProblem] = []
+    for name in records:
+        prefix = name.removesuffix(RECORD)
+        rel = shown(prefix.removesuffix("/") or ".")
+        if (only is not None and rel not in only) or f"{prefix}label.pdf" not in entries:
             continue
         try:
-            record = json.loads(record_path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            problems.append(CheckProblem(f"{rel}/{RECORD}", "record", f"not JSON: {exc}"))
+            record = read_record(entries[name].path)
+            fill = _Fill(record_fields(record, "label"), record_text(record, "label", "qr"),
+                         record_text(record, "label", "barcode"), _stock_name(record),
+                         record_text(record, "fill", "patient", "name"))
+        except RecordError as exc:
+            problems.append(CheckProblem(f"{rel}/{RECORD}", "record", f"not a fill record: {exc}"))
             continue
-        try:
-            problems += _check_label(folder, rel, record, limits)
-            if (folder / "leaflet.pdf").exists():
-                leaflet = open_pdf(folder / "leaflet.pdf")
-                check_limits(folder / "leaflet.pdf", leaflet, limits, None)   # read, not rasterised
-                problems += _check_words(f"{rel}/leaflet.pdf", leaflet,
-                                         str(record["fill"]["patient"]["name"]))
-        except (KeyError, TypeError, AttributeError, ValueError):
-            problems.append(CheckProblem(f"{rel}/{RECORD}", "record",
-                                         "not a fill record (its label, fields or fill are missing "
-                                         "or malformed)"))
+        for document in ("label.pdf", "leaflet.pdf"):
+            entry = entries.get(prefix + document)
+            if entry is None:
+                continue
+            where = f"{rel}/{document}"
+            try:
+                pdf = open_pdf(entry.path)
+            except InputError as exc:
+                problems.append(CheckProblem(where, "unreadable", exc.problems[0].message))
+                continue
+            if document == "label.pdf":
+                check_limits(entry.path, pdf, limits, CODES_DPI)
+                problems += _check_label(where, pdf, fill)
+            else:
+                check_limits(entry.path, pdf, limits, None)       # read, not rasterised
+                problems += _check_words(where, pdf, fill.patient or "")
     return problems
 
 
-def _check_label(folder: Path, rel: str, record: dict[str, Any], limits: Limits) -> list[CheckProblem]:
-    where = f"{rel}/label.pdf"
+@dataclass(frozen=True)
+class _Fill:
+    """What the checks need of a fill record, each part checked (inputs.record_fields)."""
+
+    fields: list[FieldBox]
+    qr: str | None
+    barcode: str | None
+    stock: str
+    patient: str | None
+
+
+def _stock_name(record: dict[str, Any]) -> str:
+    name = record_text(record, "label", "stock") or ""
+    # A name, never a path: a record must not make the check read a file outside stocks/.
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name) or ".." in name:
+        raise RecordError(f"label.stock: expected a label stock's name, got {shown(repr(name[:40]))}")
+    return name
+
+
+def _check_label(where: str, document: Any, fill: _Fill) -> list[CheckProblem]:
     problems: list[CheckProblem] = []
-    label = record["label"]
-    document = open_pdf(folder / "label.pdf")
-    check_limits(folder / "label.pdf", document, limits, CODES_DPI)
     page = document[0]
     width, height = page.get_width(), page.get_height()
     found = zxingcpp.read_barcodes(page.render(scale=CODES_DPI / 72).to_pil())
     qr = [b.text for b in found if b.format == zxingcpp.BarcodeFormat.QRCode]
     bars = [b.text for b in found if b.format == zxingcpp.BarcodeFormat.Code128]
-    if qr != [label.get("qr")]:
+    if qr != [fill.qr]:
         problems.append(CheckProblem(where, "codes", f"the QR code reads {qr}, the record says "
-                                                     f"{label.get('qr')!r}"))
-    if bars != [label.get("barcode")]:
+                                                     f"{fill.qr!r}"))
+    if bars != [fill.barcode]:
         problems.append(CheckProblem(where, "codes", f"the barcode reads {bars}, the record says "
-                                                     f"{label.get('barcode')!r}"))
-    boxes = [(str(f["field"]), [float(v) for v in f["box_pt"]]) for f in label["fields"]]
+                                                     f"{fill.barcode!r}"))
+    boxes = [(f.field, list(f.box_pt)) for f in fill.fields]
     page_edges = (round(width * 100), round(height * 100))
     for name, box in boxes:
         if _outside(_hundredths(box), page_edges):
@@ -83,7 +124,7 @@ def _check_label(folder: Path, rel: str, record: dict[str, Any], limits: Limits)
             if a != b and _overlap(_hundredths(a_box), _hundredths(b_box)):
                 problems.append(CheckProblem(where, "overlap", f"{a} is drawn over {b}"))
     try:
-        stock = load_stock(label.get("stock", "")).model
+        stock = load_stock(fill.stock).model
     except InputError as err:
         return [*problems, CheckProblem(where, "size", str(err))]
     textpage = page.get_textpage()
@@ -101,7 +142,7 @@ def _check_label(folder: Path, rel: str, record: dict[str, Any], limits: Limits)
         if sizes and min(sizes) < minimum - 0.01:
             problems.append(CheckProblem(where, "size", f"{name} has text at {min(sizes):g} pt, "
                                                         f"below the stock's {minimum:g} pt"))
-    identity = {f["field"] for f in label.get("fields", []) if f["field"] in IDENTITY_FIELDS}
+    identity = {f.field for f in fill.fields if f.field in IDENTITY_FIELDS}
     checked = " ".join(text_in(page, [box]) for name, box in boxes if name not in identity)
     problems += _banned(where, checked)
     return problems

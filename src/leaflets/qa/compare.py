@@ -11,7 +11,7 @@ from typing import Any
 from ..errors import InputError, OutputError
 from .check import check_tree
 from .fields import field_boxes, field_changes
-from .inputs import DEFAULT_LIMITS, Limits, check_limits, list_files, open_pdf, read_bytes
+from .inputs import DEFAULT_LIMITS, Limits, check_limits, list_files, open_pdf, read_bytes, shown
 from .pixels import changed_mask, count_changed, overlay, points, raster, regions
 from .report import render_html
 from .result import DocumentResult, PageDiff, QaResult
@@ -69,23 +69,39 @@ def _tree(actual: Path, expected: Path, run: _Run) -> list[DocumentResult]:
     left, right = list_files(actual), list_files(expected)
     documents = []
     for number, name in enumerate(sorted(left.keys() | right.keys()), start=1):
+        shown_name = shown(name)
         if name not in right:
-            documents.append(DocumentResult(name, "added"))
+            documents.append(DocumentResult(shown_name, "added"))
         elif name not in left:
-            documents.append(DocumentResult(name, "missing"))
-        elif name.endswith(".pdf"):
-            documents.append(_document(name, left[name], right[name], run, number))
-        elif read_bytes(left[name]) != read_bytes(right[name]):
-            documents.append(DocumentResult(name, "content"))
+            documents.append(DocumentResult(shown_name, "missing"))
         else:
-            documents.append(DocumentResult(name, "identical"))
+            # A document that cannot be read is this document's problem, not the tree's.
+            try:
+                documents.append(_document(shown_name, left[name], right[name], run, number))
+            except Unreadable as exc:
+                documents.append(DocumentResult(shown_name, "unreadable", problem=str(exc)))
     return documents
 
 
+class Unreadable(Exception):
+    """A document of a tree that cannot be read or opened; the message says which side and why."""
+
+
 def _document(name: str, actual: Path, expected: Path, run: _Run, number: int) -> DocumentResult:
-    if read_bytes(actual) == read_bytes(expected):
-        return DocumentResult(name, "identical")            # the fast path: nothing rasterised
-    a, e = open_pdf(actual), open_pdf(expected)
+    """One document compared. For two files given on their own, InputError says why one cannot
+    be read; in a tree (`name` set) that is Unreadable, which the tree records."""
+    try:
+        data = read_bytes(actual), read_bytes(expected)
+        if data[0] == data[1]:
+            return DocumentResult(name, "identical")        # the fast path: nothing rasterised
+        if name and not name.endswith(".pdf"):
+            return DocumentResult(name, "content")
+        a, e = open_pdf(actual, data[0]), open_pdf(expected, data[1])
+    except InputError as exc:
+        if not name:
+            raise
+        side = "actual" if exc.problems[0].file == str(actual) else "expected"
+        raise Unreadable(f"{side}: {shown(exc.problems[0].message)}") from None
     check_limits(actual, a, run.limits, run.dpi)
     check_limits(expected, e, run.limits, run.dpi)
     dpi, max_pixels, report = run.dpi, run.max_pixels, run.report

@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw
 
-from .inputs import RECORD
+from .inputs import RECORD, RecordError, read_record, record_fields
 from .pixels import count_changed
 from .result import FieldChange
 
 
 def field_boxes(actual: Path, expected: Path) -> dict[str, tuple[list[list[float]], list[list[float]]]]:
     """Each field's boxes on page 1 of a label or leaflet, on both sides, from the fill records
-    beside them."""
+    beside them; none where either record is missing or not in the renderer's form (and so no
+    tolerance: inputs.read_record says why, and --check reports it)."""
     section = {"label.pdf": "label", "leaflet.pdf": "leaflet"}.get(actual.name)
     if section is None:
         return {}
     boxes: dict[str, tuple[list[list[float]], list[list[float]]]] = {}
     try:
         for side, path in enumerate((actual, expected)):
-            record = json.loads((path.parent / RECORD).read_text(encoding="utf-8"))
-            for entry in record[section]["fields"]:
-                if entry.get("page", 1) == 1:
-                    x, top, width, height = (float(v) for v in entry["box_pt"])
-                    pair = boxes.setdefault(str(entry["field"]), ([], []))
-                    pair[side].append([x, top, width, height])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}                    # no usable record: no field boxes (and so no tolerance)
+            for entry in record_fields(read_record(path.parent / RECORD), section):
+                if entry.page == 1:
+                    pair = boxes.setdefault(entry.field, ([], []))
+                    pair[side].append(list(entry.box_pt))
+    except RecordError:
+        return {}
     return boxes
 
 

@@ -68,6 +68,8 @@ def _section(doc: DocumentResult, report: Path, number: int) -> str:
     e = html.escape
     parts = [f'<section id="d{number}" data-path="{e(doc.path)}"><h2>{e(doc.path or "(document)")}: '
              f'{e(doc.status)}</h2>']
+    if doc.problem:
+        parts.append(f'<p class="problem">{e(doc.problem)}</p>')
     if doc.fields:
         parts.append('<table class="fields"><tr><th>field</th><th>expected</th><th>actual</th>'
                      '<th>changed pixels</th></tr>')

@@ -30,12 +30,13 @@ class PageDiff:
 class DocumentResult:
     path: str                        # relative to the compared roots ("" for two single files)
     # identical | equivalent | within-tolerance (all ok) | visual | text | pages | size |
-    # metadata | missing | added | content (another file's bytes differ)
+    # metadata | missing | added | content (another file's bytes differ) | unreadable (`problem`)
     status: str
     pages: tuple[int, int] = (0, 0)  # actual, expected
     diffs: list[PageDiff] = field(default_factory=list)
     fields: list[FieldChange] = field(default_factory=list)
     metadata: dict[str, tuple[str, str]] = field(default_factory=dict)
+    problem: str = ""                # why an unreadable document cannot be read: "actual: ..."
 
     @property
     def ok(self) -> bool:
@@ -45,7 +46,7 @@ class DocumentResult:
 @dataclass
 class CheckProblem:
     path: str                        # the document, relative to the checked tree
-    check: str                       # codes | size | bounds | overlap | abbreviation
+    check: str                       # codes | size | bounds | overlap | abbreviation | record | unreadable
     message: str
 
 
