@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -402,3 +403,76 @@ def test_very_many_files_a_deep_tree_and_names_that_are_not_utf8(fill: Path, dee
     assert (done.returncode, done.stdout, done.stderr) == (
         1, "x/600\\xff/fill.json: record: not a fill record: expected an object, got a list of 0\n"
            "Checks: 1 problems\n", "")
+
+
+# ---- the report on a full disk and in an unwritable folder ------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 64 KB tmpfs of the test's own, unmounted afterwards (root only: CI runs as root)."""
+    if os.geteuid() != 0:
+        pytest.skip("a full disk is a tmpfs the test mounts, which needs root (CI runs as root)")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def _everything(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))     # hidden files too
+
+
+@pytest.mark.parametrize(("pages", "fails_at"), [
+    (30, r"d00001\.p\d+(\.expected|\.actual)?\.png"),     # the overlays fill the disk
+    (2, r"report\.html"),                                 # they fit; the page embedding them does not
+])
+def test_a_full_disk_leaves_no_partial_report(tmp_path: Path, small_disk: Path, pages: int,
+                                               fails_at: str) -> None:
+    actual, expected = pair(tmp_path, pages, "0 0 300 300 re f")
+    report = small_disk / "report"
+    done = run(actual, expected, "--report", report)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 1
+    assert re.fullmatch(f"Error: {re.escape(str(report))}/{fails_at}: cannot write: No space left "
+                        "on device\n", done.stderr), done.stderr
+    assert _everything(small_disk) == []             # not even the report folder this run made
+
+
+def test_a_full_disk_keeps_an_earlier_report_folder_and_its_other_files(tmp_path: Path,
+                                                                        small_disk: Path) -> None:
+    actual, expected = pair(tmp_path, 30, "0 0 300 300 re f")
+    (small_disk / "notes.txt").write_text("kept")
+    done = run(actual, expected, "--report", small_disk)
+    assert (done.returncode, "Traceback" in done.stderr) == (1, False)
+    assert done.stderr.endswith(": cannot write: No space left on device\n")
+    assert _everything(small_disk) == ["notes.txt"]
+
+
+def test_an_unwritable_report_folder_is_a_message(tmp_path: Path, small_disk: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    actual, expected = pair(tmp_path, 1, "0 0 300 300 re f")
+    done = run(actual, expected, "--report", small_disk)
+    assert (done.returncode, done.stderr) == (
+        1, f"Error: {small_disk}/d00001.p1.png: cannot write: Read-only file system\n")
+    done = run(actual, expected, "--report", small_disk / "new")
+    assert (done.returncode, done.stderr) == (
+        1, f"Error: {small_disk / 'new'}: cannot make the report folder: Read-only file system\n")
+    assert _everything(small_disk) == []
+
+
+def test_a_refused_document_mid_tree_leaves_no_overlays_of_the_earlier_ones(tmp_path: Path) -> None:
+    for tree, variant in ((tmp_path / "actual", 1), (tmp_path / "expected", 0)):
+        tree.mkdir()
+        pdf(tree / "a.pdf", 1, content="0 0 300 300 re f" * variant, variant=variant)
+        pdf(tree / "b.pdf", [(14400, 14400)], variant=variant)
+    report = tmp_path / "report"
+    done = run(tmp_path / "actual", tmp_path / "expected", "--report", report)
+    assert done.returncode == 2 and done.stderr.startswith(f"Error: {tmp_path / 'actual' / 'b.pdf'}: ")
+    assert not report.exists()

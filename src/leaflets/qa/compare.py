@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import difflib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, OutputError
+from ..errors import InputError
 from .check import check_tree
 from .fields import field_boxes, field_changes
 from .inputs import DEFAULT_LIMITS, Limits, check_limits, list_files, open_pdf, read_bytes, shown
 from .pixels import changed_mask, count_changed, overlay, points, raster, regions
-from .report import render_html
+from .report import ReportWriter
 from .result import DocumentResult, PageDiff, QaResult
 
 SAFETY_FIELDS = ("patient", "drug", "directions", "bud")
@@ -26,7 +25,6 @@ class _Run:
     dpi: int
     max_pixels: int
     limits: Limits
-    report: Path | None
 
 
 def compare(actual: Path, expected: Path, *, dpi: int = 100, max_pixels: int = 0,
@@ -34,38 +32,34 @@ def compare(actual: Path, expected: Path, *, dpi: int = 100, max_pixels: int = 0
     """Two PDFs, or two trees matched by relative path (a file on one side only differs). With
     `report`, the result is also written there as report.json, beside the overlays. A document
     beyond `limits` is refused (InputError) before anything of it is rasterised."""
-    run = _Run(dpi, max_pixels, limits, report)
+    run = _Run(dpi, max_pixels, limits)
     for path in (actual, expected):
         if not path.exists():
             raise InputError.one(path, "", "not found")
     if actual.is_dir() != expected.is_dir():
         raise InputError.one(actual, "", f"compare a folder with a folder, or a PDF with a PDF ({expected})")
-    if report:
-        try:
-            report.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"{report}: cannot make the report folder: {exc.strerror}") from None
-    if not actual.is_dir():
-        result = QaResult([_document("", actual, expected, run, 1)])
-    else:
-        result = QaResult(_tree(actual, expected, run))
-        # The semantic checks on the actual side, for every fill with a document that is not
-        # byte-identical (an identical fill is the expected one, checked when it was accepted).
-        changed = {Path(d.path).parent.as_posix() for d in result.documents if d.status != "identical"}
-        result.checks = check_tree(actual, changed, limits=limits) if changed else []
-    if report:
-        try:
-            (report / "report.json").write_text(
-                json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n",
-                encoding="utf-8", errors="replace")
-            (report / "report.html").write_text(render_html(result, report), encoding="utf-8",
-                                                 errors="replace")
-        except OSError as exc:
-            raise OutputError(f"{report}: cannot write the report: {exc.strerror}") from None
+    writer = ReportWriter(report) if report else None
+    try:
+        if not actual.is_dir():
+            result = QaResult([_document("", actual, expected, run, writer, 1)])
+        else:
+            result = QaResult(_tree(actual, expected, run, writer))
+            # The semantic checks on the actual side, for every fill with a document that is not
+            # byte-identical (an identical fill is the expected one, checked when it was accepted).
+            changed = {Path(d.path).parent.as_posix() for d in result.documents
+                       if d.status != "identical"}
+            result.checks = check_tree(actual, changed, limits=limits) if changed else []
+        if writer:
+            writer.finish(result)
+    except BaseException:
+        if writer:
+            writer.abandon()
+        raise
     return result
 
 
-def _tree(actual: Path, expected: Path, run: _Run) -> list[DocumentResult]:
+def _tree(actual: Path, expected: Path, run: _Run, writer: ReportWriter | None
+          ) -> list[DocumentResult]:
     left, right = list_files(actual), list_files(expected)
     documents = []
     for number, name in enumerate(sorted(left.keys() | right.keys()), start=1):
@@ -77,7 +71,8 @@ def _tree(actual: Path, expected: Path, run: _Run) -> list[DocumentResult]:
         else:
             # A document that cannot be read is this document's problem, not the tree's.
             try:
-                documents.append(_document(shown_name, left[name], right[name], run, number))
+                documents.append(_document(shown_name, left[name], right[name], run, writer,
+                                           number))
             except Unreadable as exc:
                 documents.append(DocumentResult(shown_name, "unreadable", problem=str(exc)))
     return documents
@@ -87,7 +82,8 @@ class Unreadable(Exception):
     """A document of a tree that cannot be read or opened; the message says which side and why."""
 
 
-def _document(name: str, actual: Path, expected: Path, run: _Run, number: int) -> DocumentResult:
+def _document(name: str, actual: Path, expected: Path, run: _Run, writer: ReportWriter | None,
+              number: int) -> DocumentResult:
     """One document compared. For two files given on their own, InputError says why one cannot
     be read; in a tree (`name` set) that is Unreadable, which the tree records."""
     try:
@@ -104,7 +100,7 @@ def _document(name: str, actual: Path, expected: Path, run: _Run, number: int) -
         raise Unreadable(f"{side}: {shown(exc.problems[0].message)}") from None
     check_limits(actual, a, run.limits, run.dpi)
     check_limits(expected, e, run.limits, run.dpi)
-    dpi, max_pixels, report = run.dpi, run.max_pixels, run.report
+    dpi, max_pixels = run.dpi, run.max_pixels
     result = DocumentResult(name, "identical", (len(a), len(e)))
     meta_a, meta_e = a.get_metadata_dict(skip_empty=True), e.get_metadata_dict(skip_empty=True)
     result.metadata = {k: (meta_a.get(k, ""), meta_e.get(k, ""))
@@ -139,12 +135,11 @@ def _document(name: str, actual: Path, expected: Path, run: _Run, number: int) -
             if box:
                 diff.region_pt = points(box, scale)
             diff.regions_pt = [points(r, scale) for r in found]
-            if report:
-                diff.overlay = overlay(before, after, found, report, number, i + 1)
-                stem = diff.overlay.removesuffix(".png")
-                before.save(report / f"{stem}.expected.png")
-                after.save(report / f"{stem}.actual.png")
-                diff.images = (f"{stem}.expected.png", f"{stem}.actual.png")
+            if writer:
+                stem = f"d{number:05d}.p{i + 1}"     # by the document's number: unique, no names
+                diff.overlay = writer.image(f"{stem}.png", overlay(before, after, found))
+                diff.images = (writer.image(f"{stem}.expected.png", before),
+                               writer.image(f"{stem}.actual.png", after))
         if i == 0 and fields:
             result.fields = field_changes(fields, a[0], e[0], changed, scale)
         if diff.pixels > max_pixels:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw
@@ -57,8 +56,8 @@ def regions(mask: Image.Image, gap_px: int = 6) -> list[tuple[int, int, int, int
     return boxes
 
 
-def overlay(before: Image.Image, after: Image.Image, regions: list[tuple[int, int, int, int]],
-             report: Path, number: int, page: int) -> str:
+def overlay(before: Image.Image, after: Image.Image, regions: list[tuple[int, int, int, int]]
+            ) -> Image.Image:
     """The expected page faded, removed ink in red, added ink in green, each change boxed."""
     size = (max(before.width, after.width), max(before.height, after.height))
     e, a = Image.new("L", size, 255), Image.new("L", size, 255)
@@ -73,7 +72,4 @@ def overlay(before: Image.Image, after: Image.Image, regions: list[tuple[int, in
     draw = ImageDraw.Draw(overlay)
     for box in regions:
         draw.rectangle((box[0] - 3, box[1] - 3, box[2] + 3, box[3] + 3), outline=(0, 90, 220), width=2)
-    file = f"d{number:05d}.p{page}.png"       # by the document's number: unique, short, no names
-    overlay.save(report / file)
-    return file
-
+    return overlay

@@ -1,12 +1,71 @@
-"""The HTML report: one self-contained page of what the JSON result says."""
+"""The report folder: the overlay PNGs, report.json and report.html (one self-contained page of
+what the JSON says), written so that the folder ends a run complete or with nothing of it."""
 
 from __future__ import annotations
 
 import base64
 import html
+import io
+import json
 from pathlib import Path
 
+from PIL import Image
+
+from ..errors import OutputError
+from ..write import remove_stale_temporaries, write_atomic
 from .result import DocumentResult, QaResult
+
+
+class ReportWriter:
+    """One run's files in the report folder. Each is written whole (write.write_atomic: a hidden
+    temporary file renamed into place); if the run fails, for any reason, `abandon` removes every
+    file it wrote and the folders it made, so a full disk or an unwritable folder leaves no
+    0-byte PNG and no report.json without its overlays."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.written: list[Path] = []
+        self.made = [p for p in (folder, *folder.parents) if not p.exists()]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.made = [p for p in self.made if p.is_dir()]
+            self.abandon()
+            raise OutputError(f"{folder}: cannot make the report folder: {exc.strerror}") from None
+
+    def image(self, name: str, image: Image.Image) -> str:
+        data = io.BytesIO()
+        image.save(data, format="PNG")
+        self._write(name, data.getvalue())
+        return name
+
+    def finish(self, result: QaResult) -> None:
+        """report.html, then report.json: a report.json means the whole report is there."""
+        self._write("report.html", render_html(result, self.folder).encode("utf-8", "replace"))
+        self._write("report.json", (json.dumps(result.to_json(), indent=2, ensure_ascii=False)
+                                    + "\n").encode("utf-8", "replace"))
+
+    def abandon(self) -> None:
+        for path in self.written:
+            path.unlink(missing_ok=True)
+        if self.folder.is_dir():
+            # write_atomic removes its temporary file when a write fails; where the disk is too
+            # full for even that clean-up to finish, this run's temporaries go here.
+            remove_stale_temporaries([self.folder])
+        for folder in self.made:                       # deepest first; only if now empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+
+    def _write(self, name: str, data: bytes) -> None:
+        path = self.folder / name
+        try:
+            write_atomic(path, data, durable=False)
+        except OSError as exc:                         # a clean-up that failed in turn
+            raise OutputError(f"{path}: cannot write: {exc.strerror}") from None
+        self.written.append(path)
+
 
 _CSS = """
 body { font: 15px/1.4 system-ui, sans-serif; margin: 2em; color: #111; }
