@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leaflets.qa import check_tree
-from tests.strategies import json_values
+
+from ..strategies import json_values
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -476,3 +477,30 @@ def test_a_refused_document_mid_tree_leaves_no_overlays_of_the_earlier_ones(tmp_
     done = run(tmp_path / "actual", tmp_path / "expected", "--report", report)
     assert done.returncode == 2 and done.stderr.startswith(f"Error: {tmp_path / 'actual' / 'b.pdf'}: ")
     assert not report.exists()
+
+
+def test_single_files_that_cannot_be_read_at_all_are_exit_2(fill: Path, tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "queue.pdf")
+    (tmp_path / "loop.pdf").symlink_to("loop.pdf")
+    good = fill / "label.pdf"
+    refused(run(tmp_path / "queue.pdf", good), 2,
+            f"{tmp_path / 'queue.pdf'}: not a regular file (a device, FIFO or socket)")
+    refused(run(good, tmp_path / "loop.pdf"), 2, f"{tmp_path / 'loop.pdf'}: not found")
+    refused(run(tmp_path, good), 2,
+            f"{tmp_path}: compare a folder with a folder, or a PDF with a PDF ({good})")
+
+
+def test_a_page_tree_that_counts_pages_it_does_not_hold_is_damaged(fill: Path, tmp_path: Path) -> None:
+    expected = pdf(tmp_path / "expected.pdf", 1)
+    actual = tmp_path / "actual.pdf"
+    actual.write_bytes(expected.read_bytes().replace(b"/Count 1", b"/Count 5"))
+    refused(run(actual, expected), 2,
+            f"{actual}: damaged PDF (pdfium cannot read page 2 of the 5 it counts)")
+    trees = _twin_trees(fill, tmp_path)
+    shutil.copy(actual, trees[0] / "600123-0" / "leaflet.pdf")
+    done = run(*trees)
+    assert (done.returncode, done.stderr) == (1, "")
+    assert "600123-0/leaflet.pdf: unreadable\n  actual: damaged PDF (pdfium cannot read page 2 of " \
+           "the 5 it counts)\n" in done.stdout
+    assert "600123-0/leaflet.pdf: unreadable: damaged PDF (pdfium cannot read page 2 of the 5 it " \
+           "counts)\n" in done.stdout              # and its check says so too

@@ -102,8 +102,8 @@ def read_bytes(path: Path) -> bytes:
 
 
 def open_pdf(path: Path, data: bytes | None = None) -> pypdfium2.PdfDocument:
-    """A PDF (from `data`, its bytes if already read), or InputError saying why not: missing,
-    not a PDF, truncated, encrypted or damaged."""
+    """A PDF (from `data`, its bytes if already read) whose every page pdfium can size, or
+    InputError saying why not: missing, not a PDF, truncated, encrypted or damaged."""
     if data is None:
         data = read_bytes(path)
     if not data.startswith(b"%PDF-"):
@@ -111,11 +111,19 @@ def open_pdf(path: Path, data: bytes | None = None) -> pypdfium2.PdfDocument:
     if b"%%EOF" not in data[-1024:]:
         raise InputError.one(path, "", "truncated PDF (no %%EOF at its end)")
     try:
-        return pypdfium2.PdfDocument(data)
+        document = pypdfium2.PdfDocument(data)
     except pypdfium2.PdfiumError as exc:
         why = "encrypted PDF (it needs a password)" if "password" in str(exc).lower() \
             else "damaged or empty PDF (pdfium cannot open it)"
         raise InputError.one(path, "", why) from None
+    # A page tree that counts pages it does not hold opens fine and fails later, on that page.
+    for index in range(len(document)):
+        try:
+            document.get_page_size(index)
+        except pypdfium2.PdfiumError:
+            raise InputError.one(path, "", f"damaged PDF (pdfium cannot read page {index + 1} "
+                                           f"of the {len(document):,} it counts)") from None
+    return document
 
 
 # ---- fill records ---------------------------------------------------------------------------------
