@@ -86,11 +86,13 @@ def test_pharmacy_pages_pass_at_the_highest_dpi(tmp_path: Path, size_in: tuple[f
     assert "page 1: " in done.stdout and " pixels changed at x 0, " in done.stdout
 
 
-def test_a_huge_page_is_refused_before_it_is_rasterised(tmp_path: Path) -> None:
-    # 200 × 200 in at 100 dpi: 400 million pixels, 3 GB when it was rasterised.
+@pytest.mark.parametrize(("dpi", "pixels"), [(100, "400,000,000"), (600, "14,400,000,000")])
+def test_a_huge_page_is_refused_before_it_is_rasterised(tmp_path: Path, dpi: int, pixels: str) -> None:
+    # 200 × 200 in: at 100 dpi 3 GB when it was rasterised; at 600 dpi a MemoryError (or pdfium's
+    # "Failed to fill bitmap rectangle" at 200 dpi), a traceback either way.
     actual, expected = pair(tmp_path, [(14400, 14400)])
-    refused(run(actual, expected), 2,
-            f"{actual}: page 1 is 200 × 200 in, which at 100 dpi is 400,000,000 pixels, above the "
+    refused(run(actual, expected, "--dpi", dpi), 2,
+            f"{actual}: page 1 is 200 × 200 in, which at {dpi} dpi is {pixels} pixels, above the "
             "limit of 50,000,000 (raise it with --max-page-pixels)")
 
 

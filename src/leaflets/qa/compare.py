@@ -30,8 +30,9 @@ class _Run:
 def compare(actual: Path, expected: Path, *, dpi: int = 100, max_pixels: int = 0,
             report: Path | None = None, limits: Limits = DEFAULT_LIMITS) -> QaResult:
     """Two PDFs, or two trees matched by relative path (a file on one side only differs). With
-    `report`, the result is also written there as report.json, beside the overlays. A document
-    beyond `limits` is refused (InputError) before anything of it is rasterised."""
+    `report`, the overlays, report.html and report.json are written there, all of them or none
+    (ReportWriter). A document beyond `limits` is refused (InputError) before anything of it is
+    rasterised."""
     run = _Run(dpi, max_pixels, limits)
     for path in (actual, expected):
         if not path.exists():
