@@ -169,8 +169,9 @@ def qa(actual: Path, expected: Path | None, report: Path | None, dpi: int, max_p
     or, with --check and no EXPECTED, check each fill in the ACTUAL tree on its own.
 
     Exit 0 when everything matches (or differs only within --max-pixels) and every check
-    passes, 1 when anything differs or fails a check, 2 when an input is missing, not a PDF,
-    truncated or damaged, or beyond --max-page-pixels or --max-pages."""
+    passes, 1 when anything differs, fails a check or is unreadable in a tree, 2 when an input
+    cannot be read at all (a PDF given on its own that is missing, not a PDF, truncated or
+    damaged) or a document is beyond --max-page-pixels or --max-pages."""
     from .qa import Limits, QaResult, check_tree, compare, shown
     limits = Limits(max_page_pixels=max_page_pixels, max_pages=max_pages)
     if expected is None:
