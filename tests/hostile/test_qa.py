@@ -203,6 +203,8 @@ DAMAGE: dict[str, tuple[str, Callable[[Path], None], str]] = {
                     NOT + "not JSON that can be read: nested too deeply or a number too long"),
     "record-digits": ("fill.json", lambda p: _write(p, '{"label": ' + "9" * 5000 + "}"),
                       NOT + "not JSON that can be read: nested too deeply or a number too long"),
+    "record-twice": ("fill.json", lambda p: _write(p, '{"label": {"barcode": "1", "barcode": "2"}}'),
+                     NOT + "a key given twice: 'barcode'"),
     "record-huge": ("fill.json", lambda p: _write(p, '{"x": "' + "a" * 2_000_000 + '"}'),
                     NOT + "2,000,009 bytes, above the 1,000,000 a fill record can be"),
     "record-text-numbers": ("fill.json", _record(_box_pt(["8.0", "6.53", "69.92", "17.5"])),

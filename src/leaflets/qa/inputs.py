@@ -152,17 +152,29 @@ def read_record(path: Path) -> dict[str, Any]:
         raise RecordError(f"{len(data):,} bytes, above the {MAX_RECORD_BYTES:,} a fill record "
                           "can be")
     try:
-        record = json.loads(data.decode("utf-8"))
+        record = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
     except UnicodeDecodeError as exc:
         raise RecordError(f"expected UTF-8 text ({exc.reason})") from None
     except json.JSONDecodeError as exc:
         raise RecordError(f"not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except RecordError:
+        raise
     except (RecursionError, ValueError):          # nested past Python's limit; digits past its limit
         raise RecordError("not JSON that can be read: nested too deeply or a number too long") \
             from None
     if not isinstance(record, dict):
         raise RecordError(f"expected an object, got {_kind(record)}")
     return record
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are all different: json keeps the last of two, silently."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise RecordError(f"a key given twice: {shown(repr(key[:40]))}")
+        seen[key] = value
+    return seen
 
 
 def record_fields(record: dict[str, Any], section: str) -> list[FieldBox]:
