@@ -111,3 +111,13 @@ def sigs(draw: st.DrawFn) -> Sig:
     """Directions of one to three steps; every step before the last has a duration."""
     before = draw(st.lists(dosages(last=False, timed=True), max_size=2))
     return Sig((*before, draw(dosages(last=not before))))
+
+
+# ---- hostile JSON (records read back by `leaflets qa`) -------------------------------------------
+
+# Any JSON value a hostile or damaged file may hold where a record has one: wrong types, numbers as
+# text, NaN and infinities, empty and odd text (lone surrogates, controls), lists of any length.
+json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
+                         st.text(max_size=20), st.sampled_from(["8.0", "", "../../etc/passwd", "\ud800"]))
+json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=5)
+                           | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)

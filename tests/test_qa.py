@@ -13,10 +13,15 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
+from leaflets.batch import run_batch
 from leaflets.cli import main
 from leaflets.pdf import Info, Ops
 from leaflets.pipeline import Settings, render_fill
+from leaflets.qa import Limits
+from leaflets.qa.check import _hundredths, _overlap
 from leaflets.render import Pages, write_pdf
 
 ROOT = Path(__file__).resolve().parents[1]     # as in conftest.py
@@ -313,3 +318,57 @@ def test_check_of_a_folder_without_fills_is_bad_input(tmp_path: Path) -> None:
     code, output = qa(tmp_path, "--check")
     assert code == 2
     assert output == f"Error: {tmp_path}: no rendered fills here (no fill.json beside a label.pdf)\n"
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled example day (34 fills) as `leaflets batch` writes it."""
+    out = tmp_path_factory.mktemp("day") / "out"
+    run_batch([ROOT / "examples" / "day.csv"],
+              Settings(catalog=ROOT / "products", pharmacy=ROOT / "pharmacy.yaml"), out, workers=1)
+    return out
+
+
+def test_check_passes_the_whole_example_day(day: Path) -> None:
+    # Two of its labels have a field ending where the next begins once both are rounded to
+    # 0.01 pt (fill_date 72.66 + 64.52 = 137.18, lot at 137.17): touching, not overlapping.
+    assert qa(day, "--check") == (0, "Checks: 0 problems\n")
+
+
+@pytest.mark.parametrize(("field", "box", "overlap"), [
+    ("lot", [137.17, 115.57, 67.32, 9.0], None),              # as rendered: touches fill_date
+    ("lot", [136.67, 115.57, 67.32, 9.0], "fill_date is drawn over lot"),     # 0.5 pt into it
+    ("pharmacist", [8.0, 124.56, 24.06, 9.0], None),          # rx ends at 124.57: rounding
+    ("pharmacist", [8.0, 124.07, 24.06, 9.0], "rx is drawn over pharmacist"),  # 0.5 pt up
+])
+def test_check_finds_overlaps_but_not_touching_boxes(day: Path, tmp_path: Path, field: str,
+                                                     box: list[float], overlap: str | None) -> None:
+    fill = tmp_path / "tree" / "600204-1"
+    shutil.copytree(day / "600204-1", fill)
+
+    def move(record: dict[str, Any]) -> None:
+        [entry] = [f for f in record["label"]["fields"] if f["field"] == field]
+        entry["box_pt"] = box
+
+    _edit_record(fill, move)
+    output = qa(tmp_path / "tree", "--check")[1]
+    found = [line for line in output.splitlines() if ": overlap: " in line]
+    assert found == ([f"600204-1/label.pdf: overlap: {overlap}"] if overlap else [])
+
+
+@given(st.floats(0, 300), st.floats(0.1, 300), st.floats(0.1, 300), st.floats(0.05, 50))
+def test_boxes_rounded_as_recorded_touch_or_overlap_as_they_truly_do(
+        x: float, width: float, other: float, depth: float) -> None:
+    """Layout rounds x and width to 0.01 pt each: two boxes that truly touch never overlap after
+    rounding, and two that truly share 0.05 pt or more always do."""
+    def recorded(left: float, w: float) -> tuple[int, int, int, int]:
+        return _hundredths([round(left, 2), 0.0, round(w, 2), 9.0])
+    a = recorded(x, width)
+    assert not _overlap(a, recorded(x + width, other))
+    assert _overlap(a, recorded(x + width - min(depth, width, other), other))
+
+
+def test_the_commands_limits_are_the_librarys() -> None:
+    """cli.py states the defaults itself (importing leaflets.qa would slow every command's start)."""
+    options = {p.name: p.default for p in main.commands["qa"].params}
+    assert Limits(options["max_page_pixels"], options["max_pages"]) == Limits()

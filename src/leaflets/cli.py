@@ -175,24 +175,32 @@ def _progress(quiet: bool) -> Iterator[Report | None]:
               help="Resolution of the pixel comparison.")
 @click.option("--max-pixels", type=click.IntRange(min=0), default=0, show_default=True,
               help="Changed pixels a page may have and still pass (never inside a safety field).")
+@click.option("--max-page-pixels", type=click.IntRange(min=1), default=50_000_000, show_default=True,
+              help="Refuse a page with more pixels than this at --dpi (a Letter page at 600 dpi "
+                   "has 33.7 million), before rasterising anything.")
+@click.option("--max-pages", type=click.IntRange(min=1), default=5_000, show_default=True,
+              help="Refuse a document with more pages than this, before rasterising anything.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--check", is_flag=True,
               help="Check the fills in the ACTUAL tree on their own (codes, sizes, bounds, words).")
 def qa(actual: Path, expected: Path | None, report: Path | None, dpi: int, max_pixels: int,
-       as_json: bool, check: bool) -> None:
+       max_page_pixels: int, max_pages: int, as_json: bool, check: bool) -> None:
     """Compare ACTUAL with EXPECTED: two PDFs, or two output trees matched by relative path;
     or, with --check and no EXPECTED, check each fill in the ACTUAL tree on its own.
 
     Exit 0 when everything matches (or differs only within --max-pixels) and every check
-    passes, 1 when anything differs or fails a check, 2 when an input is missing, not a PDF,
-    truncated or damaged."""
-    from .qa import QaResult, check_tree, compare
+    passes, 1 when anything differs, fails a check or is unreadable in a tree, 2 when an input
+    cannot be read at all (a PDF given on its own that is missing, not a PDF, truncated or
+    damaged) or a document is beyond --max-page-pixels or --max-pages."""
+    from .qa import Limits, QaResult, check_tree, compare, shown
+    limits = Limits(max_page_pixels=max_page_pixels, max_pages=max_pages)
     if expected is None:
         if not check:
             raise click.UsageError("give EXPECTED to compare with, or --check to check ACTUAL alone")
-        result = QaResult([], check_tree(actual))
+        result = QaResult([], check_tree(actual, limits=limits))
     else:
-        result = compare(actual, expected, dpi=dpi, max_pixels=max_pixels, report=report)
+        result = compare(actual, expected, dpi=dpi, max_pixels=max_pixels, report=report,
+                         limits=limits)
     data = result.to_json()
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -200,7 +208,9 @@ def qa(actual: Path, expected: Path | None, report: Path | None, dpi: int, max_p
         for doc in result.documents:
             if doc.status == "identical":
                 continue
-            click.echo(f"{doc.path or actual}: {doc.status}")
+            click.echo(f"{doc.path or shown(str(actual))}: {doc.status}")
+            if doc.problem:
+                click.echo(f"  {doc.problem}")
             for change in doc.fields:
                 click.echo(f"  {change.field}: {change.old!r} → {change.new!r}"
                            + (f" ({change.pixels} pixels)" if change.old == change.new else ""))
