@@ -32,8 +32,8 @@ from .parse import (
     json_value,
     parse,
     read_text,
+    reading,
 )
-from .parse import reading as reading  # qa reads its PDFs through the same boundary
 from .resources import stocks_dir
 
 M = TypeVar("M", bound=BaseModel)

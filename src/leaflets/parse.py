@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -82,14 +84,32 @@ def reading(path: Path) -> Iterator[None]:
         raise InputError.one(path, "", f"cannot read: {exc.strerror or exc}") from None
 
 
-def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
-    """A whole text file, at most `limit` bytes (read no further: /dev/zero is a file too)."""
-    with reading(path), path.open("rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
+def read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """A regular file's bytes, at most `limit` of them, or InputError saying why not: missing
+    (or vanished), a folder, not a regular file (a FIFO would block forever, a device never
+    end), a link loop, unreadable, too large."""
+    with reading(path):
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            kind = os.fstat(fd).st_mode
+        except OSError:
+            os.close(fd)
+            raise
+        if not stat.S_ISREG(kind):
+            os.close(fd)
+            raise InputError.one(path, "", "expected a file, found a folder" if stat.S_ISDIR(kind)
+                                 else "not a regular file (a device, FIFO or socket)")
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(-1 if limit is None else limit + 1)
+    if limit is not None and len(data) > limit:
         raise InputError.one(path, "", f"file is larger than {_size(limit)}, the limit for this "
                                        "kind of input")
-    return decode(data, path)
+    return data
+
+
+def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """A whole UTF-8 text file of at most `limit` bytes."""
+    return decode(read_bytes(path, limit), path)
 
 
 def decode(data: bytes, path: Path | str, first_line: int = 1) -> str:

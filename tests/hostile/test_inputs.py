@@ -11,6 +11,7 @@ bombs, deep nesting, binary, another encoding, tabs, a folder, /dev/zero) go to 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -349,11 +350,13 @@ def test_whole_file_faults_in_a_product_or_the_pharmacy(tmp_path: Path) -> None:
             assert "Traceback" not in result.output and not (tmp_path / "out").exists()
 
 
-def test_dev_zero_is_read_no_further_than_the_limit(tmp_path: Path) -> None:
-    result = cli("render", "/dev/zero", "--out", tmp_path / "out")
-    assert result.exit_code == 2
-    assert result.stderr == ("Error: /dev/zero: file is larger than 1 MiB, the limit for this kind "
-                             "of input\n")
+def test_a_device_or_fifo_is_refused_not_read_forever(tmp_path: Path) -> None:
+    fifo = tmp_path / "fill.yaml"
+    os.mkfifo(fifo)                       # no writer: reading it would block forever
+    for path in ("/dev/zero", fifo):
+        result = cli("render", path, "--out", tmp_path / "out")
+        assert result.exit_code == 2
+        assert result.stderr == f"Error: {path}: not a regular file (a device, FIFO or socket)\n"
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -193,7 +193,7 @@ def _record(edit: Callable[[dict[str, Any]], None]) -> Callable[[Path], None]:
 NOT = "record: not a fill record: "
 BOX = "label.fields[0].box_pt: expected 4 finite numbers (x, top, width and height in points), got "
 DAMAGE: dict[str, tuple[str, Callable[[Path], None], str]] = {
-    "record-folder": ("fill.json", _folder, NOT + "a folder, not a file"),
+    "record-folder": ("fill.json", _folder, NOT + "expected a file, found a folder"),
     "record-latin1": ("fill.json", lambda p: _write(p, b'{"label": "caf\xe9"}'),
                       NOT + "expected UTF-8 text (invalid continuation byte)"),
     "record-list": ("fill.json", lambda p: _write(p, "[]"), NOT + "expected an object, got a list of 0"),
@@ -223,7 +223,7 @@ DAMAGE: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "record-loop": ("fill.json", _loop, NOT + "cannot read: Too many levels of symbolic links"),
     "record-fifo": ("fill.json", _fifo, NOT + "not a regular file (a device, FIFO or socket)"),
     "record-eio": ("fill.json", _io_error, NOT + "cannot read: Input/output error"),
-    "label-folder": ("label.pdf", _folder, "unreadable: a folder, not a file"),
+    "label-folder": ("label.pdf", _folder, "unreadable: expected a file, found a folder"),
     "label-empty": ("label.pdf", lambda p: _write(p, b""),
                     "unreadable: not a PDF (it does not start with %PDF-)"),
     "label-loop": ("label.pdf", _loop, "unreadable: cannot read: Too many levels of symbolic links"),
@@ -251,7 +251,7 @@ def test_a_tree_of_only_odd_records_is_still_checked_one_by_one(fill: Path, tmp_
     _folder(tmp_path / "a" / "label.pdf")
     done = run(tmp_path, "--check")
     assert (done.returncode, done.stdout, done.stderr) == (
-        1, "a/label.pdf: unreadable: a folder, not a file\nChecks: 1 problems\n", "")
+        1, "a/label.pdf: unreadable: expected a file, found a folder\nChecks: 1 problems\n", "")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -308,7 +308,7 @@ def test_comparing_trees_with_loops_fifos_and_a_file_against_a_folder(fill: Path
     assert (done.returncode, done.stderr) == (1, "")
     assert done.stdout.splitlines() == [
         "600123-0/cycle: unreadable",
-        "  actual: a folder, not a file",
+        "  actual: expected a file, found a folder",
         "loop.pdf: unreadable",
         "  actual: cannot read: Too many levels of symbolic links",
         "notes: added",

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..parse import read_bytes
 from .check import check_tree
 from .fields import field_boxes, field_changes
-from .inputs import DEFAULT_LIMITS, Limits, check_limits, list_files, open_pdf, read_bytes, shown
+from .inputs import DEFAULT_LIMITS, Limits, check_limits, list_files, open_pdf, shown
 from .pixels import changed_mask, count_changed, overlay, points, raster, regions
 from .report import ReportWriter
 from .result import DocumentResult, PageDiff, QaResult

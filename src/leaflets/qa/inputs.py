@@ -3,10 +3,8 @@ located message."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ from typing import Any
 import pypdfium2  # type: ignore[import-untyped]
 
 from ..errors import InputError
-from ..load import reading
+from ..parse import check, parse, read_bytes, read_text, reading
 
 RECORD = "fill.json"
 
@@ -83,24 +81,6 @@ def list_files(root: Path) -> dict[str, Path]:
     return {name: entry.path for name, entry in list_entries(root).items() if not entry.folder}
 
 
-def read_bytes(path: Path) -> bytes:
-    """A file's bytes, or InputError saying why not: missing (or vanished), a folder, not a
-    regular file (a FIFO would block forever, a device never end), a link loop, unreadable."""
-    with reading(path):
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        try:
-            kind = os.fstat(fd).st_mode
-        except OSError:
-            os.close(fd)
-            raise
-        if not stat.S_ISREG(kind):
-            os.close(fd)
-            raise InputError.one(path, "", "a folder, not a file" if stat.S_ISDIR(kind)
-                                 else "not a regular file (a device, FIFO or socket)")
-        with os.fdopen(fd, "rb") as file:
-            return file.read()
-
-
 def open_pdf(path: Path, data: bytes | None = None) -> pypdfium2.PdfDocument:
     """A PDF (from `data`, its bytes if already read) whose every page pdfium can size, or
     InputError saying why not: missing, not a PDF, truncated, encrypted or damaged."""
@@ -128,9 +108,6 @@ def open_pdf(path: Path, data: bytes | None = None) -> pypdfium2.PdfDocument:
 
 # ---- fill records ---------------------------------------------------------------------------------
 
-MAX_RECORD_BYTES = 1_000_000      # a fill record is a few KB
-
-
 class RecordError(Exception):
     """A fill record that is not in the form the renderer writes; the message names the key."""
 
@@ -143,38 +120,19 @@ class FieldBox:
 
 
 def read_record(path: Path) -> dict[str, Any]:
-    """A fill.json's data, or RecordError saying why it cannot be read as one."""
+    """A fill.json's data, read through the input boundary (parse.py: size, nesting, numbers,
+    repeated keys, text), or RecordError saying why it cannot be read as one."""
     try:
-        data = read_bytes(path)
+        record, lines, _ = parse(read_text(path), str(path), json_text=True)
+        record, problems = check(record, lines, str(path))
     except InputError as exc:
-        raise RecordError(str(exc.problems[0].message)) from None
-    if len(data) > MAX_RECORD_BYTES:
-        raise RecordError(f"{len(data):,} bytes, above the {MAX_RECORD_BYTES:,} a fill record "
-                          "can be")
-    try:
-        record = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except UnicodeDecodeError as exc:
-        raise RecordError(f"expected UTF-8 text ({exc.reason})") from None
-    except json.JSONDecodeError as exc:
-        raise RecordError(f"not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
-    except RecordError:
-        raise
-    except (RecursionError, ValueError):          # nested past Python's limit; digits past its limit
-        raise RecordError("not JSON that can be read: nested too deeply or a number too long") \
-            from None
+        problems = list(exc.problems)
+    if problems:
+        first = problems[0]
+        raise RecordError(f"{first.field}: {first.message}" if first.field else first.message)
     if not isinstance(record, dict):
         raise RecordError(f"expected an object, got {_kind(record)}")
     return record
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """An object whose keys are all different: json keeps the last of two, silently."""
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise RecordError(f"a key given twice: {shown(repr(key[:40]))}")
-        seen[key] = value
-    return seen
 
 
 def record_fields(record: dict[str, Any], section: str) -> list[FieldBox]:
