@@ -25,10 +25,8 @@ from functools import cache, lru_cache
 from typing import Any
 
 import jinja2
-from babel.dates import format_date
 
 from .errors import SafetyError, TemplateError
-from .fonts import unprintable
 from .i18n import PURPOSE, REASON, Catalog, catalog, language
 from .models import Faq, Fill, Pharmacy, Product, ProductText, Section
 from .resources import templates_dir
@@ -291,6 +289,7 @@ class Context:
 
 def _date_format(pharmacy: Pharmacy, code: str) -> Callable[[dt.date], str]:
     if language(code).long_dates:
+        from babel.dates import format_date     # Babel's locale data only for a language using it
         return lambda day: format_date(day, "long", locale=code)
     return pharmacy.date_format.render
 
@@ -362,6 +361,7 @@ class _Checker:
 def _check(text: str, verbatim: bool) -> tuple[str, str | None]:
     """The checked form of a text, or what is wrong with it. Pure, so cached: most strings of
     a label or leaflet recur across the fills of a batch."""
+    from .fonts import unprintable     # ReportLab's font files: not for `sig`, which checks none
     text = " ".join(text.split())
     bad = unprintable(text)
     if bad:
