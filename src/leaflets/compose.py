@@ -14,17 +14,24 @@ every text on its way out passes the abbreviation checker exactly once, here.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import os
 import re
+import stat
+import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.bccache import Bucket
 
 from .errors import SafetyError, TemplateError
 from .i18n import PURPOSE, REASON, Catalog, catalog, language
@@ -116,11 +123,99 @@ def _whole(value: Decimal) -> int:
     return int(value)
 
 
+class TemplateCache(jinja2.BytecodeCache):
+    """Compiled templates kept between runs in a folder, so a run does not compile each template
+    it uses from source (directions.txt.j2 alone takes about 50 ms, more than `sig` itself).
+
+    Never stale: a compiled template is filed under a key naming everything its code depends on
+    besides its source (Jinja's and Python's versions, the template's name and file, and the
+    environment's syntax, compile options, extensions, filters and tests), and Jinja's bucket
+    compares a hash of the source itself, so an edited template or a changed environment is
+    compiled afresh. Never fatal: a folder that cannot be read or written, or a damaged file
+    (each file carries a hash of its contents), only means compiling from source.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def get_source_checksum(self, source: str) -> str:
+        return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+    def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None,
+                   source: str) -> Bucket:
+        key = hashlib.sha256(repr(_compiled_by(environment, name, filename)).encode()).hexdigest()
+        bucket = Bucket(environment, key, self.get_source_checksum(source))
+        self.load_bytecode(bucket)
+        return bucket
+
+    def _file(self, bucket: Bucket) -> Path:
+        return self.directory / f"{bucket.key}.jinja"
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            data = self._file(bucket).read_bytes()
+        except OSError:
+            return
+        digest, payload = data[:32], data[32:]
+        if hashlib.sha256(payload).digest() != digest:
+            return                         # damaged or cut short: compile from source
+        bucket.bytecode_from_string(payload)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        payload = bucket.bytecode_to_string()
+        target = self._file(bucket)
+        try:
+            fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
+        except OSError:
+            return                         # unwritable: this run compiled from source anyway
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(hashlib.sha256(payload).digest() + payload)
+            os.replace(temporary, target)  # readers see a whole file or none
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
+
+
+def _compiled_by(env: jinja2.Environment, name: str, filename: str | None) -> tuple[Any, ...]:
+    """What a template's compiled code depends on, other than its source."""
+    def kinds(functions: dict[str, Any]) -> list[tuple[str, str]]:
+        return sorted((n, str(getattr(f, "jinja_pass_arg", ""))) for n, f in functions.items())
+    autoescape = env.autoescape(name) if callable(env.autoescape) else env.autoescape
+    return (jinja2.__version__, sys.version, sys.implementation.cache_tag, name, filename,
+            autoescape, env.block_start_string, env.block_end_string, env.variable_start_string,
+            env.variable_end_string, env.comment_start_string, env.comment_end_string,
+            env.line_statement_prefix, env.line_comment_prefix, env.trim_blocks,
+            env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline, env.optimized,
+            env.is_async, env.finalize is not None, sorted(env.extensions),
+            getattr(env, "newstyle_gettext", None), kinds(env.filters), kinds(env.tests))
+
+
+@cache
+def template_cache() -> TemplateCache | None:
+    """The per-user folder of compiled templates ($XDG_CACHE_HOME/leaflets/templates, else
+    ~/.cache/leaflets/templates), or None when it cannot be made or is not safely ours: its files
+    are code this program runs, so the folder must belong to this user and be writable by no
+    one else."""
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        directory = base / "leaflets" / "templates"
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = directory.lstat()
+    except (OSError, RuntimeError):        # RuntimeError: no home folder to be found
+        return None
+    if (not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid()
+            or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+        return None
+    return TemplateCache(directory)
+
+
 @cache
 def environment(language: str = "en") -> jinja2.Environment:
     """The templates with `language`'s catalog installed: `_()` and `ngettext()` give its words."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
+        bytecode_cache=template_cache(),
         undefined=jinja2.StrictUndefined,
         autoescape=lambda name: bool(name and name.endswith(".xml.j2")),
         trim_blocks=True,
@@ -289,7 +384,7 @@ class Context:
 
 def _date_format(pharmacy: Pharmacy, code: str) -> Callable[[dt.date], str]:
     if language(code).long_dates:
-        from babel.dates import format_date     # Babel's locale data only for a language using it
+        from babel.dates import format_date  # Babel's locale data only for a language using it
         return lambda day: format_date(day, "long", locale=code)
     return pharmacy.date_format.render
 
@@ -361,7 +456,7 @@ class _Checker:
 def _check(text: str, verbatim: bool) -> tuple[str, str | None]:
     """The checked form of a text, or what is wrong with it. Pure, so cached: most strings of
     a label or leaflet recur across the fills of a batch."""
-    from .fonts import unprintable     # ReportLab's font files: not for `sig`, which checks none
+    from .fonts import unprintable  # ReportLab's font files: not for `sig`, which checks none
     text = " ".join(text.split())
     bad = unprintable(text)
     if bad:

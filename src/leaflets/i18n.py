@@ -127,7 +127,7 @@ Message = str | tuple[str, ...]      # a singular, or a singular and its plural
 def template_messages() -> Iterator[tuple[Message, list[str], str | None]]:
     """Every message of templates/*.j2, with its comments and context, as Jinja2's extractor
     reads them (scripts/messages.py writes the catalogs from these; a test checks them)."""
-    from babel.messages.extract import extract_from_dir   # Babel only where a catalog is read
+    from babel.messages.extract import extract_from_dir  # Babel only where a catalog is read
     found = extract_from_dir(
         str(templates_dir()), method_map=[("**.j2", "jinja2.ext:babel_extract")],
         options_map={"**.j2": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True",
