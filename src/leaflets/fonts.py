@@ -135,22 +135,38 @@ class FixedFont(TTFont):  # type: ignore[misc]
         raise NotImplementedError("ReportLab canvases only record here; pdf.PdfWriter writes files")
 
 
-@cache
-def register() -> dict[str, frozenset[int]]:
-    """Register every face once per process; return each face's character coverage."""
-    coverage: dict[str, frozenset[int]] = {}
-    for number, (name, file) in enumerate(FACES.items(), start=1):
-        font = FixedFont(name, fonts_dir() / file, number)
-        pdfmetrics.registerFont(font)
-        coverage[name] = frozenset(font.face.charToGlyph)
-    return coverage
+_registered: dict[str, FixedFont] = {}
 
 
 def fixed_font(name: str) -> FixedFont:
-    register()
-    font = pdfmetrics.getFont(name)
-    assert isinstance(font, FixedFont)
+    """The face `name`, parsed and registered with ReportLab the first time it is asked for, so
+    a run parses the fallback faces (DejaVu Sans: 16 times the primary face's size, most of the
+    time spent on fonts) only when a character needs them. A face's character codes and its
+    /LF<n> name come from the face and FACES alone, so the order faces are registered in never
+    shows in a PDF."""
+    font = _registered.get(name)
+    if font is None:
+        font = FixedFont(name, fonts_dir() / FACES[name], list(FACES).index(name) + 1)
+        pdfmetrics.registerFont(font)
+        _registered[name] = font
     return font
+
+
+def register() -> None:
+    """Register the primary faces, the ones every document sets its text in."""
+    fixed_font(face(False))
+    fixed_font(face(True))
+
+
+def registered() -> tuple[FixedFont, ...]:
+    """The faces this process has registered: the only ones anything can have drawn with."""
+    return tuple(_registered.values())
+
+
+@cache
+def coverage(name: str) -> frozenset[int]:
+    """The code points face `name` has a glyph for."""
+    return frozenset(fixed_font(name).face.charToGlyph)
 
 
 def font_files() -> dict[str, Path]:
@@ -165,16 +181,19 @@ def unprintable(text: str) -> list[str]:
     """Characters neither face can draw."""
     if text.isascii() and text.isprintable():    # the primary face has all of printable ASCII
         return []
-    cov = register()
-    return sorted({c for c in text if not c.isspace() and ord(c) not in cov[PRIMARY]
-                   and ord(c) not in cov[FALLBACK]})
+    primary = coverage(PRIMARY)
+    missing = {c for c in text if not c.isspace() and ord(c) not in primary}
+    if not missing:
+        return []
+    fallback = coverage(FALLBACK)
+    return sorted(c for c in missing if ord(c) not in fallback)
 
 
 @lru_cache(maxsize=4096)
 def segments(text: str, bold: bool) -> tuple[Segment, ...]:
     """Split text into runs, each drawn by the primary face or, where it lacks a glyph, the
     fallback face. Cached: label fitting measures the same words at several sizes."""
-    cov = register()[PRIMARY]
+    cov = coverage(PRIMARY)
     out: list[Segment] = []
     current, buf = "", list[str]()
     for ch in text:
@@ -186,6 +205,8 @@ def segments(text: str, bold: bool) -> tuple[Segment, ...]:
         buf.append(ch)
     if buf:
         out.append(Segment(current, "".join(buf)))
+    for segment in out:
+        fixed_font(segment.font)      # a fallback run: its face is registered before it is drawn
     return tuple(out)
 
 

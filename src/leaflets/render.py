@@ -40,7 +40,7 @@ from reportlab.platypus.doctemplate import LayoutError
 from .codes import QR_QUIET_MODULES, code128, qr_matrix
 from .compose import QA, Block, Box, Document, Heading, Para, Qr, Table
 from .errors import FitError
-from .fonts import ASCENT_EM, FACES, PRIMARY, face, fixed_font, markup, register, segments, width_pt
+from .fonts import ASCENT_EM, PRIMARY, face, markup, register, registered, segments, width_pt
 from .layout import LabelLayout
 from .models import DocumentStyle
 from .pdf import Info, Ops, PdfWriter
@@ -87,8 +87,8 @@ class _Recorder(Canvas):  # type: ignore[misc]
 
     def take(self, *, shared: bool = False) -> Ops:
         code = "\n".join(self._code)
-        fonts = frozenset({(name, block) for name in FACES for block in fixed_font(name).used(self._doc)}
-                          | self._placed_fonts)
+        fonts = frozenset({(font.fontName, block) for font in registered()
+                           for block in font.used(self._doc)} | self._placed_fonts)
         key = hashlib.sha256(code.encode("ascii")).hexdigest()[:24] if shared else None
         Canvas.showPage(self)
         return Ops(code, fonts, key)
