@@ -16,7 +16,8 @@ Rows:
            pharmacy, stock, style and product files)
 
 Start-up: cold processes, median of --cli-runs, taken in turn so the machine's noise falls on all
-of them alike, each also as a multiple of `python -c pass` in the same run:
+of them alike; wall time and CPU time (user + system, steadier on a loaded machine), each also
+as a multiple of `python -c pass` in the same run:
   python -c pass                              the interpreter alone (the baseline)
   leaflets --help                             click and the command table only
   leaflets sig "1 cap po qd"                  the sig rules and the directions template
@@ -33,6 +34,7 @@ import argparse
 import importlib.util
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -93,12 +95,13 @@ def main() -> None:
         in_memory(n, warmup)
     print()
     print(f"start-up: cold processes, median of {args.cli_runs} (after one untimed round)")
-    print(f"{'command':<48}{'median s':>10}{'p90 s':>8}{'× pass':>8}")
-    baseline = statistics.median(startup[STARTUP[0][0]])
+    print(f"{'command':<48}{'median s':>10}{'p90 s':>8}{'× pass':>8}{'cpu s':>8}{'× pass':>8}")
+    wall0, cpu0 = (statistics.median(t) for t in startup[STARTUP[0][0]])
     for name, _ in STARTUP:
-        times = startup[name]
-        print(f"{name:<48}{statistics.median(times):>10.3f}{p90(times):>8.3f}"
-              f"{statistics.median(times) / baseline:>8.1f}")
+        wall, cpu = startup[name]
+        print(f"{name:<48}{statistics.median(wall):>10.3f}{p90(wall):>8.3f}"
+              f"{statistics.median(wall) / wall0:>8.1f}{statistics.median(cpu):>8.3f}"
+              f"{statistics.median(cpu) / cpu0:>8.1f}")
 
 
 # The commands timed cold, in the order they are run in each round.
@@ -111,20 +114,27 @@ STARTUP: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def measure_startup(runs: int) -> dict[str, list[float]]:
-    """Seconds per cold process of each STARTUP command, `runs` rounds after one untimed round."""
+def measure_startup(runs: int) -> dict[str, tuple[list[float], list[float]]]:
+    """Wall and CPU seconds (user + system) per cold process of each STARTUP command, `runs`
+    rounds after one untimed round. CPU time moves less than wall time when others load the
+    machine."""
     exe = Path(sys.executable).with_name("leaflets")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    times: dict[str, list[float]] = {name: [] for name, _ in STARTUP}
+    times: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name, _ in STARTUP}
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(runs + 1):
             for name, argv in STARTUP:
                 command = [a.format(python=sys.executable, leaflets=exe, out=f"{tmp}/{round_}")
                            for a in argv]
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 start = time.perf_counter()
                 subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+                wall = time.perf_counter() - start
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 if round_:
-                    times[name].append(time.perf_counter() - start)
+                    times[name][0].append(wall)
+                    times[name][1].append(after.ru_utime + after.ru_stime
+                                          - before.ru_utime - before.ru_stime)
     return times
 
 
