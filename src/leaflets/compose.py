@@ -4,7 +4,9 @@ Templates emit a small XML vocabulary with autoescaping on, so text from inputs 
 such as `A & B <b>` arrives here as literal characters. The XML is parsed into typed blocks, and
 every text on its way out passes the abbreviation checker exactly once, here.
 
-    document: <document title subject footer> blocks </document>
+    document: <document title subject> <footer>? blocks </document>
+    footer:   <footer>text <page/> text <pages/></footer>: the page numbers are elements, so text
+              from inputs (escaped) can never become one; "{page}" in a name is just text
     blocks:   <h1> <h2> <p> <ul><li> <box field> <qr url caption> <qa><q><a></qa>
               (a field="name" on a heading or paragraph names it for the fill record and QA)
               <table><row header?><cell>  <note>;  inline <b> in p, li, cell, note
@@ -26,6 +28,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from enum import Enum
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -92,11 +95,19 @@ class Table:
 Block = Heading | Para | Box | Qr | QA | Table
 
 
+class PageNumber(Enum):
+    """A number the renderer writes into a footer once it knows the pages: <page/> or <pages/>
+    in the template."""
+
+    PAGE = "page"
+    PAGES = "pages"
+
+
 @dataclass(frozen=True)
 class Document:
     title: str
     subject: str
-    footer: str               # may hold {page} and {pages}
+    footer: tuple[str | PageNumber, ...]   # text, and where the page numbers go
     blocks: tuple[Block, ...]
 
 
@@ -398,12 +409,34 @@ def compose_document(template: str, context: Context) -> Document:
     if root.tag != "document":
         raise TemplateError(f"templates/{template}: the root element must be <document>")
     checked = _Checker(template, context.language)
+    footer = root.find("footer")
+    if footer is not None:
+        root.remove(footer)
     return Document(
         title=checked(root.get("title", ""), "title"),
         subject=checked(root.get("subject", ""), "subject"),
-        footer=checked(root.get("footer", ""), "footer"),
+        footer=_footer(footer, checked) if footer is not None else (),
         blocks=tuple(_blocks(root, checked)),
     )
+
+
+# Stand-ins for <page/> and <pages/> while a footer is checked and its spaces tidied as one
+# text: XML cannot carry U+0001 or U+0002, so no text parsed from the template's output holds them.
+_MARKS = {"\x01": PageNumber.PAGE, "\x02": PageNumber.PAGES}
+
+
+def _footer(el: ET.Element, checked: _Checker) -> tuple[str | PageNumber, ...]:
+    marked = el.text or ""
+    for child in el:
+        mark = next((m for m, number in _MARKS.items() if number.value == child.tag), None)
+        if mark is None or len(child) or child.text:
+            raise TemplateError(f"templates/{checked.template}: only <page/> and <pages/> may sit "
+                                f"inside <footer>, got <{child.tag}>")
+        marked += mark + (child.tail or "")
+    # Checked with numbers in place, as it prints; the tidied text is split at the marks.
+    checked(re.sub("[\x01\x02]", "1", marked), "footer")
+    tidied = normalise_units(" ".join(marked.split()))
+    return tuple(_MARKS.get(part, part) for part in re.split("([\x01\x02])", tidied) if part)
 
 
 def compose_body(template: str, context: Context) -> tuple[Block, ...]:

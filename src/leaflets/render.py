@@ -38,7 +38,7 @@ from reportlab.platypus import Table as RLTable
 from reportlab.platypus.doctemplate import LayoutError
 
 from .codes import QR_QUIET_MODULES, code128, qr_matrix
-from .compose import QA, Block, Box, Document, Heading, Para, Qr, Table
+from .compose import QA, Block, Box, Document, Heading, PageNumber, Para, Qr, Table
 from .errors import FitError
 from .fonts import ASCENT_EM, PRIMARY, face, markup, register, registered, segments, width_pt
 from .layout import LabelLayout
@@ -360,7 +360,9 @@ def render_document(document: Document, style: DocumentStyle, *,
     total = max(len(body_pages), 1)
     pages: list[tuple[Ops, ...]] = []
     for number in range(1, total + 1):
-        footer = document.footer.replace("{page}", str(number)).replace("{pages}", str(total))
+        numbers = {PageNumber.PAGE: str(number), PageNumber.PAGES: str(total)}
+        footer = "".join(numbers[part] if isinstance(part, PageNumber) else part
+                         for part in document.footer)
         _draw_footer(c, footer, style)
         parts: tuple[Ops, ...] = (head,) if number == 1 else ()
         if number <= len(body_pages):
