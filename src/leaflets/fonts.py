@@ -20,7 +20,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import SUBSETN, TTFont, makeToUnicodeCMap
+from reportlab.pdfbase.ttfonts import SUBSETN, TTFont
 
 from .resources import fonts_dir
 
@@ -124,7 +124,7 @@ class FixedFont(TTFont):  # type: ignore[misc]
             chars = self.blocks[block]
             program = self.face.makeSubset(chars)
             self._objects[block] = (zlib.compress(program), len(program),
-                                    zlib.compress(makeToUnicodeCMap(self.base_name(block), chars).encode()),
+                                    zlib.compress(to_unicode_cmap(self.base_name(block), chars).encode()),
                                     [self.face.getCharWidth(c) for c in chars])
         return self._objects[block]
 
@@ -133,6 +133,37 @@ class FixedFont(TTFont):  # type: ignore[misc]
 
     def addObjects(self, doc: Any) -> None:
         raise NotImplementedError("ReportLab canvases only record here; pdf.PdfWriter writes files")
+
+
+def to_unicode_cmap(name: str, chars: list[int]) -> str:
+    """The ToUnicode CMap of one block: code n is chars[n]. Each character is written as
+    UTF-16BE, as the PDF reference requires (9.10.3), so one above U+FFFF is a surrogate pair
+    (<D835DC00> for U+1D400); ReportLab's makeToUnicodeCMap wrote such a character as 5 hex
+    digits, which readers take for garbage. For the rest, the text is the same as ReportLab's,
+    byte for byte, so no PDF without such a character changes."""
+    return "\n".join([
+        "/CIDInit /ProcSet findresource begin",
+        "12 dict begin",
+        "begincmap",
+        "/CIDSystemInfo",
+        f"<< /Registry ({name})",
+        f"/Ordering ({name})",
+        "/Supplement 0",
+        ">> def",
+        f"/CMapName /{name} def",
+        "/CMapType 2 def",
+        "1 begincodespacerange",
+        f"<00> <{len(chars) - 1:02X}>",
+        "endcodespacerange",
+        f"{len(chars)} beginbfchar",
+        *(f"<{code:02X}> <{chr(char).encode('utf-16-be').hex().upper()}>"
+          for code, char in enumerate(chars)),
+        "endbfchar",
+        "endcmap",
+        "CMapName currentdict /CMap defineresource pop",
+        "end",
+        "end",
+    ])
 
 
 _registered: dict[str, FixedFont] = {}

@@ -4,16 +4,20 @@ can draw reads back out of the PDF as itself."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import shutil
+import unicodedata
 from pathlib import Path
 
 import pypdf
 import pypdfium2
 import pytest
 
+from leaflets.fonts import FACES, FALLBACK, fixed_font
 from leaflets.load import load_pharmacy, load_product
+from leaflets.pdf import Info, Ops, PdfWriter
 from leaflets.pipeline import Settings, prepare_fill, render_monograph
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,3 +105,93 @@ def test_the_page_numbers_are_not_read_from_the_text(tmp_path: Path) -> None:
     assert found == [[(str(n), str(len(pages)))] for n in range(1, len(pages) + 1)]
     assert all(f"Genesis {{page}} Compounding · {PHONE}" in words(p) for p in pages)
     assert pharmacy_name == "Genesis {page} Compounding"
+
+
+# ---- every character the faces draw reads back as itself ----------------------------------------
+
+# Not compared: whitespace (drawn as spacing; extractors rewrite it), and the categories the
+# input boundary refuses or that are not characters of text: controls (Cc), invisible format
+# characters (Cf: soft hyphen, zero-width and bidi controls), private use (Co), surrogates (Cs)
+# and unassigned code points (Cn).
+NOT_TEXT = {"Cc", "Cf", "Co", "Cs", "Cn"}
+
+
+# pdfium's text extraction rewrites these whatever the ToUnicode map says (it returns the
+# compatibility decomposition of presentation forms: "ﬁ" as "fi", an Arabic or Hebrew
+# presentation form as its base letters; it drops variation selectors and the combining
+# grapheme joiner, and reads the blank braille pattern and the object replacement character as
+# nothing). pypdf reads them back exactly, which proves their map entries; pdfium is given the rest.
+PDFIUM_REWRITES = [range(0xFB00, 0xFE00), range(0xFE00, 0xFE10), range(0xFE70, 0xFF00),
+                   range(0x034F, 0x0350), range(0x2800, 0x2801), range(0xFFFC, 0xFFFD)]
+
+
+def drawable(name: str, extractor: str = "pypdf") -> list[str]:
+    """The characters face `name` draws that an input can hold, in code order (for pdfium,
+    without the ones it rewrites)."""
+    rewritten = PDFIUM_REWRITES if extractor == "pdfium" else []
+    return [chr(c) for c in sorted(fixed_font(name).codes)
+            if not chr(c).isspace() and unicodedata.category(chr(c)) not in NOT_TEXT
+            and not any(c in r for r in rewritten)]
+
+
+class _Doc:
+    """A document's identity for FixedFont's per-document state (as in tests/test_pdf.py)."""
+
+
+def sheet(name: str, chars: list[str]) -> bytes:
+    """A PDF with every character of `chars` drawn by face `name` in its own text object, in
+    cells of a 16-column grid, 256 cells a page, encoded as the renderer encodes text."""
+    font, doc = fixed_font(name), _Doc()
+    buf = io.BytesIO()
+    writer = PdfWriter(buf, 612, 792, Info("Characters", name, dt.date(2026, 11, 24)))
+    for start in range(0, len(chars), 256):
+        ops, fonts = [], set()
+        for i, ch in enumerate(chars[start:start + 256]):
+            [(block, code)] = font.splitString(ch, doc)
+            fonts.add((name, block))
+            x, y = 40 + (i % 16) * 34, 760 - (i // 16) * 46
+            ops.append(f"BT /{font.internal}+{block} 14 Tf {x} {y} Td <{code.hex()}> Tj ET")
+        writer.add_page([Ops("\n".join(ops), frozenset(fonts))])
+    writer.close()
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("extractor", sorted(EXTRACTORS))
+@pytest.mark.parametrize("name", sorted(FACES))
+def test_every_drawable_character_reads_back_as_itself(name: str, extractor: str) -> None:
+    chars = drawable(name, extractor)
+    if name.startswith(FALLBACK):
+        assert any(ord(c) > 0xFFFF for c in chars)     # the case that was wrong is covered
+    pages = EXTRACTORS[extractor](sheet(name, chars))
+    assert len(pages) == -(-len(chars) // 256)
+    wrong = []
+    for number, (text, start) in enumerate(zip(pages, range(0, len(chars), 256), strict=True), 1):
+        drawn = chars[start:start + 256]
+        read = [c for c in text if not c.isspace()]
+        if sorted(read) != sorted(drawn):
+            missing = sorted(set(drawn) - set(read))
+            extra = sorted(set(read) - set(drawn))
+            wrong.append(f"page {number}: not read back {[f'U+{ord(c):04X}' for c in missing]}, "
+                         f"read instead {[f'U+{ord(c):04X}' for c in extra]}")
+    assert wrong == []
+
+
+# Double-struck letters and digits (U+1D538…, U+1D7D8…) and Old Italic (U+10300…): both weights
+# of DejaVu Sans draw them.
+MATHEMATICAL = "𝔸𝔹ℂ 𝕒𝕓𝕔 𝟘𝟙𝟚 𐌀𐌁𐌂"
+
+
+@pytest.mark.parametrize("extractor", sorted(EXTRACTORS))
+def test_characters_above_u_ffff_in_a_name_read_back_as_entered(tmp_path: Path,
+                                                                extractor: str) -> None:
+    """Through the whole pipeline: a product name with mathematical letters, on the label, the
+    leaflet and the monograph."""
+    assert any(ord(c) > 0xFFFF for c in MATHEMATICAL)
+    settings, product_name, _ = _inputs(tmp_path, MATHEMATICAL)
+    rendered = prepare_fill(FILL, settings)
+    extract = EXTRACTORS[extractor]
+    pharmacy = load_pharmacy(settings.pharmacy).model
+    monograph = render_monograph(load_product(settings.catalog, "anastrozole-1mg"), pharmacy)
+    for pdf in (rendered.files["label.pdf"], rendered.files["leaflet.pdf"], monograph):
+        assert product_name in words(" ".join(extract(pdf)))
+
