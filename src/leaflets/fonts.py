@@ -209,15 +209,19 @@ def face(bold: bool, fallback: bool = False) -> str:
 
 
 def unprintable(text: str) -> list[str]:
-    """Characters neither face can draw."""
+    """Characters that neither face can draw in one of the weights. Any text may be set in bold
+    (a heading, a label's drug name, large print), and DejaVu Sans Bold lacks some characters
+    the regular face has (U+1D5A0-U+1D5D3, for one): segments() would draw them as nothing."""
     if text.isascii() and text.isprintable():    # the primary face has all of printable ASCII
         return []
-    primary = coverage(PRIMARY)
-    missing = {c for c in text if not c.isspace() and ord(c) not in primary}
-    if not missing:
-        return []
-    fallback = coverage(FALLBACK)
-    return sorted(c for c in missing if ord(c) not in fallback)
+    bad: set[str] = set()
+    for bold in (False, True):
+        primary = coverage(face(bold))
+        missing = {c for c in text if not c.isspace() and ord(c) not in primary}
+        if missing:
+            fallback = coverage(face(bold, fallback=True))
+            bad |= {c for c in missing if ord(c) not in fallback}
+    return sorted(bad)
 
 
 @lru_cache(maxsize=4096)

@@ -15,7 +15,8 @@ import pypdf
 import pypdfium2
 import pytest
 
-from leaflets.fonts import FACES, FALLBACK, fixed_font
+from leaflets.errors import SafetyError
+from leaflets.fonts import FACES, FALLBACK, fixed_font, unprintable
 from leaflets.load import load_pharmacy, load_product
 from leaflets.pdf import Info, Ops, PdfWriter
 from leaflets.pipeline import Settings, prepare_fill, render_monograph
@@ -195,3 +196,15 @@ def test_characters_above_u_ffff_in_a_name_read_back_as_entered(tmp_path: Path,
     for pdf in (rendered.files["label.pdf"], rendered.files["leaflet.pdf"], monograph):
         assert product_name in words(" ".join(extract(pdf)))
 
+
+def test_a_character_one_weight_lacks_is_refused_not_drawn_as_nothing(tmp_path: Path) -> None:
+    """DejaVu Sans draws U+1D5A0 (sans-serif capital A) but its bold does not: in a bold field
+    it would print as nothing, so it is refused, named, before anything is drawn."""
+    one_weight = set(fixed_font("DejaVu").codes) ^ set(fixed_font("DejaVu-Bold").codes)
+    assert 0x1D5A0 in one_weight
+    for c in sorted(one_weight):
+        assert unprintable(chr(c)) == [chr(c)], f"U+{c:04X}"
+    settings, _, _ = _inputs(tmp_path, "\U0001D5A0")
+    with pytest.raises(SafetyError) as caught:
+        prepare_fill(FILL, settings)
+    assert "character '\U0001D5A0' (U+1D5A0) cannot be printed by the bundled fonts" in str(caught.value)
