@@ -209,7 +209,9 @@ def template_cache() -> TemplateCache | None:
     are code this program runs, so the folder must belong to this user and be writable by no
     one else."""
     try:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        base = Path(os.environ.get("XDG_CACHE_HOME", ""))
+        if not base.is_absolute():          # unset, or relative: the XDG spec says ignore it
+            base = Path.home() / ".cache"
         directory = base / "leaflets" / "templates"
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = directory.lstat()
