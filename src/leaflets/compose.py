@@ -207,7 +207,10 @@ def template_cache() -> TemplateCache | None:
     """The per-user folder of compiled templates ($XDG_CACHE_HOME/leaflets/templates, else
     ~/.cache/leaflets/templates), or None when it cannot be made or is not safely ours: its files
     are code this program runs, so the folder must belong to this user and be writable by no
-    one else."""
+    one else. Where the system has no user ids to check (Windows), there is no cache."""
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:
+        return None
     try:
         base = Path(os.environ.get("XDG_CACHE_HOME", ""))
         if not base.is_absolute():          # unset, or relative: the XDG spec says ignore it
@@ -217,7 +220,7 @@ def template_cache() -> TemplateCache | None:
         info = directory.lstat()
     except (OSError, RuntimeError):        # RuntimeError: no home folder to be found
         return None
-    if (not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid()
+    if (not stat.S_ISDIR(info.st_mode) or info.st_uid != getuid()
             or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
         return None
     return TemplateCache(directory)
