@@ -438,7 +438,8 @@ def _footer(el: ET.Element, checked: _Checker) -> tuple[str | PageNumber, ...]:
             raise TemplateError(f"templates/{checked.template}: only <page/> and <pages/> may sit "
                                 f"inside <footer>, got <{child.tag}>")
         marked += mark + (child.tail or "")
-    # Checked with numbers in place, as it prints; the tidied text is split at the marks.
+    # Checked with numbers in place, as it prints; then tidied as _check tidies a checked text
+    # (spaces collapsed, units normalised) and split at the marks.
     checked(re.sub("[\x01\x02]", "1", marked), "footer")
     tidied = normalise_units(" ".join(marked.split()))
     return tuple(_MARKS.get(part, part) for part in re.split("([\x01\x02])", tidied) if part)
