@@ -14,7 +14,18 @@ Rows:
            and fill.json, in memory (no file writes), in a session that has seen the product
   fresh    prepare_fill(examples/fill.yaml): the same in a new session (loads and checks the
            pharmacy, stock, style and product files)
-  cli      one cold `leaflets render examples/fill.yaml --out <tmp>` process (median of 5)
+
+Start-up: cold processes, median of --cli-runs, taken in turn so the machine's noise falls on all
+of them alike; wall time and CPU time (user + system, steadier on a loaded machine), each also
+as a multiple of `python -c pass` in the same run:
+  python -c pass                              the interpreter alone (the baseline)
+  leaflets --help                             click and the command table only
+  leaflets sig "1 cap po qd"                  the sig rules and the directions template
+  leaflets render examples/fill.yaml --out    one fill: label, leaflet and record written
+The processes write and read bytecode (__pycache__) as a default Python does, even when this
+shell sets PYTHONDONTWRITEBYTECODE; one untimed round goes first to fill the caches.
+
+    .venv/bin/python benchmarks/render.py --startup-only --cli-runs 11
 """
 
 from __future__ import annotations
@@ -23,6 +34,7 @@ import argparse
 import importlib.util
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -65,12 +77,68 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200, help="timed iterations per row")
     parser.add_argument("--warmup", type=int, default=None, help="untimed iterations first "
                         "(default: n // 10, at least 5)")
-    parser.add_argument("--cli-runs", type=int, default=5)
+    parser.add_argument("--cli-runs", type=int, default=7, help="cold processes per command")
+    parser.add_argument("--startup-only", action="store_true",
+                        help="only the start-up rows (cold processes)")
     args = parser.parse_args()
     n = max(args.n, 2)
+    args.cli_runs = max(args.cli_runs, 2)
     warmup = args.warmup if args.warmup is not None else max(5, n // 10)
     os.chdir(ROOT)      # the CLI's defaults (products/, pharmacy.yaml) are relative to the root
+    startup = measure_startup(args.cli_runs)
+    print("environment")
+    print(f"  python     {platform.python_version()} ({platform.python_implementation()}, "
+          f"{platform.machine()}, {os.cpu_count()} CPUs)")
+    print(f"  reportlab  {reportlab.Version}")
+    print(f"  rl_accel   {'importable' if importlib.util.find_spec('_rl_accel') else 'MISSING'}")
+    if not args.startup_only:
+        in_memory(n, warmup)
+    print()
+    print(f"start-up: cold processes, median of {args.cli_runs} (after one untimed round)")
+    print(f"{'command':<48}{'median s':>10}{'p90 s':>8}{'× pass':>8}{'cpu s':>8}{'× pass':>8}")
+    wall0, cpu0 = (statistics.median(t) for t in startup[STARTUP[0][0]])
+    for name, _ in STARTUP:
+        wall, cpu = startup[name]
+        print(f"{name:<48}{statistics.median(wall):>10.3f}{p90(wall):>8.3f}"
+              f"{statistics.median(wall) / wall0:>8.1f}{statistics.median(cpu):>8.3f}"
+              f"{statistics.median(cpu) / cpu0:>8.1f}")
 
+
+# The commands timed cold, in the order they are run in each round.
+STARTUP: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("python -c pass", ("{python}", "-c", "pass")),
+    ("leaflets --help", ("{leaflets}", "--help")),
+    ('leaflets sig "1 cap po qd"', ("{leaflets}", "sig", "1 cap po qd")),
+    ("leaflets render examples/fill.yaml --out <tmp>",
+     ("{leaflets}", "render", str(FILL), "--out", "{out}")),
+)
+
+
+def measure_startup(runs: int) -> dict[str, tuple[list[float], list[float]]]:
+    """Wall and CPU seconds (user + system) per cold process of each STARTUP command, `runs`
+    rounds after one untimed round. CPU time moves less than wall time when others load the
+    machine."""
+    exe = Path(sys.executable).with_name("leaflets")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    times: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name, _ in STARTUP}
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_ in range(runs + 1):
+            for name, argv in STARTUP:
+                command = [a.format(python=sys.executable, leaflets=exe, out=f"{tmp}/{round_}")
+                           for a in argv]
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                start = time.perf_counter()
+                subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+                wall = time.perf_counter() - start
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                if round_:
+                    times[name][0].append(wall)
+                    times[name][1].append(after.ru_utime + after.ru_stime
+                                          - before.ru_utime - before.ru_stime)
+    return times
+
+
+def in_memory(n: int, warmup: int) -> None:
     settings = Settings()
     loaded = load_fill(FILL)
     fill = loaded.model
@@ -105,31 +173,15 @@ def main() -> None:
     rows = {name: measure(fn, n, warmup) for name, fn in
             (("label", label), ("leaflet", leaflet), ("pair", pair), ("fresh", fresh))}
 
-    exe = Path(sys.executable).with_name("leaflets")
-    cli: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for i in range(args.cli_runs):
-            start = time.perf_counter()
-            subprocess.run([str(exe), "render", str(FILL), "--out", f"{tmp}/{i}"], cwd=ROOT,
-                           check=True, capture_output=True)
-            cli.append((time.perf_counter() - start) * 1000)
-
     sizes = prepare_fill(FILL, settings).files
-    print("environment")
-    print(f"  python     {platform.python_version()} ({platform.python_implementation()}, "
-          f"{platform.machine()}, {os.cpu_count()} CPUs)")
-    print(f"  reportlab  {reportlab.Version}")
-    print(f"  rl_accel   {'importable' if importlib.util.find_spec('_rl_accel') else 'MISSING'}")
     print(f"  fill       {FILL}; label {len(sizes['label.pdf']):,} B, "
           f"leaflet {len(sizes['leaflet.pdf']):,} B")
-    print(f"  runs       N={n} timed after {warmup} warm-up; CLI median of {len(cli)} cold runs")
+    print(f"  runs       N={n} timed after {warmup} warm-up")
     print()
     print(f"{'what':<10}{'median ms':>11}{'p90 ms':>10}{'per s':>9}")
     for name, times in rows.items():
         median = statistics.median(times)
         print(f"{name:<10}{median:>11.2f}{p90(times):>10.2f}{1000 / median:>9.1f}")
-    print(f"{'cli cold':<10}{statistics.median(cli):>11.1f}{p90(cli):>10.1f}"
-          f"{1000 / statistics.median(cli):>9.2f}")
 
 
 if __name__ == "__main__":

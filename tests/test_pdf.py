@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from leaflets import render
-from leaflets.compose import Document, Heading, Para, Run
+from leaflets.compose import Document, Heading, PageNumber, Para, Run
 from leaflets.fonts import FACES, fixed_font
 from leaflets.load import load_document_style
 from leaflets.pdf import Info, Ops, PdfWriter
@@ -81,7 +81,8 @@ def test_the_writer_files_pages_fonts_and_shared_forms_once() -> None:
 def test_a_document_is_the_same_bytes_whether_its_body_was_cached_or_not() -> None:
     style = load_document_style("leaflet").model
     body = tuple(Para((Run(f"Paragraph {i} of a body that flows over pages. " * 12),)) for i in range(40))
-    head = Document("T", "S", "Page {page} of {pages}", (Heading(1, "A title"),))
+    footer = ("Page ", PageNumber.PAGE, " of ", PageNumber.PAGES)
+    head = Document("T", "S", footer, (Heading(1, "A title"),))
     info = Info("T", "S", dt.date(2026, 11, 24))
     first = write_pdf(render_document(head, style, body=body), info)
     render._body_pages.cache_clear()      # draw everything afresh

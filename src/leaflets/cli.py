@@ -9,23 +9,19 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import models
-from .batch import Outcome, Report, run_batch
-from .compose import render_directions
 from .errors import InputError, LeafletsError, Problem
-from .i18n import languages
-from .load import load_pharmacy, load_product, product_slugs
-from .models import BudCounting, Product
-from .pipeline import Settings, load_product_checked, render_fill, render_monographs
-from .rules.abbreviations import normalise_units
-from .rules.bud import compute_bud
-from .rules.sig import Sig, parse_directions
+
+# Each command imports the stages it runs, inside the command: building the command table (and
+# `leaflets --help`) must not import the rendering stack, and `sig` needs only the sig rules and
+# the directions template (benchmarks/render.py times each).
+if TYPE_CHECKING:
+    from .batch import Outcome, Report
 
 
 class _Group(click.Group):
@@ -36,6 +32,33 @@ class _Group(click.Group):
             for line in str(exc).splitlines():
                 click.echo(f"Error: {line}", err=True)
             ctx.exit(exc.exit_code)
+
+
+class _Choice(click.Choice[str]):
+    """A choice among values from the project's data (the language table, a model's vocabulary),
+    read when the option is parsed or its help is shown, not when the command table is built."""
+
+    def __init__(self, values: Callable[[], Iterable[str]]) -> None:
+        self._values = values
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self._values())
+
+    @choices.setter
+    def choices(self, _: Sequence[str]) -> None:
+        """click.Choice assigns its choices on creation; these are read when needed instead."""
+
+
+def _counting_values() -> list[str]:
+    from .models import BudCounting
+    return [c.value for c in BudCounting]
+
+
+def _language_codes() -> list[str]:
+    from .i18n import languages
+    return sorted(languages())
 
 
 large_print_option = click.option(
@@ -83,6 +106,7 @@ def main() -> None:
 def render(fill: Path, catalog: Path, pharmacy: Path, out: Path, stock: str | None,
            large_print: bool) -> None:
     """Render one fill (YAML or JSON) to out/<rx>-<fill>/label.pdf, leaflet.pdf and fill.json."""
+    from .pipeline import Settings, render_fill
     rendered, directory = render_fill(fill, Settings(catalog, pharmacy, stock, large_print), out)
     for warning in rendered.warnings:
         click.echo(f"Warning: Rx {rendered.key}: {warning}", err=True)
@@ -115,6 +139,8 @@ def batch(inputs: tuple[Path, ...], catalog: Path, pharmacy: Path, out: Path, st
     Exit 0 when every fill rendered, 1 when some failed (listed on stderr at the end), 2 when an
     input cannot be read, 130 when interrupted. Running the same command again resumes: complete
     fills are skipped. --quiet prints only the failures."""
+    from .batch import run_batch
+    from .pipeline import Settings
     settings = Settings(catalog, pharmacy, stock, large_print)
     with _progress(quiet) as report:
         result = run_batch(list(inputs), settings, out, workers=workers or _cores(), report=report)
@@ -248,6 +274,7 @@ def qa(actual: Path, expected: Path | None, report: Path | None, dpi: int, max_p
               show_default=True)
 def monographs(catalog: Path, pharmacy: Path, out: Path) -> None:
     """Write the full monograph of every product to <out>/<slug>.pdf."""
+    from .pipeline import Settings, render_monographs
     for path in render_monographs(Settings(catalog, pharmacy), out):
         click.echo(str(path))
 
@@ -257,6 +284,9 @@ def monographs(catalog: Path, pharmacy: Path, out: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def products(catalog: Path, as_json: bool) -> None:
     """List the product catalog."""
+    from .load import product_slugs
+    from .pipeline import load_product_checked
+    from .rules.abbreviations import normalise_units
     rows: list[dict[str, Any]] = []
     problems: list[Problem] = []
     for slug in product_slugs(catalog):
@@ -265,7 +295,8 @@ def products(catalog: Path, as_json: bool) -> None:
         except InputError as err:
             problems.extend(err.problems)
             continue
-        rows.append({"slug": p.slug, "name": normalise_units(p.name), "strength": normalise_units(p.strength),
+        rows.append({"slug": p.slug, "name": normalise_units(p.name),
+                     "strength": normalise_units(p.strength),
                      "dosage_form": p.form_name, "route": p.route.value,
                      "bud_category": p.bud.category.value, "storage": p.storage.condition.value,
                      "schedule": p.controlled_substance.schedule.value if p.controlled_substance else None,
@@ -281,9 +312,13 @@ def products(catalog: Path, as_json: bool) -> None:
         raise InputError(problems)
 
 
-def _dates(parse: Any) -> Any:
-    """A click callback reading one date or several with a model's date parser."""
+def _dates(reader: str) -> Any:
+    """A click callback reading one date or several with a model's reader (models.day or
+    models.expiry), imported only when the option is used."""
     def callback(_: Any, param: click.Parameter, value: Any) -> Any:
+        from . import models
+        parse = getattr(models, reader)
+
         def one(text: str) -> dt.date:
             try:
                 day: dt.date = parse(text)
@@ -296,11 +331,11 @@ def _dates(parse: Any) -> Any:
 
 @main.command()
 @click.argument("product")
-@click.option("--compounded", required=True, callback=_dates(models.day),
+@click.option("--compounded", required=True, callback=_dates("day"),
               help="Compounding date YYYY-MM-DD (a day: only expiries may be months).")
-@click.option("--component-expiry", multiple=True, callback=_dates(models.expiry),
+@click.option("--component-expiry", multiple=True, callback=_dates("expiry"),
               help="A component's expiry, YYYY-MM-DD or YYYY-MM (repeatable).")
-@click.option("--counting", type=click.Choice([c.value for c in BudCounting]), default=None,
+@click.option("--counting", type=_Choice(_counting_values), default=None,
               help="Day counting (default: the pharmacy profile's).")
 @catalog_option
 @pharmacy_option
@@ -308,7 +343,10 @@ def _dates(parse: Any) -> Any:
 def bud(product: str, compounded: dt.date, component_expiry: tuple[dt.date, ...],
         counting: str | None, catalog: Path, pharmacy: Path, as_json: bool) -> None:
     """Print the USP <795> beyond-use date of PRODUCT compounded on a date."""
-    p: Product = load_product(catalog, product).model
+    from .load import load_pharmacy, load_product
+    from .models import BudCounting
+    from .rules.bud import compute_bud
+    p = load_product(catalog, product).model
     how = BudCounting(counting) if counting else load_pharmacy(pharmacy).model.bud_counting
     expiries = component_expiry or (dt.date.max,)
     result = compute_bud(p.bud.category, compounded, expiries, days=p.bud.days,
@@ -329,12 +367,15 @@ def bud(product: str, compounded: dt.date, component_expiry: tuple[dt.date, ...]
 @main.command()
 @click.argument("text")
 @click.option("--product", default=None, help="Check the directions against this product.")
-@click.option("--language", type=click.Choice(sorted(languages())), default="en",
+@click.option("--language", type=_Choice(_language_codes), default="en",
               show_default=True, help="Print the directions in this language.")
 @catalog_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def sig(text: str, product: str | None, language: str, catalog: Path, as_json: bool) -> None:
     """Expand a sig (or check plain directions) into the words printed on the label."""
+    from .compose import render_directions
+    from .load import load_product
+    from .rules.sig import Sig, parse_directions
     p = load_product(catalog, product).model if product else None
     directions = parse_directions(text, route=p.route if p else None,
                                   unit=p.dosage_form if p else None)

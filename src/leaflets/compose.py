@@ -4,7 +4,9 @@ Templates emit a small XML vocabulary with autoescaping on, so text from inputs 
 such as `A & B <b>` arrives here as literal characters. The XML is parsed into typed blocks, and
 every text on its way out passes the abbreviation checker exactly once, here.
 
-    document: <document title subject footer> blocks </document>
+    document: <document title subject> <footer>? blocks </document>
+    footer:   <footer>text <page/> text <pages/></footer>: the page numbers are elements, so text
+              from inputs (escaped) can never become one; "{page}" in a name is just text
     blocks:   <h1> <h2> <p> <ul><li> <box field> <qr url caption> <qa><q><a></qa>
               (a field="name" on a heading or paragraph names it for the fill record and QA)
               <table><row header?><cell>  <note>;  inline <b> in p, li, cell, note
@@ -14,21 +16,27 @@ every text on its way out passes the abbreviation checker exactly once, here.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import os
 import re
+import stat
+import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from enum import Enum
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any
 
 import jinja2
-from babel.dates import format_date
+from jinja2.bccache import Bucket
 
 from .errors import SafetyError, TemplateError
-from .fonts import unprintable
 from .i18n import PURPOSE, REASON, Catalog, catalog, language
 from .models import Faq, Fill, Pharmacy, Product, ProductText, Section
 from .resources import templates_dir
@@ -87,11 +95,19 @@ class Table:
 Block = Heading | Para | Box | Qr | QA | Table
 
 
+class PageNumber(Enum):
+    """A number the renderer writes into a footer once it knows the pages: <page/> or <pages/>
+    in the template."""
+
+    PAGE = "page"
+    PAGES = "pages"
+
+
 @dataclass(frozen=True)
 class Document:
     title: str
     subject: str
-    footer: str               # may hold {page} and {pages}
+    footer: tuple[str | PageNumber, ...]   # text, and where the page numbers go
     blocks: tuple[Block, ...]
 
 
@@ -118,11 +134,104 @@ def _whole(value: Decimal) -> int:
     return int(value)
 
 
+class TemplateCache(jinja2.BytecodeCache):
+    """Compiled templates kept between runs in a folder, so a run does not compile each template
+    it uses from source (directions.txt.j2 alone takes about 50 ms, more than `sig` itself).
+
+    Never stale: a compiled template is filed under a key naming everything its code depends on
+    besides its source (Jinja's and Python's versions, the template's name and file, and the
+    environment's syntax, compile options, extensions, filters and tests), and Jinja's bucket
+    compares a hash of the source itself, so an edited template or a changed environment is
+    compiled afresh. Never fatal: a folder that cannot be read or written, or a damaged file
+    (each file carries a hash of its contents), only means compiling from source.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def get_source_checksum(self, source: str) -> str:
+        return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+    def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None,
+                   source: str) -> Bucket:
+        key = hashlib.sha256(repr(_compiled_by(environment, name, filename)).encode()).hexdigest()
+        bucket = Bucket(environment, key, self.get_source_checksum(source))
+        self.load_bytecode(bucket)
+        return bucket
+
+    def _file(self, bucket: Bucket) -> Path:
+        return self.directory / f"{bucket.key}.jinja"
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            data = self._file(bucket).read_bytes()
+        except OSError:
+            return
+        digest, payload = data[:32], data[32:]
+        if hashlib.sha256(payload).digest() != digest:
+            return                         # damaged or cut short: compile from source
+        bucket.bytecode_from_string(payload)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        payload = bucket.bytecode_to_string()
+        target = self._file(bucket)
+        try:
+            fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
+        except OSError:
+            return                         # unwritable: this run compiled from source anyway
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(hashlib.sha256(payload).digest() + payload)
+            os.replace(temporary, target)  # readers see a whole file or none
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
+
+
+def _compiled_by(env: jinja2.Environment, name: str, filename: str | None) -> tuple[Any, ...]:
+    """What a template's compiled code depends on, other than its source."""
+    def kinds(functions: dict[str, Any]) -> list[tuple[str, str]]:
+        return sorted((n, str(getattr(f, "jinja_pass_arg", ""))) for n, f in functions.items())
+    autoescape = env.autoescape(name) if callable(env.autoescape) else env.autoescape
+    return (jinja2.__version__, sys.version, sys.implementation.cache_tag, name, filename,
+            autoescape, env.block_start_string, env.block_end_string, env.variable_start_string,
+            env.variable_end_string, env.comment_start_string, env.comment_end_string,
+            env.line_statement_prefix, env.line_comment_prefix, env.trim_blocks,
+            env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline, env.optimized,
+            env.is_async, env.finalize is not None, sorted(env.extensions),
+            getattr(env, "newstyle_gettext", None), kinds(env.filters), kinds(env.tests))
+
+
+@cache
+def template_cache() -> TemplateCache | None:
+    """The per-user folder of compiled templates ($XDG_CACHE_HOME/leaflets/templates, else
+    ~/.cache/leaflets/templates), or None when it cannot be made or is not safely ours: its files
+    are code this program runs, so the folder must belong to this user and be writable by no
+    one else. Where the system has no user ids to check (Windows), there is no cache."""
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:
+        return None
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME", ""))
+        if not base.is_absolute():          # unset, or relative: the XDG spec says ignore it
+            base = Path.home() / ".cache"
+        directory = base / "leaflets" / "templates"
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = directory.lstat()
+    except (OSError, RuntimeError):        # RuntimeError: no home folder to be found
+        return None
+    if (not stat.S_ISDIR(info.st_mode) or info.st_uid != getuid()
+            or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+        return None
+    return TemplateCache(directory)
+
+
 @cache
 def environment(language: str = "en") -> jinja2.Environment:
     """The templates with `language`'s catalog installed: `_()` and `ngettext()` give its words."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
+        bytecode_cache=template_cache(),
         undefined=jinja2.StrictUndefined,
         autoescape=lambda name: bool(name and name.endswith(".xml.j2")),
         trim_blocks=True,
@@ -291,6 +400,7 @@ class Context:
 
 def _date_format(pharmacy: Pharmacy, code: str) -> Callable[[dt.date], str]:
     if language(code).long_dates:
+        from babel.dates import format_date  # Babel's locale data only for a language using it
         return lambda day: format_date(day, "long", locale=code)
     return pharmacy.date_format.render
 
@@ -304,12 +414,35 @@ def compose_document(template: str, context: Context) -> Document:
     if root.tag != "document":
         raise TemplateError(f"templates/{template}: the root element must be <document>")
     checked = _Checker(template, context.language)
+    footer = root.find("footer")
+    if footer is not None:
+        root.remove(footer)
     return Document(
         title=checked(root.get("title", ""), "title"),
         subject=checked(root.get("subject", ""), "subject"),
-        footer=checked(root.get("footer", ""), "footer"),
+        footer=_footer(footer, checked) if footer is not None else (),
         blocks=tuple(_blocks(root, checked)),
     )
+
+
+# Stand-ins for <page/> and <pages/> while a footer is checked and its spaces tidied as one
+# text: XML cannot carry U+0001 or U+0002, so no text parsed from the template's output holds them.
+_MARKS = {"\x01": PageNumber.PAGE, "\x02": PageNumber.PAGES}
+
+
+def _footer(el: ET.Element, checked: _Checker) -> tuple[str | PageNumber, ...]:
+    marked = el.text or ""
+    for child in el:
+        mark = next((m for m, number in _MARKS.items() if number.value == child.tag), None)
+        if mark is None or len(child) or child.text:
+            raise TemplateError(f"templates/{checked.template}: only <page/> and <pages/> may sit "
+                                f"inside <footer>, got <{child.tag}>")
+        marked += mark + (child.tail or "")
+    # Checked with numbers in place, as it prints; then tidied as _check tidies a checked text
+    # (spaces collapsed, units normalised) and split at the marks.
+    checked(re.sub("[\x01\x02]", "1", marked), "footer")
+    tidied = normalise_units(" ".join(marked.split()))
+    return tuple(_MARKS.get(part, part) for part in re.split("([\x01\x02])", tidied) if part)
 
 
 def compose_body(template: str, context: Context) -> tuple[Block, ...]:
@@ -362,6 +495,7 @@ class _Checker:
 def _check(text: str, verbatim: bool) -> tuple[str, str | None]:
     """The checked form of a text, or what is wrong with it. Pure, so cached: most strings of
     a label or leaflet recur across the fills of a batch."""
+    from .fonts import unprintable  # ReportLab's font files: not for `sig`, which checks none
     text = " ".join(text.split())
     bad = unprintable(text)
     if bad:

@@ -20,7 +20,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import SUBSETN, TTFont, makeToUnicodeCMap
+from reportlab.pdfbase.ttfonts import SUBSETN, TTFont
 
 from .resources import fonts_dir
 
@@ -124,7 +124,7 @@ class FixedFont(TTFont):  # type: ignore[misc]
             chars = self.blocks[block]
             program = self.face.makeSubset(chars)
             self._objects[block] = (zlib.compress(program), len(program),
-                                    zlib.compress(makeToUnicodeCMap(self.base_name(block), chars).encode()),
+                                    zlib.compress(to_unicode_cmap(self.base_name(block), chars).encode()),
                                     [self.face.getCharWidth(c) for c in chars])
         return self._objects[block]
 
@@ -135,22 +135,69 @@ class FixedFont(TTFont):  # type: ignore[misc]
         raise NotImplementedError("ReportLab canvases only record here; pdf.PdfWriter writes files")
 
 
-@cache
-def register() -> dict[str, frozenset[int]]:
-    """Register every face once per process; return each face's character coverage."""
-    coverage: dict[str, frozenset[int]] = {}
-    for number, (name, file) in enumerate(FACES.items(), start=1):
-        font = FixedFont(name, fonts_dir() / file, number)
-        pdfmetrics.registerFont(font)
-        coverage[name] = frozenset(font.face.charToGlyph)
-    return coverage
+def to_unicode_cmap(name: str, chars: list[int]) -> str:
+    """The ToUnicode CMap of one block: code n is chars[n]. Each character is written as
+    UTF-16BE, as the PDF reference requires (9.10.3), so one above U+FFFF is a surrogate pair
+    (<D835DC00> for U+1D400); ReportLab's makeToUnicodeCMap wrote such a character as 5 hex
+    digits, which readers take for garbage. For the rest, the text is the same as ReportLab's,
+    byte for byte, so no PDF without such a character changes."""
+    return "\n".join([
+        "/CIDInit /ProcSet findresource begin",
+        "12 dict begin",
+        "begincmap",
+        "/CIDSystemInfo",
+        f"<< /Registry ({name})",
+        f"/Ordering ({name})",
+        "/Supplement 0",
+        ">> def",
+        f"/CMapName /{name} def",
+        "/CMapType 2 def",
+        "1 begincodespacerange",
+        f"<00> <{len(chars) - 1:02X}>",
+        "endcodespacerange",
+        f"{len(chars)} beginbfchar",
+        *(f"<{code:02X}> <{chr(char).encode('utf-16-be').hex().upper()}>"
+          for code, char in enumerate(chars)),
+        "endbfchar",
+        "endcmap",
+        "CMapName currentdict /CMap defineresource pop",
+        "end",
+        "end",
+    ])
+
+
+_registered: dict[str, FixedFont] = {}
 
 
 def fixed_font(name: str) -> FixedFont:
-    register()
-    font = pdfmetrics.getFont(name)
-    assert isinstance(font, FixedFont)
+    """The face `name`, parsed and registered with ReportLab the first time it is asked for, so
+    a run parses the fallback faces (DejaVu Sans: 16 times the primary face's size, most of the
+    time spent on fonts) only when a character needs them. A face's character codes and its
+    /LF<n> name come from the face and FACES alone, so the order faces are registered in never
+    shows in a PDF."""
+    font = _registered.get(name)
+    if font is None:
+        font = FixedFont(name, fonts_dir() / FACES[name], list(FACES).index(name) + 1)
+        pdfmetrics.registerFont(font)
+        _registered[name] = font
     return font
+
+
+def register() -> None:
+    """Register the primary faces, the ones every document sets its text in."""
+    fixed_font(face(False))
+    fixed_font(face(True))
+
+
+def registered() -> tuple[FixedFont, ...]:
+    """The faces this process has registered: the only ones anything can have drawn with."""
+    return tuple(_registered.values())
+
+
+@cache
+def coverage(name: str) -> frozenset[int]:
+    """The code points face `name` has a glyph for."""
+    return frozenset(fixed_font(name).face.charToGlyph)
 
 
 def font_files() -> dict[str, Path]:
@@ -162,19 +209,26 @@ def face(bold: bool, fallback: bool = False) -> str:
 
 
 def unprintable(text: str) -> list[str]:
-    """Characters neither face can draw."""
+    """Characters that neither face can draw in one of the weights. Any text may be set in bold
+    (a heading, a label's drug name, large print), and DejaVu Sans Bold lacks some characters
+    the regular face has (U+1D5A0-U+1D5D3, for one): segments() would draw them as nothing."""
     if text.isascii() and text.isprintable():    # the primary face has all of printable ASCII
         return []
-    cov = register()
-    return sorted({c for c in text if not c.isspace() and ord(c) not in cov[PRIMARY]
-                   and ord(c) not in cov[FALLBACK]})
+    bad: set[str] = set()
+    for bold in (False, True):
+        primary = coverage(face(bold))
+        missing = {c for c in text if not c.isspace() and ord(c) not in primary}
+        if missing:
+            fallback = coverage(face(bold, fallback=True))
+            bad |= {c for c in missing if ord(c) not in fallback}
+    return sorted(bad)
 
 
 @lru_cache(maxsize=4096)
 def segments(text: str, bold: bool) -> tuple[Segment, ...]:
     """Split text into runs, each drawn by the primary face or, where it lacks a glyph, the
     fallback face. Cached: label fitting measures the same words at several sizes."""
-    cov = register()[PRIMARY]
+    cov = coverage(PRIMARY)
     out: list[Segment] = []
     current, buf = "", list[str]()
     for ch in text:
@@ -186,6 +240,8 @@ def segments(text: str, bold: bool) -> tuple[Segment, ...]:
         buf.append(ch)
     if buf:
         out.append(Segment(current, "".join(buf)))
+    for segment in out:
+        fixed_font(segment.font)      # a fallback run: its face is registered before it is drawn
     return tuple(out)
 
 

@@ -13,9 +13,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
-
 from .errors import TemplateError
 from .resources import language_table, locale_dir, templates_dir
 
@@ -130,6 +127,7 @@ Message = str | tuple[str, ...]      # a singular, or a singular and its plural
 def template_messages() -> Iterator[tuple[Message, list[str], str | None]]:
     """Every message of templates/*.j2, with its comments and context, as Jinja2's extractor
     reads them (scripts/messages.py writes the catalogs from these; a test checks them)."""
+    from babel.messages.extract import extract_from_dir  # Babel only where a catalog is read
     found = extract_from_dir(
         str(templates_dir()), method_map=[("**.j2", "jinja2.ext:babel_extract")],
         options_map={"**.j2": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True",
@@ -143,6 +141,7 @@ def catalog(code: str) -> Catalog:
     lang = language(code)
     if not lang.catalog:
         return Catalog(lang, None, lambda n: int(n != 1))
+    from babel.messages.pofile import read_po
     path = locale_dir() / code / "LC_MESSAGES" / f"{DOMAIN}.po"
     try:
         with path.open("rb") as f:

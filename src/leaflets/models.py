@@ -20,7 +20,7 @@ from .resources import language_table
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False, defer_build=True)
 
 
 # ---- closed vocabularies -----------------------------------------------------------------------

@@ -38,9 +38,9 @@ from reportlab.platypus import Table as RLTable
 from reportlab.platypus.doctemplate import LayoutError
 
 from .codes import QR_QUIET_MODULES, code128, qr_matrix
-from .compose import QA, Block, Box, Document, Heading, Para, Qr, Table
+from .compose import QA, Block, Box, Document, Heading, PageNumber, Para, Qr, Table
 from .errors import FitError
-from .fonts import ASCENT_EM, FACES, PRIMARY, face, fixed_font, markup, register, segments, width_pt
+from .fonts import ASCENT_EM, PRIMARY, face, markup, register, registered, segments, width_pt
 from .layout import LabelLayout
 from .models import DocumentStyle
 from .pdf import Info, Ops, PdfWriter
@@ -87,8 +87,8 @@ class _Recorder(Canvas):  # type: ignore[misc]
 
     def take(self, *, shared: bool = False) -> Ops:
         code = "\n".join(self._code)
-        fonts = frozenset({(name, block) for name in FACES for block in fixed_font(name).used(self._doc)}
-                          | self._placed_fonts)
+        fonts = frozenset({(font.fontName, block) for font in registered()
+                           for block in font.used(self._doc)} | self._placed_fonts)
         key = hashlib.sha256(code.encode("ascii")).hexdigest()[:24] if shared else None
         Canvas.showPage(self)
         return Ops(code, fonts, key)
@@ -360,7 +360,9 @@ def render_document(document: Document, style: DocumentStyle, *,
     total = max(len(body_pages), 1)
     pages: list[tuple[Ops, ...]] = []
     for number in range(1, total + 1):
-        footer = document.footer.replace("{page}", str(number)).replace("{pages}", str(total))
+        numbers = {PageNumber.PAGE: str(number), PageNumber.PAGES: str(total)}
+        footer = "".join(numbers[part] if isinstance(part, PageNumber) else part
+                         for part in document.footer)
         _draw_footer(c, footer, style)
         parts: tuple[Ops, ...] = (head,) if number == 1 else ()
         if number <= len(body_pages):
