@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pypdfium2  # type: ignore[import-untyped]
+import pypdf
 import pytest
 import yaml
 from click.testing import CliRunner, Result
@@ -208,10 +208,11 @@ def test_every_pharmacy_field_takes_hostile_values(tmp_path: Path, path: tuple[A
 # ---- the text that prints is the text that was entered ---------------------------------------------
 
 
-def _label_text(out: Path) -> str:
+def _label_text(out: Path) -> tuple[str, dict[str, Any]]:
+    """The label's text layer, read with pypdf (pdfium rewrites ligatures such as 'ﬀ' whatever
+    the PDF's ToUnicode map says), and the fill record."""
     record = json.loads(next(out.glob("*/fill.json")).read_text(encoding="utf-8"))
-    document = pypdfium2.PdfDocument(next(out.glob("*/label.pdf")).read_bytes())
-    text = document[0].get_textpage().get_text_range()
+    text = pypdf.PdfReader(next(out.glob("*/label.pdf"))).pages[0].extract_text()
     return " ".join(text.split()), record
 
 

@@ -12,6 +12,7 @@ import zxingcpp
 
 from ..errors import InputError
 from ..load import load_stock
+from ..models import SLUG_PATTERN
 from ..rules.abbreviations import find_banned
 from .fields import text_in
 from .inputs import (
@@ -95,8 +96,9 @@ class _Fill:
 
 def _stock_name(record: dict[str, Any]) -> str:
     name = record_text(record, "label", "stock") or ""
-    # A name, never a path: a record must not make the check read a file outside stocks/.
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name) or ".." in name:
+    # A name, never a path: a record must not make the check read a file outside stocks/ (the
+    # pattern every stock name is validated with; load.named refuses the rest).
+    if not re.fullmatch(SLUG_PATTERN, name):
         raise RecordError(f"label.stock: expected a label stock's name, got {shown(repr(name[:40]))}")
     return name
 
