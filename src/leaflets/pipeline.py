@@ -305,13 +305,16 @@ def _refuse_another_fill(rendered: RenderedFill) -> Callable[[Path], None]:
             data = (directory / "fill.json").read_bytes()
         except FileNotFoundError:
             return
+        rx, number = rendered.record["rx_number"], rendered.record["fill_number"]
         try:
             published = orjson.loads(data)["fill"]
-            differ = [f for f in IDENTITY if _value(published, f) != _value(rendered.record["fill"], f)]
         except (ValueError, KeyError, TypeError):
-            differ = ["fill.json (cannot be read)"]
+            # Whose documents these are cannot be told: they are not replaced unasked either.
+            raise AlreadyRendered(directory, ["fill.json"], (
+                f"Rx {rx} fill {number} is already rendered and its record fill.json cannot be "
+                "read; use --replace to replace it")) from None
+        differ = [f for f in IDENTITY if _value(published, f) != _value(rendered.record["fill"], f)]
         if differ:
-            rx, number = rendered.record["rx_number"], rendered.record["fill_number"]
             raise AlreadyRendered(directory, differ, (
                 f"Rx {rx} fill {number} is already rendered for another patient, product, "
                 f"directions or lot: {', '.join(differ)} {'differs' if len(differ) == 1 else 'differ'}"

@@ -411,6 +411,19 @@ def test_another_patients_record_needs_replace(tmp_path: Path, fields: str) -> N
     assert hidden(out) == []
 
 
+def test_a_record_that_cannot_be_read_is_not_replaced_unasked(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run("render", "examples/fill.yaml", "--out", out).returncode == 0
+    (out / KEY / "fill.json").write_text("{not json")
+    done = run("render", "examples/fill.yaml", "--out", out)
+    assert (done.returncode, done.stderr) == (2, (
+        f"Error: {out / KEY}: Rx 600123 fill 0 is already rendered and its record fill.json "
+        "cannot be read; use --replace to replace it\n"))
+    assert (out / KEY / "fill.json").read_text() == "{not json"
+    assert run("render", "examples/fill.yaml", "--out", out, "--replace").returncode == 0
+    whole_set(out / KEY)
+
+
 def test_the_same_fill_again_rewrites_the_same_bytes(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert run("render", "examples/fill.yaml", "--out", out).returncode == 0
