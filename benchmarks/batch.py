@@ -33,8 +33,7 @@ import time
 from pathlib import Path
 
 from leaflets.load import read_batch, validate_row
-from leaflets.pipeline import Session, Settings
-from leaflets.write import write_outputs
+from leaflets.pipeline import Session, Settings, write_fill
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = ROOT / "examples" / "day.csv"
@@ -85,7 +84,7 @@ def per_fill(input_: Path, out: Path, n: int) -> list[float]:
     for row in rows:
         start = time.perf_counter()
         rendered = session.prepare(validate_row(row))
-        write_outputs(out / rendered.key, rendered.files, durable=False)   # as a batch writes
+        write_fill(rendered, out, durable=False)   # as a batch writes
         times.append((time.perf_counter() - start) * 1000)
     return times
 

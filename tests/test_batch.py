@@ -364,10 +364,12 @@ def _wait_for_lines(process: subprocess.Popen[str], n: int) -> None:
 
 
 def _visible_files_are_whole(out: Path) -> dict[str, tuple[int, int]]:
-    """Check every visible file is complete; return the complete fills' files' identities."""
+    """Check every visible file is complete (as `leaflets qa` sees a tree: nothing under a
+    hidden name, such as a fill's set still being written); return the complete fills' files'
+    identities."""
     complete: dict[str, tuple[int, int]] = {}
     for path in sorted(out.rglob("*")):
-        if not path.is_file() or path.name.startswith("."):
+        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(out).parts):
             continue
         data = path.read_bytes()
         if path.suffix == ".pdf":

@@ -6,18 +6,23 @@
     out/batches/<batch-id>/parts/   each fill's recorded pages, so a resumed run can rebuild the
                                     combined sheets without rendering complete fills again
 
-Crash safety: every file reaches its name only whole (write.write_atomic), a fill's record is
-written after its PDFs, and its part after its record. A killed run leaves at most hidden
-`.*.tmp` files, which the next run removes; running the same command again skips every fill whose
-record, PDFs and part are complete and whose hashes match, renders the rest and rebuilds the
-combined sheets. Fills are not fsynced one by one (that was 40% of a batch's time): the run
-syncs once before writing the sheets and summary, and because resuming re-checks every hash, a
-power cut mid-batch costs at most re-rendering what did not reach the disk.
+Crash safety: a fill's documents and record are published together, as `leaflets render`
+publishes them (pipeline.write_fill), and its part after them; every other file reaches its name
+only whole (write.AtomicFile). A killed run leaves at most hidden `.*.tmp` files and folders,
+which the next run removes; running the same command again skips every fill whose record, PDFs
+and part are complete and whose hashes match, renders the rest and rebuilds the combined sheets.
+Ctrl-C, SIGTERM and SIGHUP stop the run between fills; an output that cannot be written (a full
+disk) stops it the same way, with the path in the message. Fills are not fsynced one by one
+(that was 40% of a batch's time): the run syncs once before writing the sheets and summary, and
+because resuming re-checks every hash, a power cut mid-batch costs at most re-rendering what did
+not reach the disk.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import ctypes
 import datetime as dt
 import hashlib
 import multiprocessing
@@ -39,9 +44,16 @@ import orjson
 from .errors import InputError, Interrupted, LeafletsError, OutputError, Problem, WorkerLost
 from .load import Row, iter_batch, validate_row
 from .pdf import Info, Ops, PdfWriter
-from .pipeline import Session, Settings, sha256
+from .pipeline import Session, Settings, sha256, write_fill
 from .render import Pages, write_pdf
-from .write import AtomicFile, remove_stale_temporaries, write_atomic, write_outputs
+from .write import (
+    AtomicFile,
+    cannot_write,
+    commit_together,
+    remove_stale,
+    remove_stale_temporaries,
+    write_atomic,
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,7 @@ class Outcome:
     bud: str | None = None
     warnings: tuple[str, ...] = ()
     error: str | None = None
+    fault: bool = False         # an output could not be written (a full disk): the batch stops
 
     @property
     def ok(self) -> bool:
@@ -171,18 +184,31 @@ SHEET_SOURCES = {"label.pdf", "leaflet.pdf"}
 _session: Session | None = None
 _out: Path | None = None
 _parts: _PartStore | None = None
-_stop: Any = None        # set on Ctrl-C: finish the fill in hand, take no more
+_stop: Any = None        # set on Ctrl-C (SIGTERM, SIGHUP): finish the fill in hand, take no more
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _start_worker(session: Session, out: Path, parts: Path, stop: Any) -> None:
     global _session, _out, _parts, _stop
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
+    # Stopping is the parent's to handle, also when a terminal's Ctrl-C or hang-up reaches the
+    # whole process group. SIGTERM gets back its default (a fork inherits the parent's handler):
+    # it is how the pool ends its workers when one of them dies, and a worker that survived it
+    # would hang the batch. Sent to the parent, as `kill` does, it stops the batch like Ctrl-C.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # A parent killed outright (SIGKILL) takes its workers with it (Linux), rather than leaving
+    # them writing alone; their files are whole either way.
+    with contextlib.suppress(AttributeError, OSError, TypeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)    # PR_SET_PDEATHSIG
     _session, _out, _parts, _stop = session, out, _PartStore(parts), stop
 
 
 def _render_chunk(tasks: list[tuple[int, Row]]) -> list[tuple[Outcome, _Sheets | None]]:
-    """Render rows and write their files: each fill's outputs (record last), then its part. A
-    fill that fails, for any reason, fails alone."""
+    """Render rows and write their files: each fill's set as `render` publishes it, then its
+    part. A fill that fails, for any reason, fails alone; an output that cannot be written stops
+    the chunk and the batch (the next fills would fail the same way)."""
     assert _session is not None and _out is not None and _parts is not None
     results: list[tuple[Outcome, _Sheets | None]] = []
     for index, row in tasks:
@@ -194,10 +220,16 @@ def _render_chunk(tasks: list[tuple[int, Row]]) -> list[tuple[Outcome, _Sheets |
             key = loaded.model.key
             rendered = _session.prepare(loaded)
             sheets = _Sheets(rendered.documents)
-            write_outputs(_out / rendered.key, rendered.files, durable=False)
+            write_fill(rendered, _out, durable=False, replace=_session.settings.replace)
             record = sha256(rendered.files["fill.json"])
             for path, data in _parts.files(rendered.key, record, sheets):
                 write_atomic(path, data, durable=False)
+        except OutputError as err:
+            results.append((Outcome(index, row.where, key, "failed", error=str(err), fault=True),
+                            None))
+            if _stop is not None:
+                _stop.set()
+            break
         except LeafletsError as err:
             results.append((Outcome(index, row.where, key, "failed", error=str(err)), None))
             continue
@@ -240,7 +272,8 @@ def _validate_all(inputs: Sequence[Path], session: Session, out: Path, stop: Any
     digest = hashlib.sha256()
     for number, row in enumerate(iter_batch(inputs, problems), start=1):
         if stop.is_set():
-            raise Interrupted("interrupted while checking the input; nothing was rendered")
+            raise Interrupted("interrupted while checking the input; nothing was rendered",
+                              signal_number=stop.signal_number)
         index.total = number
         index.rows.append(_row_hash(row))
         digest.update(f"{Path(row.source.file).name}\0{row.source.first_line}\0".encode())
@@ -259,10 +292,9 @@ def _validate_all(inputs: Sequence[Path], session: Session, out: Path, stop: Any
         except InputError as err:
             index.failures[number] = (key, str(err))
             continue
-        if (out / key).is_dir():
-            remove_stale_temporaries([out / key])     # left by a killed run
-            if (out / key / "fill.json").exists():
-                index.maybe_complete.add(number)
+        remove_stale(out / key)           # left by a killed run
+        if (out / key / "fill.json").exists():
+            index.maybe_complete.add(number)
     if problems:
         raise InputError(problems)
     if not index.total:
@@ -324,16 +356,24 @@ def _items(inputs: Sequence[Path], index: _Index, session: Session, out: Path,
 
 
 class _StopFlag:
-    """Ctrl-C, asked for in a signal handler, seen between fills. The handler only sets a plain
-    attribute: a handler that takes a lock (as multiprocessing.Event.set does) deadlocks if it
-    interrupts code holding that lock. The workers' shared event is set later, from normal code."""
+    """Ctrl-C (SIGTERM, SIGHUP), asked for in a signal handler, seen between fills. The handler
+    only sets plain attributes: a handler that takes a lock (as multiprocessing.Event.set does)
+    deadlocks if it interrupts code holding that lock. The workers' shared event is set later,
+    from normal code."""
 
     def __init__(self, shared: Any) -> None:
         self.asked = False
+        self.signal_number = signal.SIGINT.value
         self.shared = shared
 
-    def ask(self) -> None:
+    def ask(self, signal_number: int = signal.SIGINT.value) -> None:
         self.asked = True
+        self.signal_number = signal_number
+
+    def set(self) -> None:
+        """From normal code (a fill that cannot be written, with one worker): stop."""
+        self.asked = True
+        self.shared.set()
 
     def is_set(self) -> bool:
         if self.asked and not self.shared.is_set():
@@ -343,22 +383,23 @@ class _StopFlag:
 
 def run_batch(inputs: Sequence[Path], settings: Settings, out: Path, *, workers: int,
               report: Report | None = None) -> BatchResult:
-    """The whole batch. Ctrl-C sets a flag that is checked between fills (in every worker), so
-    a stop never cuts a fill in half."""
+    """The whole batch. Ctrl-C, SIGTERM and SIGHUP set a flag that is checked between fills (in
+    every worker), so a stop never cuts a fill in half and no worker goes on alone."""
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     stop = _StopFlag(context.Event())
 
-    def on_ctrl_c(*_: Any) -> None:
+    def on_stop(number: int, _: Any) -> None:
         if stop.asked:                 # a second Ctrl-C: stop now (files stay whole either way)
             raise KeyboardInterrupt
-        stop.ask()
+        stop.ask(number)
 
-    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    previous = {number: signal.signal(number, on_stop) for number in STOP_SIGNALS}
     try:
         return _run(inputs, settings, out, workers, report, context, stop)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _run(inputs: Sequence[Path], settings: Settings, out: Path, workers: int,
@@ -372,9 +413,14 @@ def _run(inputs: Sequence[Path], settings: Settings, out: Path, workers: int,
     summary = _SummaryWriter(directory, index.batch_id, inputs)
     counts = {"rendered": 0, "skipped": 0, "failed": 0}
     failed: list[Outcome] = []
+    fault: Outcome | None = None
     try:
         with _Stream(session, out, parts.directory, workers, context, stop) as stream:
             for outcome, pages in stream.run(_items(inputs, index, session, out, parts)):
+                if outcome.fault:
+                    fault = fault or outcome
+                    stop.set()          # take no more rows; the workers finish the fill in hand
+                    continue
                 if pages is not None:
                     sheets.add(pages)
                 summary.add(outcome)
@@ -383,13 +429,21 @@ def _run(inputs: Sequence[Path], settings: Settings, out: Path, workers: int,
                     failed.append(outcome)
                 if report:
                     report(outcome, index.total)
+        kept = counts["rendered"] + counts["skipped"]
+        if fault is not None:
+            raise OutputError(f"{fault.error}; the batch stopped: {kept} of {index.total} fills are "
+                              "complete and kept. Run the same command again to resume when it "
+                              "can write.")
         if stop.is_set():
-            kept = counts["rendered"] + counts["skipped"]
             raise Interrupted(f"interrupted: {kept} of {index.total} fills are complete and kept. "
                               f"Run the same command again to resume (complete fills are "
-                              f"skipped); the combined sheets are written when a run finishes.")
+                              f"skipped); the combined sheets are written when a run finishes.",
+                              signal_number=stop.signal_number)
         os.sync()       # every fill's files reach the disk before the sheets and summary say so
-        written = sheets.close() + summary.close()
+        # The sheets and both summaries appear together or not at all (a full disk fails them
+        # all); an old sheet with no page this run goes only once they are in place.
+        written = commit_together(sheets.finish() + summary.finish())
+        sheets.remove_empty()
     except BaseException:
         sheets.discard()
         summary.discard()
@@ -487,10 +541,22 @@ class _SheetWriter:
         return self.files[name][1]
 
     def add(self, sheets: _Sheets) -> None:
+        try:
+            self._add_label(sheets)
+        except OSError as exc:           # a page reaching a full disk
+            raise cannot_write(self.directory / "labels.pdf", exc) from exc
+        try:
+            self._add_leaflet(sheets)
+        except OSError as exc:
+            raise cannot_write(self.directory / "leaflets.pdf", exc) from exc
+
+    def _add_label(self, sheets: _Sheets) -> None:
         label, info = sheets.documents["label.pdf"]
         labels = self._writer("labels.pdf", label, "Prescription labels", info.day)
         for page in label.pages:        # each page its own size: large print is a larger stock
             labels.add_page(page, (label.width_pt, label.height_pt))
+
+    def _add_leaflet(self, sheets: _Sheets) -> None:
         leaflet, info = sheets.documents["leaflet.pdf"]
         leaflets = self._writer("leaflets.pdf", leaflet, "Patient leaflets", info.day)
         size = (leaflet.width_pt, leaflet.height_pt)
@@ -499,28 +565,25 @@ class _SheetWriter:
         if leaflets.page_count % 2:
             leaflets.add_page((), size)  # a blank back, so the next leaflet starts on a front
 
-    def close(self) -> list[Path]:
-        """Finish the sheets. A sheet with no page this run (every fill failed) is removed, so
-        an older sheet never waits by the printer beside a summary that says otherwise."""
-        for name in ("labels.pdf", "leaflets.pdf"):
-            if name not in self.files:
-                (self.directory / name).unlink(missing_ok=True)
-        written = []
+    def finish(self) -> list[AtomicFile]:
+        """The sheets' files, their PDFs ended, to be committed with the summaries."""
+        files = []
         for name in sorted(self.files):
-            file, writer = self.files.pop(name)
+            file, writer = self.files[name]
             try:
                 writer.close()
             except OSError as exc:
-                file.discard()
-                self.discard()
-                raise OutputError(f"{file.path}: cannot write: {exc.strerror}") from exc
-            try:
-                file.commit()
-            except OutputError:
-                self.discard()
-                raise
-            written.append(file.path)
-        return written
+                raise cannot_write(file.path, exc) from exc
+            files.append(file)
+        return files
+
+    def remove_empty(self) -> None:
+        """A sheet with no page this run (every fill failed) is removed, so an older sheet never
+        waits by the printer beside a summary that says otherwise."""
+        for name in ("labels.pdf", "leaflets.pdf"):
+            if name not in self.files:
+                (self.directory / name).unlink(missing_ok=True)
+        self.files.clear()
 
     def discard(self) -> None:
         for file, _ in self.files.values():
@@ -547,6 +610,12 @@ class _SummaryWriter:
         return self.files[name].handle
 
     def add(self, o: Outcome) -> None:
+        try:
+            self._add(o)
+        except OSError as exc:           # a row reaching a full disk
+            raise cannot_write(self.directory / "summary.csv", exc) from exc
+
+    def _add(self, o: Outcome) -> None:
         rx, _, fill = (o.key or "").rpartition("-")
         status = "ok" if o.ok else "failed"
         row = {"row": o.where, "rx_number": rx or None, "fill_number": int(fill) if fill else None,
@@ -562,22 +631,24 @@ class _SummaryWriter:
         rows = self._open(".rows")
         rows.write(("    " if self.counts["fills"] == 1 else ",\n    ") + orjson.dumps(row).decode())
 
-    def close(self) -> list[Path]:
-        """summary.json: the counts first, then the rows, one per line."""
+    def finish(self) -> list[AtomicFile]:
+        """summary.json (the counts first, then the rows, one per line) and summary.csv, to be
+        committed together."""
         head = orjson.dumps({"batch": self.ident, "inputs": [p.name for p in self.inputs],
                              **self.counts}, option=orjson.OPT_INDENT_2).decode()
-        rows = self.files.pop(".rows")
-        rows.handle.close()
+        rows = self.files[".rows"]
         summary = AtomicFile(self.directory / "summary.json", "w", encoding="utf-8")
         self.files["summary.json"] = summary
-        with rows.tmp.open(encoding="utf-8") as body:
-            summary.handle.write(head[:-2] + ',\n  "rows": [\n')
-            shutil.copyfileobj(body, summary.handle)
-            summary.handle.write("\n  ]\n}\n")
-        rows.discard()                   # a scratch file: its rows are now in summary.json
-        for name in ("summary.json", "summary.csv"):
-            self.files.pop(name).commit()
-        return [self.directory / "summary.json", self.directory / "summary.csv"]
+        try:
+            rows.handle.close()
+            with rows.tmp.open(encoding="utf-8") as body:
+                summary.handle.write(head[:-2] + ',\n  "rows": [\n')
+                shutil.copyfileobj(body, summary.handle)
+                summary.handle.write("\n  ]\n}\n")
+        except OSError as exc:
+            raise cannot_write(summary.path, exc) from exc
+        self.files.pop(".rows").discard()   # a scratch file: its rows are now in summary.json
+        return [self.files["summary.json"], self.files["summary.csv"]]
 
     def discard(self) -> None:
         for file in self.files.values():

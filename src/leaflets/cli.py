@@ -61,6 +61,10 @@ def _language_codes() -> list[str]:
     return sorted(languages())
 
 
+replace_option = click.option(
+    "--replace", is_flag=True,
+    help="Replace a rendered fill whose record names another patient, product, directions or "
+         "lot (same Rx and fill number); without it such a fill is refused.")
 large_print_option = click.option(
     "--large-print", is_flag=True,
     help="Every fill in large print (as patient.large_print): the pharmacy's large_print_stock, "
@@ -103,11 +107,14 @@ def main() -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
 @click.option("--stock", default=None, help="Label stock name (default: the pharmacy's).")
 @large_print_option
+@replace_option
 def render(fill: Path, catalog: Path, pharmacy: Path, out: Path, stock: str | None,
-           large_print: bool) -> None:
-    """Render one fill (YAML or JSON) to out/<rx>-<fill>/label.pdf, leaflet.pdf and fill.json."""
+           large_print: bool, replace: bool) -> None:
+    """Render one fill (YAML or JSON) to out/<rx>-<fill>/label.pdf, leaflet.pdf and fill.json,
+    published together (the previous set stays until the new one is whole)."""
     from .pipeline import Settings, render_fill
-    rendered, directory = render_fill(fill, Settings(catalog, pharmacy, stock, large_print), out)
+    rendered, directory = render_fill(fill, Settings(catalog, pharmacy, stock, large_print,
+                                                     replace), out)
     for warning in rendered.warnings:
         click.echo(f"Warning: Rx {rendered.key}: {warning}", err=True)
     for name in rendered.files:
@@ -131,17 +138,19 @@ def _cores() -> int:
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: this machine's cores). Output is identical for any count.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no per-fill lines.")
+@replace_option
 def batch(inputs: tuple[Path, ...], catalog: Path, pharmacy: Path, out: Path, stock: str | None,
-          large_print: bool, workers: int | None, quiet: bool) -> None:
+          large_print: bool, workers: int | None, quiet: bool, replace: bool) -> None:
     """Render a day's fills from INPUTS (CSV, a YAML list, a JSON array, JSON Lines, or a folder
     of fill files) and write the combined sheets to <out>/batches/<batch-id>/.
 
-    Exit 0 when every fill rendered, 1 when some failed (listed on stderr at the end), 2 when an
-    input cannot be read, 130 when interrupted. Running the same command again resumes: complete
-    fills are skipped. --quiet prints only the failures."""
+    Exit 0 when every fill rendered, 1 when some failed (listed on stderr at the end) or an
+    output cannot be written, 2 when an input cannot be read, 130, 143 or 129 when stopped by
+    Ctrl-C, SIGTERM or SIGHUP. Running the same command again resumes: complete fills are
+    skipped. --quiet prints only the failures."""
     from .batch import run_batch
     from .pipeline import Settings
-    settings = Settings(catalog, pharmacy, stock, large_print)
+    settings = Settings(catalog, pharmacy, stock, large_print, replace)
     with _progress(quiet) as report:
         result = run_batch(list(inputs), settings, out, workers=workers or _cores(), report=report)
     for outcome in result.failed:

@@ -2,12 +2,15 @@
 
     LeafletsError                 exit 1 unless a subclass says otherwise
     ├── InputError                exit 2: a file cannot be read or does not validate (all problems)
+    │   └── AlreadyRendered       exit 2: the fill's folder holds another patient's (product's,
+    │                             directions', lot's) record; --replace replaces it
     ├── SafetyError               exit 2: a rule refuses the fill (BUD, directions, abbreviations)
     ├── FitError                  exit 2: a field cannot fit its region at its minimum size
     ├── TemplateError             exit 3: a template is broken (a bug in templates/, not in input)
     ├── OutputError               exit 1: an output file cannot be written
     ├── WorkerLost                exit 1: a batch worker process died (killed?); rerun resumes
-    └── Interrupted               exit 130: Ctrl-C stopped a batch cleanly; rerun resumes
+    └── Interrupted               exit 130 (Ctrl-C), 143 (SIGTERM), 129 (SIGHUP): a batch stopped
+                                  cleanly between fills; rerun resumes
 
 Each error keeps its parts as attributes (file, line, field, expected, got) so batch summaries
 and tests use them without parsing the message.
@@ -49,6 +52,16 @@ class InputError(LeafletsError):
     @classmethod
     def one(cls, file: str | Path, field: str, message: str, line: int | None = None) -> InputError:
         return cls([Problem(str(file), line, field, message)])
+
+
+class AlreadyRendered(InputError):
+    """Rendering would replace a record of another fill with the same Rx and fill number.
+    `fields` names what differs; the message never shows the published values (patient data)."""
+
+    def __init__(self, directory: Path, fields: list[str], message: str) -> None:
+        self.directory = directory
+        self.fields = tuple(fields)
+        super().__init__([Problem(str(directory), None, "", message)])
 
 
 class SafetyError(LeafletsError):
@@ -110,6 +123,11 @@ class WorkerLost(LeafletsError):
 
 
 class Interrupted(LeafletsError):
-    """Ctrl-C: the batch stopped between fills; what is complete stays, and a rerun resumes."""
+    """Ctrl-C, SIGTERM or SIGHUP: the batch stopped between fills; what is complete stays, and a
+    rerun resumes. The exit code is the shell's for the signal (128 + its number)."""
 
     exit_code = 130
+
+    def __init__(self, message: str, *, signal_number: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signal_number

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -23,7 +24,7 @@ from .compose import (
     render_directions,
     template_hashes,
 )
-from .errors import FitError, InputError, Problem, SafetyError
+from .errors import AlreadyRendered, FitError, InputError, Problem, SafetyError
 from .fonts import font_files
 from .i18n import PURPOSE, Language, catalog, language
 from .layout import LabelLayout, layout_label
@@ -42,7 +43,7 @@ from .pdf import Info
 from .render import Pages, record_label, render_document, write_pdf
 from .rules.fill import Facts, assess_fill, product_text_hits
 from .rules.sig import Sig
-from .write import write_outputs
+from .write import publish_folder, write_outputs
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Settings:
     pharmacy: Path = Path("pharmacy.yaml")
     stock: str | None = None
     large_print: bool = False        # every fill in large print, as patient.large_print asks
+    replace: bool = False            # a fill may replace another patient's (product's...) record
 
 
 @dataclass(frozen=True)
@@ -283,11 +285,57 @@ def made_with(fill: Source, product: Loaded[Product], pharmacy: Loaded[Pharmacy]
     }
 
 
+# What makes a record another fill's, not a corrected or re-rendered one of the same: re-rendering
+# over it needs --replace.
+IDENTITY = ("patient.name", "patient.date_of_birth", "product", "directions", "compounding.lot")
+
+
+def _value(fill: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        fill = fill.get(part) if isinstance(fill, dict) else None
+    return fill
+
+
+def _refuse_another_fill(rendered: RenderedFill) -> Callable[[Path], None]:
+    """A check for write.publish_folder: the published record, if any, is of this patient,
+    product, directions and lot. The message names the fields that differ, never their values
+    (another patient's name must not reach a log)."""
+    def check(directory: Path) -> None:
+        try:
+            data = (directory / "fill.json").read_bytes()
+        except FileNotFoundError:
+            return
+        rx, number = rendered.record["rx_number"], rendered.record["fill_number"]
+        try:
+            published = orjson.loads(data)["fill"]
+        except (ValueError, KeyError, TypeError):
+            # Whose documents these are cannot be told: they are not replaced unasked either.
+            raise AlreadyRendered(directory, ["fill.json"], (
+                f"Rx {rx} fill {number} is already rendered and its record fill.json cannot be "
+                "read; use --replace to replace it")) from None
+        differ = [f for f in IDENTITY if _value(published, f) != _value(rendered.record["fill"], f)]
+        if differ:
+            raise AlreadyRendered(directory, differ, (
+                f"Rx {rx} fill {number} is already rendered for another patient, product, "
+                f"directions or lot: {', '.join(differ)} {'differs' if len(differ) == 1 else 'differ'}"
+                "; use --replace to replace it"))
+    return check
+
+
+def write_fill(rendered: RenderedFill, out: Path, *, durable: bool = True,
+               replace: bool = False) -> Path:
+    """Publish a fill's documents and record as one unit (write.publish_folder): the one way
+    `render` and `batch` write a fill. Another fill's record in the folder is kept unless
+    `replace`."""
+    directory = out / rendered.key
+    publish_folder(directory, rendered.files, durable=durable,
+                   check=None if replace else _refuse_another_fill(rendered))
+    return directory
+
+
 def render_fill(fill_path: Path, settings: Settings, out: Path) -> tuple[RenderedFill, Path]:
     rendered = prepare_fill(fill_path, settings)
-    directory = out / rendered.key
-    write_outputs(directory, rendered.files)
-    return rendered, directory
+    return rendered, write_fill(rendered, out, replace=settings.replace)
 
 
 def render_monograph(product: Loaded[Product], pharmacy: Pharmacy) -> bytes:
