@@ -43,6 +43,7 @@ import orjson
 
 from .errors import InputError, Interrupted, LeafletsError, OutputError, Problem, WorkerLost
 from .load import Row, iter_batch, validate_row
+from .parse import MAX_FILE_BYTES, read_bytes
 from .pdf import Info, Ops, PdfWriter
 from .pipeline import Session, Settings, sha256, write_fill
 from .render import Pages, write_pdf
@@ -310,15 +311,15 @@ def _validate_all(inputs: Sequence[Path], session: Session, out: Path, stop: Any
 def _complete_record(directory: Path, made_with: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
     """The fill's record and its hash, if its outputs are whole, match their recorded hashes,
     and were made from exactly these inputs, templates, fonts and versions."""
-    try:
-        data = (directory / "fill.json").read_bytes()
+    try:    # a regular file of bounded size (parse.read_bytes); orjson, as a resume reads many
+        data = read_bytes(directory / "fill.json", MAX_FILE_BYTES)
         record: dict[str, Any] = orjson.loads(data)
         if record.get("made_with") != made_with:
             return None
         for name, expected in record["outputs"].items():
             if sha256((directory / name).read_bytes()) != expected["sha256"]:
                 return None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (InputError, OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return record, sha256(data)
 

@@ -112,6 +112,17 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
     return decode(read_bytes(path, limit), path)
 
 
+def read_json(path: Path, limit: int = MAX_FILE_BYTES) -> Any:
+    """A JSON file the program wrote and reads back (a fill record), through the same boundary
+    as any input: a regular file, bounded, no repeated keys, checked text. InputError says why
+    it cannot be read."""
+    data, lines, _ = parse(read_text(path, limit), str(path), json_text=True)
+    data, problems = check(data, lines, str(path))
+    if problems:
+        raise InputError(problems)
+    return data
+
+
 def decode(data: bytes, path: Path | str, first_line: int = 1) -> str:
     """UTF-8 text; another encoding is a message with the fix."""
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -39,6 +40,7 @@ from .load import (
     product_slugs,
 )
 from .models import DocumentStyle, Fill, Pharmacy, Product, Stock
+from .parse import read_json
 from .pdf import Info
 from .render import Pages, record_label, render_document, write_pdf
 from .rules.fill import Facts, assess_fill, product_text_hits
@@ -301,14 +303,13 @@ def _refuse_another_fill(rendered: RenderedFill) -> Callable[[Path], None]:
     product, directions and lot. The message names the fields that differ, never their values
     (another patient's name must not reach a log)."""
     def check(directory: Path) -> None:
-        try:
-            data = (directory / "fill.json").read_bytes()
-        except FileNotFoundError:
+        record = directory / "fill.json"
+        if not os.path.lexists(record):
             return
         rx, number = rendered.record["rx_number"], rendered.record["fill_number"]
         try:
-            published = orjson.loads(data)["fill"]
-        except (ValueError, KeyError, TypeError):
+            published = read_json(record)["fill"]
+        except (InputError, KeyError, TypeError):
             # Whose documents these are cannot be told: they are not replaced unasked either.
             raise AlreadyRendered(directory, ["fill.json"], (
                 f"Rx {rx} fill {number} is already rendered and its record fill.json cannot be "

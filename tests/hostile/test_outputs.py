@@ -411,15 +411,25 @@ def test_another_patients_record_needs_replace(tmp_path: Path, fields: str) -> N
     assert hidden(out) == []
 
 
-def test_a_record_that_cannot_be_read_is_not_replaced_unasked(tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", ["not json", "a repeated fill key", "a fifo"])
+def test_a_record_that_cannot_be_read_is_not_replaced_unasked(tmp_path: Path, damage: str) -> None:
     out = tmp_path / "out"
     assert run("render", "examples/fill.yaml", "--out", out).returncode == 0
-    (out / KEY / "fill.json").write_text("{not json")
+    record = out / KEY / "fill.json"
+    if damage == "not json":
+        record.write_text("{not json")
+    elif damage == "a repeated fill key":     # the first "fill" this patient's, the last another's
+        text = record.read_text()
+        record.write_text(text.replace('"fill": {', '"fill": {"patient": {"name": "X"}},\n  "fill": {', 1))
+    else:
+        record.unlink()
+        os.mkfifo(record)                     # no writer: reading it would block forever
+    before = record.read_text() if damage != "a fifo" else None
     done = run("render", "examples/fill.yaml", "--out", out)
     assert (done.returncode, done.stderr) == (2, (
         f"Error: {out / KEY}: Rx 600123 fill 0 is already rendered and its record fill.json "
         "cannot be read; use --replace to replace it\n"))
-    assert (out / KEY / "fill.json").read_text() == "{not json"
+    assert damage == "a fifo" or record.read_text() == before
     assert run("render", "examples/fill.yaml", "--out", out, "--replace").returncode == 0
     whole_set(out / KEY)
 

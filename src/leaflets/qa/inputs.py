@@ -12,7 +12,7 @@ from typing import Any
 import pypdfium2  # type: ignore[import-untyped]
 
 from ..errors import InputError
-from ..parse import check, parse, read_bytes, read_text, reading
+from ..parse import read_bytes, read_json, reading
 
 RECORD = "fill.json"
 
@@ -123,13 +123,11 @@ def read_record(path: Path) -> dict[str, Any]:
     """A fill.json's data, read through the input boundary (parse.py: size, nesting, numbers,
     repeated keys, text), or RecordError saying why it cannot be read as one."""
     try:
-        record, lines, _ = parse(read_text(path), str(path), json_text=True)
-        record, problems = check(record, lines, str(path))
+        record = read_json(path)
     except InputError as exc:
-        problems = list(exc.problems)
-    if problems:
-        first = problems[0]
-        raise RecordError(f"{first.field}: {first.message}" if first.field else first.message)
+        first = exc.problems[0]
+        raise RecordError(f"{first.field}: {first.message}" if first.field else first.message) \
+            from None
     if not isinstance(record, dict):
         raise RecordError(f"expected an object, got {_kind(record)}")
     return record
