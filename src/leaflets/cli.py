@@ -271,7 +271,7 @@ def qa(actual: Path, expected: Path | None, report: Path | None, dpi: int, max_p
             documents = "document" if len(result.documents) == 1 else "documents"
             click.echo(f"QA: {len(result.documents)} {documents}: {counts}")
         if check or result.checks:
-            click.echo(f"Checks: {len(result.checks)} problems")
+            click.echo(f"Checks: {len(result.checks)} problem{'' if len(result.checks) == 1 else 's'}")
     if not result.ok:
         sys.exit(1)
 

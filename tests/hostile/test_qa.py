@@ -245,7 +245,7 @@ def test_check_names_every_odd_record_and_document_and_checks_the_rest(fill: Pat
     assert "Traceback" not in done.stderr, done.stderr
     assert (done.returncode, done.stderr) == (1, "")
     expected = [f"{case}/{name}: {message}" for case, (name, _, message) in sorted(DAMAGE.items())]
-    assert done.stdout.splitlines() == [*expected, f"Checks: {len(expected)} problems"]
+    assert done.stdout.splitlines() == [*expected, f"Checks: {len(expected)} problem{'' if len(expected) == 1 else 's'}"]
 
 
 def test_a_tree_of_only_odd_records_is_still_checked_one_by_one(fill: Path, tmp_path: Path) -> None:
@@ -253,7 +253,7 @@ def test_a_tree_of_only_odd_records_is_still_checked_one_by_one(fill: Path, tmp_
     _folder(tmp_path / "a" / "label.pdf")
     done = run(tmp_path, "--check")
     assert (done.returncode, done.stdout, done.stderr) == (
-        1, "a/label.pdf: unreadable: expected a file, found a folder\nChecks: 1 problems\n", "")
+        1, "a/label.pdf: unreadable: expected a file, found a folder\nChecks: 1 problem\n", "")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -409,7 +409,7 @@ def test_very_many_files_a_deep_tree_and_names_that_are_not_utf8(fill: Path, dee
     done = run(actual, "--check")
     assert (done.returncode, done.stdout, done.stderr) == (
         1, "x/600\\xff/fill.json: record: not a fill record: expected an object, got a list of 0\n"
-           "Checks: 1 problems\n", "")
+           "Checks: 1 problem\n", "")
 
 
 # ---- the report on a full disk and in an unwritable folder ------------------------------------------
