@@ -245,7 +245,7 @@ def test_check_names_every_odd_record_and_document_and_checks_the_rest(fill: Pat
     assert "Traceback" not in done.stderr, done.stderr
     assert (done.returncode, done.stderr) == (1, "")
     expected = [f"{case}/{name}: {message}" for case, (name, _, message) in sorted(DAMAGE.items())]
-    assert done.stdout.splitlines() == [*expected, f"Checks: {len(expected)} problem{'' if len(expected) == 1 else 's'}"]
+    assert done.stdout.splitlines() == [*expected, f"Checks: {len(expected)} problems"]
 
 
 def test_a_tree_of_only_odd_records_is_still_checked_one_by_one(fill: Path, tmp_path: Path) -> None:
