@@ -31,6 +31,7 @@ from .parse import (
     excerpt,
     json_value,
     parse,
+    quoted,
     read_text,
     reading,
 )
@@ -84,21 +85,9 @@ def _read_unchecked(path: Path, limit: int) -> tuple[Any, Source, Found]:
     return data, Source(str(path), text, lines), found
 
 
-def _got(value: Any) -> str:
-    """A refused value as a message shows it: a short excerpt, never a whole mapping or list."""
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, str):
-        return excerpt(value)
-    shown = str(value)
-    return shown if len(shown) <= EXCERPT_CHARS else excerpt(shown)
-
-
 def _message(err: Any, model: type[BaseModel]) -> str:
     kind = err["type"]
-    got = _got(err.get("input"))
+    got = quoted(err.get("input"))
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":

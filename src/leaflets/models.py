@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
 
-from .parse import excerpt
+from .parse import quoted
 from .resources import language_table
 
 
@@ -145,16 +145,7 @@ def _text(value: Any) -> str:
     return " ".join(value.split())
 
 
-def _show(value: Any) -> str:
-    """A refused value as a message quotes it: a short excerpt, never a Python repr."""
-    if isinstance(value, dict | list | tuple):
-        return "a mapping" if isinstance(value, dict) else "a list"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if value is None:
-        return "nothing"
-    shown = value if isinstance(value, str) else str(value)
-    return excerpt(shown) if isinstance(value, str) else shown[:40]
+_show = quoted
 
 
 # The readers of a date and of an expiry (a day, or a month meaning its last day), for the CLI.

@@ -23,6 +23,7 @@ A message states the limit it enforces and quotes at most a short excerpt of a v
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import re
@@ -58,6 +59,21 @@ def excerpt(value: str) -> str:
     if len(value) <= EXCERPT_CHARS:
         return repr(value)
     return f"{value[:EXCERPT_CHARS]!r}… ({len(value):,} characters)"
+
+
+def quoted(value: Any) -> str:
+    """A refused value as a message shows it: an excerpt of a text, a number or date as written,
+    'a mapping' or 'a list'; never a Python repr, never a whole long value."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, str):
+        return excerpt(value)
+    shown = value.isoformat() if isinstance(value, dt.date) else str(value)
+    return shown if len(shown) <= EXCERPT_CHARS else excerpt(shown)
 
 
 def display(path: Path_) -> str:
