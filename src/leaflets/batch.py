@@ -24,6 +24,7 @@ import contextlib
 import csv
 import ctypes
 import datetime as dt
+import errno
 import hashlib
 import multiprocessing
 import os
@@ -34,6 +35,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,6 +190,9 @@ _parts: _PartStore | None = None
 _stop: Any = None        # set on Ctrl-C (SIGTERM, SIGHUP): finish the fill in hand, take no more
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Write errors that every next fill would meet too (the disk, not one fill's folder): they stop
+# the batch, as Ctrl-C does, rather than fail each remaining fill in turn.
+DISK_FAULTS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
 
 
 def _start_worker(session: Session, out: Path, parts: Path, stop: Any) -> None:
@@ -226,6 +231,9 @@ def _render_chunk(tasks: list[tuple[int, Row]]) -> list[tuple[Outcome, _Sheets |
             for path, data in _parts.files(rendered.key, record, sheets):
                 write_atomic(path, data, durable=False)
         except OutputError as err:
+            if err.errno not in DISK_FAULTS and _out.is_dir():   # this fill's folder: alone
+                results.append((Outcome(index, row.where, key, "failed", error=str(err)), None))
+                continue
             results.append((Outcome(index, row.where, key, "failed", error=str(err), fault=True),
                             None))
             if _stop is not None:
@@ -391,8 +399,9 @@ def run_batch(inputs: Sequence[Path], settings: Settings, out: Path, *, workers:
     stop = _StopFlag(context.Event())
 
     def on_stop(number: int, _: Any) -> None:
-        if stop.asked:                 # a second Ctrl-C: stop now (files stay whole either way)
-            raise KeyboardInterrupt
+        if stop.asked:      # a second Ctrl-C: stop now (every file stays whole)
+            raise Interrupted("stopped at once: fills already complete are kept; run the same "
+                              "command again to resume", signal_number=number)
         stop.ask(number)
 
     previous = {number: signal.signal(number, on_stop) for number in STOP_SIGNALS}
@@ -443,7 +452,13 @@ def _run(inputs: Sequence[Path], settings: Settings, out: Path, workers: int,
         os.sync()       # every fill's files reach the disk before the sheets and summary say so
         # The sheets and both summaries appear together or not at all (a full disk fails them
         # all); an old sheet with no page this run goes only once they are in place.
-        written = commit_together(sheets.finish() + summary.finish())
+        files = sheets.finish() + summary.finish()
+        # A second Ctrl-C waits until the four are renamed: never sheets without summaries.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            written = commit_together(files)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         sheets.remove_empty()
     except BaseException:
         sheets.discard()
@@ -486,8 +501,16 @@ class _Stream:
 
     def _take(self) -> list[tuple[Outcome, _Sheets | None]]:
         head = self.window[0]
+        self.stop.is_set()          # a stop asked since the last result reaches the workers now
         try:
-            results: list[tuple[Outcome, _Sheets | None]] = head if isinstance(head, list) else head.result()
+            while not isinstance(head, list):
+                try:    # waking often: a stop asked meanwhile reaches the workers at once
+                    results: list[tuple[Outcome, _Sheets | None]] = head.result(timeout=0.1)
+                    break
+                except FuturesTimeout:
+                    self.stop.is_set()
+            else:
+                results = head
         except BrokenProcessPool:
             raise WorkerLost("a worker process stopped unexpectedly (killed?); fills already "
                              "done are kept: run the same command again to resume") from None

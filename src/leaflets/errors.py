@@ -113,7 +113,14 @@ class TemplateError(LeafletsError):
 
 
 class OutputError(LeafletsError):
+    """An output cannot be written; `errno` says why (a full disk stops a batch, a file in the
+    way of one fill's folder fails that fill alone)."""
+
     exit_code = 1
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
 
 
 class WorkerLost(LeafletsError):

@@ -62,7 +62,7 @@ def remove_stale_temporaries(folders: Iterable[Path]) -> None:
 
 def cannot_write(path: Path, exc: OSError) -> OutputError:
     """The one-line message for an output that cannot be written, naming the path."""
-    return OutputError(f"{path}: cannot write: {exc.strerror or exc}")
+    return OutputError(f"{path}: cannot write: {exc.strerror or exc}", exc.errno)
 
 
 class AtomicFile:

@@ -202,6 +202,23 @@ def test_a_file_where_a_folder_is_expected(tmp_path: Path, command: str) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+def test_a_file_in_place_of_one_fill_folder_fails_that_fill_alone_in_a_batch(tmp_path: Path) -> None:
+    header, rows = day_rows()
+    out = tmp_path / "out"
+    source = write_csv(tmp_path / "three.csv", header, rows[:3])
+    row = dict(zip(header, rows[1], strict=True))
+    blocked = f"{row['rx_number']}-{row.get('fill_number') or 0}"
+    out.mkdir()
+    (out / blocked).write_text("someone's notes")
+    done = run("batch", source, "--out", out, "--quiet")
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == (f"Failed: {out / blocked}: cannot write: Not a directory\n")
+    assert (out / blocked).read_text() == "someone's notes"
+    summary = json.loads(next((out / "batches").glob("*/summary.json")).read_text())
+    assert [r["status"] for r in summary["rows"]] == ["ok", "failed", "ok"]
+    assert hidden(out) == []
+
+
 def test_a_file_in_place_of_the_fill_folder_stays(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -535,6 +552,27 @@ def test_a_signal_stops_a_batch_like_ctrl_c(tmp_path: Path, long_day: tuple[Path
     again = run("batch", source, "--out", out, "--workers", "2", "--quiet")
     assert again.returncode == 0, again.stderr
     assert tree(out) == clean
+
+
+def test_a_stop_reaches_the_workers_while_the_parent_waits_for_results(tmp_path: Path) -> None:
+    """A batch no larger than the fills in flight (4 chunks of 16 per worker): the parent spends
+    the run waiting on results, and a stop asked then must still reach the workers, not wait
+    until every fill sent to them is rendered."""
+    source = big_csv(tmp_path / "day.csv", 120)
+    process = subprocess.Popen(       # unbuffered: a progress line is read as it is printed
+        [*LEAFLETS, "batch", str(source), "--out", str(tmp_path / "out"), "--workers", "2"],
+        cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert process.stdout is not None
+    for count, _ in enumerate(process.stdout, start=1):
+        if count >= 5:
+            break
+    os.kill(process.pid, signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, stderr
+    kept = int(stderr.split()[2])
+    assert 5 <= kept < 120, stderr
+    assert len(list((tmp_path / "out").glob("*/fill.json"))) == kept
 
 
 # ---- a render killed mid-write ---------------------------------------------------------------------
