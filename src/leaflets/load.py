@@ -30,10 +30,11 @@ from .parse import (
     display,
     excerpt,
     json_value,
+    open_regular,
     parse,
     quoted,
+    read_checked,
     read_text,
-    reading,
 )
 from .resources import stocks_dir
 
@@ -72,11 +73,8 @@ class Loaded(Generic[T]):
 def read_document(path: Path, limit: int = MAX_FILE_BYTES) -> tuple[Any, Source]:
     """A YAML or JSON file through the input boundary (parse.py): its checked data and a line
     map of its keys. Any problem raises InputError naming the file, line and field."""
-    data, source, found = _read_unchecked(path, limit)
-    data, problems = check(data, source.lines, source.file)
-    if found or problems:
-        raise InputError(sorted([p for _, p in found] + problems, key=lambda p: (p.line or 0, p.field)))
-    return data, source
+    data, text, lines = read_checked(path, json_text=path.suffix.lower() == ".json", limit=limit)
+    return data, Source(str(path), text, lines)
 
 
 def _read_unchecked(path: Path, limit: int) -> tuple[Any, Source, Found]:
@@ -240,13 +238,19 @@ def _bundled(path: Path, directory: Path | None) -> Path:
     return path if directory is not None else Path("stocks") / path.name
 
 
+def _is_style(data: Any) -> bool:
+    """A stocks folder holds label stocks and document styles: a style has margins, a stock
+    regions (a broken stock without regions is still a stock, and says what it lacks)."""
+    return isinstance(data, dict) and "margin_pt" in data and "regions" not in data
+
+
 def label_stocks(directory: Path | None = None) -> list[str]:
-    """The label stocks of a stocks folder (the other files there are document styles)."""
+    """The label stocks of a stocks folder, for messages (the readable files that are not styles)."""
     found = []
     for path in sorted((directory or stocks_dir()).glob("*.yaml")):
         with contextlib.suppress(InputError):
             data, _ = read_document(path)
-            if isinstance(data, dict) and "regions" in data:
+            if isinstance(data, dict) and not _is_style(data):
                 found.append(path.stem)
     return found
 
@@ -259,7 +263,7 @@ def load_stock(name: str, directory: Path | None = None) -> Loaded[Stock]:
                              f"unknown label stock '{name}' (label stocks: "
                              f"{', '.join(label_stocks(directory)) or 'none'})")
     data, source = read_document(path)
-    if isinstance(data, dict) and "regions" not in data and "margin_pt" in data:
+    if _is_style(data):
         raise InputError.one(_bundled(path, directory), "default_stock",
                              f"'{name}' is a document style, not a label stock (label stocks: "
                              f"{', '.join(label_stocks(directory)) or 'none'})")
@@ -344,7 +348,10 @@ _SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "'|'"}
 
 
 def _csv_rows(path: Path) -> Iterator[Row]:
-    with reading(path), path.open("rb") as handle:
+    # A cell may be as long as a line (the csv module's own limit is 128 KiB): an overlong cell
+    # is then refused by the text check, for its row alone.
+    csv.field_size_limit(MAX_LINE_BYTES)
+    with open_regular(path) as handle:
         reader = csv.reader(_lines(path, handle))
         try:
             yield from _csv_records(path, reader)
@@ -400,19 +407,26 @@ def _checked_row(data: Any, source: Source) -> Row:
 
 
 def _items(path: Path, data: list[Any], source: Source, found: Found) -> Iterator[Row]:
+    by_item: dict[Any, dict[Path_, int]] = {}       # each item's lines and repeated keys, in
+    for key_path, number in source.lines.items():   # one pass (a day of 4,000 items is quick)
+        if key_path:
+            by_item.setdefault(key_path[0], {})[key_path[1:]] = number
+    repeated: dict[Any, list[Problem]] = {}
+    for where, problem in found:
+        repeated.setdefault(where[0] if where else None, []).append(problem)
     for i, item in enumerate(data):
-        lines = {p[1:]: n for p, n in source.lines.items() if p[:1] == (i,)}
+        lines = by_item.get(i, {})
         try:
             text = json.dumps(item, ensure_ascii=False, default=str)
         except (TypeError, ValueError):      # validation reports the item
             text = repr(item)
         row = Source(str(path), text, lines, first_line=source.lines.get((i,)))
-        duplicates = tuple(p for where, p in found if where[:1] == (i,))
+        duplicates = tuple(repeated.get(i, ()))
         yield Row(_Unreadable(duplicates), row) if duplicates else _checked_row(item, row)
 
 
 def _jsonl_rows(path: Path) -> Iterator[Row]:
-    with reading(path), path.open("rb") as handle:
+    with open_regular(path) as handle:
         for number, line in enumerate(_lines(path, handle), start=1):
             line = line.rstrip("\r\n")
             if not line.strip():

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
 
-from .parse import quoted
+from .parse import check_text, quoted
 from .resources import language_table
 
 
@@ -140,9 +140,10 @@ def _text(value: Any) -> str:
         raise ValueError(f"expected text, got {_show(value)} (quote it in YAML)")
     if not value.strip():
         raise ValueError("expected text, got an empty string")
-    if any(ord(c) < 32 and c not in "\n\t" for c in value):
-        raise ValueError("expected printable text, got a control character")
-    return " ".join(value.split())
+    text, why = check_text(value)    # the boundary's rule, for data that did not come through it
+    if why:
+        raise ValueError(why)
+    return " ".join(text.split())
 
 
 _show = quoted
@@ -194,7 +195,7 @@ def _quantity(value: Any) -> Decimal:
     amount = _amount(value)
     if amount > MAX_QUANTITY:
         raise ValueError(f"expected a quantity of at most {MAX_QUANTITY:,}, got {_show(value)}")
-    if amount.as_tuple().exponent < -3:         # type: ignore[operator]
+    if amount.normalize().as_tuple().exponent < -3:     # type: ignore[operator]
         raise ValueError(f"expected a quantity with at most 3 decimals, got {_show(value)}")
     return amount
 

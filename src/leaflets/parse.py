@@ -32,7 +32,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -100,10 +100,11 @@ def reading(path: Path) -> Iterator[None]:
         raise InputError.one(path, "", f"cannot read: {exc.strerror or exc}") from None
 
 
-def read_bytes(path: Path, limit: int | None = None) -> bytes:
-    """A regular file's bytes, at most `limit` of them, or InputError saying why not: missing
-    (or vanished), a folder, not a regular file (a FIFO would block forever, a device never
-    end), a link loop, unreadable, too large."""
+@contextlib.contextmanager
+def open_regular(path: Path) -> Iterator[BinaryIO]:
+    """A regular file open for reading, or InputError saying why not: missing (or vanished), a
+    folder, not a regular file (a FIFO would block forever, a device never end), a link loop,
+    unreadable. Read failures inside the block are InputError too."""
     with reading(path):
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         try:
@@ -116,7 +117,13 @@ def read_bytes(path: Path, limit: int | None = None) -> bytes:
             raise InputError.one(path, "", "expected a file, found a folder" if stat.S_ISDIR(kind)
                                  else "not a regular file (a device, FIFO or socket)")
         with os.fdopen(fd, "rb") as handle:
-            data = handle.read(-1 if limit is None else limit + 1)
+            yield handle
+
+
+def read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """A regular file's bytes (`open_regular`), at most `limit` of them."""
+    with open_regular(path) as handle:
+        data = handle.read(-1 if limit is None else limit + 1)
     if limit is not None and len(data) > limit:
         raise InputError.one(path, "", f"file is larger than {_size(limit)}, the limit for this "
                                        "kind of input")
@@ -128,15 +135,22 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
     return decode(read_bytes(path, limit), path)
 
 
-def read_json(path: Path, limit: int = MAX_FILE_BYTES) -> Any:
-    """A JSON file the program wrote and reads back (a fill record), through the same boundary
-    as any input: a regular file, bounded, no repeated keys, checked text. InputError says why
-    it cannot be read."""
-    data, lines, _ = parse(read_text(path, limit), str(path), json_text=True)
-    data, problems = check(data, lines, str(path))
-    if problems:
-        raise InputError(problems)
-    return data
+def read_checked(path: Path, *, json_text: bool, name: str | None = None,
+                 limit: int = MAX_FILE_BYTES) -> tuple[Any, str, dict[Path_, int]]:
+    """A whole document through the boundary: its checked data, its text and the line of every
+    key; every problem of the file at once as InputError, named `name` (else its path)."""
+    file = name or str(path)
+    text = read_text(path, limit)
+    data, lines, found = parse(text, file, json_text=json_text)
+    data, problems = check(data, lines, file)
+    if found or problems:
+        raise InputError(sorted([p for _, p in found] + problems, key=lambda p: (p.line or 0, p.field)))
+    return data, text, lines
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file the program wrote and reads back (a fill record), as any input is read."""
+    return read_checked(path, json_text=True)[0]
 
 
 def decode(data: bytes, path: Path | str, first_line: int = 1) -> str:
@@ -428,23 +442,24 @@ _ALLOWED_CONTROLS = frozenset("\t\n\r")
 
 def check_text(value: str) -> tuple[str, str | None]:
     """The text as it will be printed (NFC), or why it cannot be printed as entered."""
+    # The text itself is not quoted: it may be a patient's name, and messages reach logs.
     if len(value) > MAX_TEXT_CHARS:
         return value, f"text of {len(value):,} characters is longer than the limit of " \
-                      f"{MAX_TEXT_CHARS:,} ({excerpt(value)})"
+                      f"{MAX_TEXT_CHARS:,}"
     if value.isascii():
         if value.isprintable():
             return value, None
     else:
         value = unicodedata.normalize("NFC", value)
     for index, char in enumerate(value):
-        why = _unprintable(char, value, index)
+        why = _unprintable(char, index)
         if why:
-            return value, (f"expected text that prints as entered; character {index + 1} of "
-                           f"{excerpt(value)} is {why}")
+            return value, (f"expected text that prints as entered; character {index + 1} (of "
+                           f"{len(value)}) is {why}")
     return value, None
 
 
-def _unprintable(char: str, text: str, index: int) -> str | None:
+def _unprintable(char: str, index: int) -> str | None:
     if char.isprintable() and char.isascii():
         return None
     code = ord(char)
@@ -462,7 +477,7 @@ def _unprintable(char: str, text: str, index: int) -> str | None:
     if kind == "Cn":
         return f"an unassigned code point ({label})"
     if kind in ("Mn", "Mc", "Me"):
-        base = f" with '{text[index - 1]}'" if index else ""
+        base = " with the character before it" if index else ""
         return (f"a combining mark ({label}) that has no single-character form{base}, so it "
                 "cannot be drawn in place")
     if unicodedata.bidirectional(char) in _RTL:

@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 
 from .errors import InputError
-from .parse import check, parse, read_text
+from .parse import read_checked
 
 
 @cache
@@ -36,10 +36,9 @@ def locale_dir() -> Path:
 @cache
 def language_table() -> dict[str, dict[str, object]]:
     """templates/languages.yaml: the languages a fill may ask for, and how each is printed."""
-    path = templates_dir() / "languages.yaml"
-    data, lines, found = parse(read_text(path), "templates/languages.yaml", json_text=False)
-    data, problems = check(data, lines, "templates/languages.yaml")
-    if found or problems or not isinstance(data, dict):
-        raise InputError([p for _, p in found] + problems or InputError.one(
-            path, "", "expected a mapping of language codes to languages").problems)
+    data, _, _ = read_checked(templates_dir() / "languages.yaml", json_text=False,
+                              name="templates/languages.yaml")
+    if not isinstance(data, dict):
+        raise InputError.one("templates/languages.yaml", "",
+                             "expected a mapping of language codes to languages")
     return data

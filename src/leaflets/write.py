@@ -57,7 +57,8 @@ def remove_stale_temporaries(folders: Iterable[Path]) -> None:
     for folder in folders:
         if folder.is_dir():
             for stale in folder.rglob(f".*{TEMPORARY}"):
-                stale.unlink(missing_ok=True)
+                if not stale.is_dir():       # a fill's staging folder is publish_folder's
+                    stale.unlink(missing_ok=True)
 
 
 def cannot_write(path: Path, exc: OSError) -> OutputError:
