@@ -356,3 +356,11 @@ def test_a_third_language_is_a_catalog_and_a_row_not_code(tmp_path: Path) -> Non
     [label] = _texts((tmp_path / "out" / "600123-0" / "label.pdf").read_bytes())
     assert "Tome 1 cápsula por la boca una vez al día." in label
     assert "En inglés: Take 1 capsule by mouth once daily." in label
+    # A translation with an invisible character would print other than it reads in the
+    # catalog: the catalog is refused as any input would be.
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('msgstr "Tome', 'msgstr "T\u200bome', 1), encoding="utf-8")
+    hidden = run(*sig)
+    assert hidden.returncode == 3
+    assert "templates/locale/xx/LC_MESSAGES/leaflets.po: the translation of " in hidden.stderr
+    assert "is an invisible formatting character (U+200B ZERO WIDTH SPACE)" in hidden.stderr

@@ -9,11 +9,13 @@ English needs no catalog: the templates' messages are English.
 from __future__ import annotations
 
 import gettext
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
-from .errors import TemplateError
+from .errors import InputError, TemplateError
+from .parse import MAX_FILE_BYTES, check_text, read_bytes
 from .resources import language_table, locale_dir, templates_dir
 
 DOMAIN = "leaflets"
@@ -143,11 +145,10 @@ def catalog(code: str) -> Catalog:
         return Catalog(lang, None, lambda n: int(n != 1))
     from babel.messages.pofile import read_po
     path = locale_dir() / code / "LC_MESSAGES" / f"{DOMAIN}.po"
-    try:
-        with path.open("rb") as f:
-            po = read_po(f, locale=code, domain=DOMAIN)
-    except OSError as exc:
-        raise TemplateError(f"{lang.catalog_file}: cannot be read: {exc.strerror}") from None
+    try:    # read as every input is (parse.py): a regular file of bounded size
+        po = read_po(io.BytesIO(read_bytes(path, MAX_FILE_BYTES)), locale=code, domain=DOMAIN)
+    except InputError as exc:
+        raise TemplateError(f"{lang.catalog_file}: {exc.problems[0].message}") from None
     except Exception as exc:  # Babel reports a malformed catalog with its own errors
         raise TemplateError(f"{lang.catalog_file}: {exc}") from None
     messages: dict[Key, tuple[str, ...]] = {}
@@ -159,5 +160,9 @@ def catalog(code: str) -> Catalog:
         if len(forms) != len(strings):
             continue                     # untranslated: missing, not empty
         singular = m.id[0] if isinstance(m.id, tuple | list) else m.id
+        for form in forms:        # a translation prints on labels: the same text rule as inputs
+            _, why = check_text(form)
+            if why:
+                raise TemplateError(f"{lang.catalog_file}: the translation of '{singular}': {why}")
         messages[(m.context, singular)] = forms
     return Catalog(lang, messages, gettext.c2py(po.plural_expr))

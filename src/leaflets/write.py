@@ -154,8 +154,8 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
 
 
 def write_outputs(directory: Path, files: dict[str, bytes], *, durable: bool = True) -> list[Path]:
-    """Write each file atomically, in order: the record goes last, so a complete record means
-    complete documents."""
+    """Write each file atomically, in order (the monographs: each file is whole on its own; a
+    fill's set is publish_folder's)."""
     written = []
     for name, data in files.items():
         path = directory / name
