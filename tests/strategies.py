@@ -23,6 +23,7 @@ from leaflets.rules.sig import (
     Site,
     Timing,
     Weekday,
+    most_doses_a_day,
 )
 
 dates = st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2035, 12, 31))
@@ -88,6 +89,11 @@ def dosages(draw: st.DrawFn, *, last: bool = True, timed: bool = False) -> Dosag
     # A maximum caps an as-needed dose (one on a fixed schedule would only repeat it).
     max_per_day = (draw(st.none() | _amounts(unit, most - Decimal("0.01")))
                    if last and most is not None and reason else None)
+    timing = draw(timings)
+    doses = most_doses_a_day(timing)
+    if max_per_day is not None and most is not None and doses is not None \
+            and max_per_day > doses * most:
+        max_per_day = None          # a maximum the schedule can never reach is refused
     # At most one word on food (a meal, with food, on an empty stomach, with or without food:
     # any two contradict), and water with any of them.
     food = draw(st.sampled_from([None, *Meal, Instruction.WITH_FOOD, Instruction.EMPTY_STOMACH,
@@ -95,7 +101,7 @@ def dosages(draw: st.DrawFn, *, last: bool = True, timed: bool = False) -> Dosag
     water = draw(st.booleans())
     instructions = tuple(i for i in Instruction if i == food or (water and i is Instruction.WITH_WATER))
     return Dosage(
-        route=route, timing=draw(timings),
+        route=route, timing=timing,
         dose=dose, dose_max=dose_max, unit=unit if dose is not None else None,
         thin_layer=thin_layer, site=site, meal=food if isinstance(food, Meal) else None,
         instructions=instructions,

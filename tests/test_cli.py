@@ -62,8 +62,8 @@ BAD = [
      "Error: {f}:1: pharmacist: required field is missing"),
     ("unknown key", BASE_FILL + "colour: blue\n",
      "Error: {f}:14: colour: unknown key (expected one of: rx_number, fill_number, fill_date, "
-     "product, patient, prescriber, directions, indication, quantity, days_supply, refills, "
-     "compounding, pharmacist)"),
+     "product, patient, prescriber, directions, directions_verbatim, indication, quantity, "
+     "days_supply, refills, compounding, pharmacist)"),
     ("negative quantity", BASE_FILL.replace("quantity: 30", "quantity: -30"),
      "Error: {f}:9: quantity: expected a number greater than 0, got -30"),
     ("bad date", BASE_FILL.replace("fill_date: 2026-11-24", "fill_date: 24/11/2026"),

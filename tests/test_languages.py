@@ -139,7 +139,7 @@ def test_an_untranslated_reason_is_refused_in_spanish_only() -> None:
 
 
 def test_plain_directions_are_refused_in_spanish() -> None:
-    plain = parse_directions("Take 1 capsule by mouth at the same time each day.")
+    plain = parse_directions("Take 1 capsule by mouth at the same time each day.", verbatim=True)
     with pytest.raises(SafetyError) as err:
         render_directions(plain, "es")
     assert "plain-language directions cannot be printed in Spanish" in err.value.reason
@@ -265,7 +265,8 @@ def test_large_print_leaflet_is_18_point_bold_throughout(tmp_path: Path) -> None
 
 def test_large_print_never_shrinks_text_that_cannot_fit(tmp_path: Path) -> None:
     long = "Take 1 capsule by mouth once daily " + "and keep taking it as your doctor says " * 6
-    path = write_fill(tmp_path, BASE_FILL.replace('"1 cap po qd"', f'"{long.strip()}."'))
+    path = write_fill(tmp_path, BASE_FILL.replace('"1 cap po qd"', f'"{long.strip()}."')
+                      + "directions_verbatim: {approved_by: KL}\n")
     result = CliRunner().invoke(main, ["render", str(path), "--large-print",
                                        "--out", str(tmp_path / "out")])
     assert result.exit_code == 2

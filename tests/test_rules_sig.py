@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -91,10 +92,37 @@ def test_sig_expands_to_plain_english(sig: str, route: Route | None, unit: DoseU
     assert expand(sig, route, unit) == sentence
 
 
-def test_plain_text_passes_through() -> None:
+def test_text_outside_the_grammar_prints_only_when_a_pharmacist_approved_it() -> None:
     text = "Take 1 capsule by mouth once daily at the same time each day."
-    assert parse_directions(text) == PlainDirections(text)
-    assert expand(text) == text
+    with pytest.raises(SafetyError) as err:
+        parse_directions(text)
+    assert err.value.reason == ("unknown abbreviation 'at'; or a pharmacist may approve the text "
+                                "as written (directions_verbatim: {approved_by: <initials>})")
+    assert parse_directions(text, verbatim=True) == PlainDirections(text)
+    assert render_directions(parse_directions(text, verbatim=True)) == text
+
+
+def _outcome(sig: str) -> str:
+    try:
+        return render_directions(parse_directions(sig))
+    except SafetyError as err:
+        return f"refused: {err.reason}"
+
+
+TABLE = yaml.safe_load((Path(__file__).parent / "data" / "sigs.yaml").read_text(encoding="utf-8"))
+TABLE_SIGS = sorted({row["sig"] for part in TABLE.values() for row in part})
+
+
+@pytest.mark.parametrize("sig", TABLE_SIGS)
+def test_capitalisation_never_changes_what_is_accepted(sig: str) -> None:
+    """The old escape hatch: a refused sig with a capital first letter was printed as written.
+    Whether a sig is read, and how, is the same however its first word is capitalised."""
+    plain = _outcome(sig)
+    for variant in (sig[:1].upper() + sig[1:], sig[:1].lower() + sig[1:]):
+        outcome = _outcome(variant)
+        assert outcome.startswith("refused") == plain.startswith("refused"), (variant, outcome)
+        if not plain.startswith("refused"):
+            assert outcome == plain, variant
 
 
 def test_plain_sentences_in_the_grammar_are_structured() -> None:
@@ -140,29 +168,43 @@ def test_plain_sentences_in_the_grammar_are_structured() -> None:
     ("2-1 tab po qd", None, None, "dose range '2-1' must go from low to high"),
     ("1 U sc qd", None, None, "'U' is refused: units are error-prone as 'U' and no product here "
                               "is dosed in units"),
-    ("Take 1 tablet by mouth bid at the same time", None, None,
-     "'bid' is an error-prone abbreviation or sig code (ISMP/TJC): write it in full words; "
-     "directions are either all plain words or all sig codes"),
-    ("Take 2 tablets @ bedtime", None, None,
-     "'@' is an error-prone symbol (ISMP): write 'at'; directions are either all plain words or "
-     "all sig codes"),
-    ("Take 1 capsule by mouth q6h or so", None, None,
-     "'q6h' is an hourly sig code; directions are either all plain words or all sig codes"),
-    # Plain text prints as written, so it may hold no code the grammar reads either.
-    ("Take 1 capsule by mouth qwk until gone", None, None,
-     "'qwk' is a sig code; directions are either all plain words or all sig codes"),
-    ("Take 1 capsule PR nightly, gently", None, None,
-     "'pr' is a sig code; directions are either all plain words or all sig codes"),
-    ("Take 1 tablet q.a.m. gently", None, None,
-     "'q.a.m.' is a sig code; directions are either all plain words or all sig codes"),
-    ("Take 1 tablet by mouth x7 days, gently", None, None,
-     "'x7' is a sig code; directions are either all plain words or all sig codes"),
 ])
 def test_refusals_name_the_token(sig: str, route: Route | None, unit: DoseUnit | None,
                                  message: str) -> None:
     with pytest.raises(SafetyError) as err:
         parse_directions(sig, route=route, unit=unit)
     assert err.value.field == "directions"
+    assert err.value.reason == message
+
+
+# Approved text prints as written, so it may hold no banned or sig code either, and must say
+# something besides "as directed".
+@pytest.mark.parametrize(("text", "message"), [
+    ("Take 1 tablet by mouth bid at the same time",
+     "'bid' is an error-prone abbreviation or sig code (ISMP/TJC): write it in full words; "
+     "directions are either all plain words or all sig codes"),
+    ("Take 2 tablets @ bedtime",
+     "'@' is an error-prone symbol (ISMP): write 'at'; directions are either all plain words or "
+     "all sig codes"),
+    ("Take 1 capsule by mouth q6h or so",
+     "'q6h' is an hourly sig code; directions are either all plain words or all sig codes"),
+    ("Take 1 capsule by mouth qwk until gone",
+     "'qwk' is a sig code; directions are either all plain words or all sig codes"),
+    ("Take 1 capsule PR nightly, gently",
+     "'pr' is a sig code; directions are either all plain words or all sig codes"),
+    ("Take 1 tablet q.a.m. gently",
+     "'q.a.m.' is a sig code; directions are either all plain words or all sig codes"),
+    ("Take 1 tablet by mouth x7 days, gently",
+     "'x7' is a sig code; directions are either all plain words or all sig codes"),
+    ("Use as directed by your doctor.",
+     "'as directed' alone tells the patient nothing to follow: write the directions "
+     "(sig-codes.md §5: ud, avoid alone)"),
+    ("use as directed", "'as directed' alone tells the patient nothing to follow: write the "
+                        "directions (sig-codes.md §5: ud, avoid alone)"),
+])
+def test_approved_text_still_holds_no_code(text: str, message: str) -> None:
+    with pytest.raises(SafetyError) as err:
+        parse_directions(text, verbatim=True)
     assert err.value.reason == message
 
 

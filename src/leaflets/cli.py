@@ -378,16 +378,20 @@ def bud(product: str, compounded: dt.date, component_expiry: tuple[dt.date, ...]
 @click.option("--product", default=None, help="Check the directions against this product.")
 @click.option("--language", type=_Choice(_language_codes), default="en",
               show_default=True, help="Print the directions in this language.")
+@click.option("--verbatim", is_flag=True,
+              help="Check the text as directions a pharmacist approved as written "
+                   "(a fill's directions_verbatim), where the grammar does not read it.")
 @catalog_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def sig(text: str, product: str | None, language: str, catalog: Path, as_json: bool) -> None:
-    """Expand a sig (or check plain directions) into the words printed on the label."""
+def sig(text: str, product: str | None, language: str, verbatim: bool, catalog: Path,
+        as_json: bool) -> None:
+    """Expand a sig (or check approved plain directions) into the words printed on the label."""
     from .compose import render_directions
     from .load import load_product
     from .rules.sig import Sig, parse_directions
     p = load_product(catalog, product).model if product else None
     directions = parse_directions(text, route=p.route if p else None,
-                                  unit=p.dosage_form if p else None)
+                                  unit=p.dosage_form if p else None, verbatim=verbatim)
     printed = render_directions(directions, language)
     if as_json:
         structure = (json.loads(json.dumps(dataclasses.asdict(directions), default=str))

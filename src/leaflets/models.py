@@ -403,6 +403,12 @@ class Compounding(Frozen):
     component_expirations: Annotated[tuple[ExpiryDate, ...], Field(min_length=1)]
 
 
+class VerbatimApproval(Frozen):
+    """A pharmacist's approval to print directions the grammar does not read, as written."""
+
+    approved_by: Initials
+
+
 class Fill(Frozen):
     rx_number: RxNumber
     fill_number: Annotated[Whole, Field(ge=0, le=MAX_REFILLS)] = 0
@@ -411,6 +417,7 @@ class Fill(Frozen):
     patient: Patient
     prescriber: Prescriber
     directions: Text
+    directions_verbatim: VerbatimApproval | None = None
     indication: Text | None = None
     quantity: Quantity
     days_supply: Annotated[Whole, Field(ge=1, le=MAX_DAYS_SUPPLY)]

@@ -27,7 +27,8 @@ def assess_fill(fill: Fill, product: Product, counting: BudCounting) -> Facts:
     bud = compute_bud(product.bud.category, c.compounded_on, c.component_expirations,
                       days=product.bud.days, basis=product.bud.basis, counting=counting)
     warnings = check_bud_for_fill(bud, fill.fill_date, fill.days_supply)
-    directions = parse_directions(fill.directions, route=product.route, unit=product.dosage_form)
+    directions = parse_directions(fill.directions, route=product.route, unit=product.dosage_form,
+                                  verbatim=fill.directions_verbatim is not None)
     if isinstance(directions, Sig):
         warnings.extend(_supply_warnings(directions, fill))
     return Facts(bud, directions, cautions_for(product), tuple(warnings))

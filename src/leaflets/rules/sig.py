@@ -425,7 +425,13 @@ _SHORT_WORDS = {"a", "an", "and", "or", "of", "the", "to", "in", "at", "on", "dr
                 "ear", "leg", "arm", "hip", "low", "gas", "itch", "back", "skin", "mild", "pain",
                 "acid", "cold", "cough", "sore", "hot", "flu"}
 _REASON_CODES = {"sob": "shortness of breath", "n/v": "nausea and vomiting"}
+# Words that begin an instruction, never a reason ("as needed for pain swallow whole"): the
+# reason ends before them, and what follows is read as the grammar reads it, or refused.
+_REASON_STOPS = {"swallow", "chew", "crush", "do", "don't", "avoid", "rinse", "shake", "may",
+                 "repeat", "with", "without", "before", "after", "until", "if", "while",
+                 "every", "each", "daily", "once", "twice", "not"}
 _MAX_WORDS = [("do", "not", "take", "more", "than"), ("do", "not", "use", "more", "than"),
+              ("do", "not", "exceed"),
               ("not", "to", "exceed"), ("no", "more", "than"), ("maximum",), ("max",)]
 _PER_DAY = [("per", "day"), ("a", "day"), ("/day",), ("in", "24", "hours"), ("per", "24", "hours"),
             ("/24h",), ("/24", "hours"), ("in", "1", "day"), ("in", "one", "day")]
@@ -442,25 +448,31 @@ class _NotSig(Exception):
         self.message = message
 
 
+VERBATIM_HINT = ("; or a pharmacist may approve the text as written "
+                 "(directions_verbatim: {approved_by: <initials>})")
+
+
 @lru_cache(maxsize=4096)
-def parse_directions(text: str, *, route: Route | None = None, unit: DoseUnit | None = None
-                     ) -> Directions:
+def parse_directions(text: str, *, route: Route | None = None, unit: DoseUnit | None = None,
+                     verbatim: bool = False) -> Directions:
     """Parse `text` for a product given by `route` and `unit` (None: no product context).
+    Text outside the grammar prints as written only when a pharmacist approved it as written
+    (`verbatim`): how the text is written (a capital letter) never decides what is accepted
+    (sig-codes.md §1: directions the program has not understood are not printed unreviewed).
     Pure, so cached: a day's fills repeat a few sigs."""
     text = " ".join(text.split())
     if not text:
         raise _err("directions are empty")
-    tokens = tokenize(text)
     try:
-        return _Parser(tokens, route, unit).sig()
+        return _Parser(tokenize(text), route, unit).sig()
     except _NotSig as exc:
-        if not _looks_plain(tokens):
-            raise _err(exc.message) from None
+        if not verbatim:    # the way out, where approved text would be printable at all
+            try:
+                _check_plain(text)
+            except SafetyError:
+                raise _err(exc.message) from None
+            raise _err(exc.message + VERBATIM_HINT) from None
     return _check_plain(text)
-
-
-def _looks_plain(tokens: list[Token]) -> bool:
-    return bool(tokens) and tokens[0].text[:1].isupper() and tokens[0].text.isalpha()
 
 
 def _check_plain(text: str) -> PlainDirections:
@@ -469,7 +481,10 @@ def _check_plain(text: str) -> PlainDirections:
     hits = find_banned(text, symbols=True)
     if hits:
         raise _err(f"{hits[0]}; directions are either all plain words or all sig codes")
-    words = [w.strip(PUNCTUATION).lower() for w in text.split()]
+    if not {w.rstrip(".") for w in _words(text)} - _AS_DIRECTED_WORDS:
+        raise _err("'as directed' alone tells the patient nothing to follow: write the "
+                   "directions (sig-codes.md §5: ud, avoid alone)")
+    words = _words(text)
     for i, word in enumerate(words):
         pair = " ".join(words[i:i + 2])
         code = pair if pair == "per os" else word if _is_code(word) else None
@@ -477,6 +492,16 @@ def _check_plain(text: str) -> PlainDirections:
             raise _err(f"'{code}' is a sig code; directions are either all plain words or all "
                        "sig codes")
     return PlainDirections(text)
+
+
+# The words of "use as directed" and its kin: approved text of only these says nothing.
+_AS_DIRECTED_WORDS = {"use", "take", "apply", "insert", "instill", "inhale", "place", "dissolve",
+                      "give", "as", "directed", "by", "your", "the", "doctor", "prescriber",
+                      "physician", "provider"}
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in (w.strip(PUNCTUATION).lower() for w in text.split()) if w]
 
 
 # Codes the grammar reads that are not English words ("as", "top", "daily" are left out).
@@ -578,7 +603,8 @@ class _Parser:
                            "('for 7 days'), or the next step never starts")
             if steps[-1].max_per_day is not None or step.max_per_day is not None:
                 raise _err("a maximum in directions with 'then' would read as applying to every "
-                           "step: write it as plain directions for the pharmacist to check")
+                           "step: write it out in words for a pharmacist to approve as written "
+                           "(directions_verbatim)")
         return Sig(tuple(steps))
 
     def step(self, *, first: bool) -> Dosage:
@@ -652,6 +678,10 @@ class _Parser:
                 self.i += len(words)
                 self._maximum(s, tok)
                 return
+        if s.reason and (low in _VERBS or low in _REASON_STOPS):
+            raise _NotSig(f"'{tok.text}' after the as-needed reason '{' '.join(s.reason)}' is not "
+                          "read: put instructions before 'prn' (for example '1 tab po q8h with "
+                          "food prn nausea')")
         raise _NotSig(f"unknown abbreviation '{tok.text}'")
 
     def _fill(self, s: _Slots, slot: str, value: object, tok: Token) -> None:
@@ -744,8 +774,8 @@ class _Parser:
                     raise _NotSig(f"'{self.peek().text}' differs from the dose's unit")  # type: ignore[union-attr]
                 self.i += 1
             if (low, high) != (s.dose, s.dose_max):
-                raise _NotSig("different doses at different times of day: write them as "
-                              "plain directions for the pharmacist to check")
+                raise _NotSig("different doses at different times of day: write them out in words "
+                              "for a pharmacist to approve as written (directions_verbatim)")
             found = self.phrase()
             if not found or found[1] != "period":
                 raise _NotSig(f"a repeated dose '{tok.text}' must be followed by a time of day")
@@ -859,6 +889,8 @@ class _Parser:
         low = self.low()
         nxt = self.peek(1)
         if low in (".", ";", ",", "then") or _DURATION.match(low) or _HOURLY.match(low):
+            return True
+        if low in _VERBS or low in _REASON_STOPS:   # "prn nausea take with food": not the reason
             return True
         if low in ("x", "for") and nxt is not None and (nxt.kind == "number"
                                                         or _SHORT_DURATION.match(nxt.low)):
@@ -1004,6 +1036,15 @@ class _Parser:
             if fixed is not None and fixed > dosage.max_per_day:
                 raise _err(f"the directions give {amount_text(fixed)} a day, more than their "
                            f"maximum of {amount_text(dosage.max_per_day)} in 24 hours")
+            doses = most_doses_a_day(dosage.timing)
+            if doses is not None and doses * one < dosage.max_per_day:
+                # Both ways: a maximum the schedule can never reach contradicts it (one of the
+                # two is wrong), so neither is printed.
+                assert dosage.unit is not None      # a dose always has its unit (above)
+                unit_words = dosage.unit.value if one == 1 else plural_noun(dosage.unit)
+                raise _err(f"the maximum of {amount_text(dosage.max_per_day)} in 24 hours is more "
+                           f"than the schedule can ever give ({doses} doses of "
+                           f"{amount_text(one)} {unit_words}): check the sig")
         _check_qualifiers(dosage)
         return dosage
 
@@ -1067,14 +1108,22 @@ def daily_amount(dosage: Dosage) -> Decimal | None:
     t = dosage.timing
     if dosage.dose is None or dosage.as_needed_for is not None or dosage.dose_max is not None:
         return None
-    per_day: Decimal | None = None
-    if t.frequency is Frequency.TIMES_DAILY:
-        per_day = Decimal(t.count)
-    elif t.frequency is Frequency.DAY_PERIODS:
-        per_day = Decimal(len(t.periods))
-    elif t.frequency is Frequency.EVERY_HOURS and not t.hours_max and 24 % t.hours == 0:
-        per_day = Decimal(24 // t.hours)
+    if t.frequency is Frequency.EVERY_HOURS and (t.hours_max or 24 % t.hours):
+        return None                 # q5h or q4-6h: the day's count is not fixed
+    per_day = most_doses_a_day(t)
     return None if per_day is None else per_day * dosage.dose
+
+
+def most_doses_a_day(t: Timing) -> int | None:
+    """The most doses a daily schedule gives in 24 hours (every N to M hours: at the shortest
+    interval); None for a schedule that is not daily (weekly, every other day, named days)."""
+    if t.frequency is Frequency.TIMES_DAILY:
+        return t.count
+    if t.frequency is Frequency.DAY_PERIODS:
+        return len(t.periods)
+    if t.frequency is Frequency.EVERY_HOURS:
+        return -(-24 // t.hours)
+    return None
 
 
 def total_amount(sig: Sig, days_supply: int) -> Decimal | None:
