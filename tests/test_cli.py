@@ -212,6 +212,27 @@ def test_products_and_monographs(tmp_path: Path) -> None:
     assert sorted(p.name for p in files_under(tmp_path)) == sorted(f"{s}.pdf" for s in slugs)
 
 
+def test_a_topical_product_says_where_it_goes(tmp_path: Path) -> None:
+    """A hormone cream acts through the skin: its directions say "to the skin", never "to the
+    affected area", and a topical product that does not say which is refused."""
+    catalog = tmp_path / "products"
+    catalog.mkdir()
+    cream = (ROOT / "products/testosterone-2pct-cream.yaml").read_text()
+    (catalog / "testosterone-2pct-cream.yaml").write_text(cream)
+    (catalog / "rash-cream.yaml").write_text(cream.replace('topical_site: "skin"', "#"))
+    listing = run("products", "--catalog", str(catalog))
+    assert listing.returncode == 2
+    assert f"{catalog / 'rash-cream.yaml'}:2: topical_site: a topical product says where it goes" \
+        in listing.stderr
+    fill = write_fill(tmp_path, BASE_FILL.replace("product: anastrozole-1mg",
+                                                  "product: testosterone-2pct-cream")
+                      .replace('"1 cap po qd"', '"apply 1 g top qam"'))
+    done = run("render", str(fill), "--catalog", str(catalog), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    record = json.loads((tmp_path / "out" / "600123-0" / "fill.json").read_text())
+    assert record["directions"]["printed"] == "Apply 1 g to the skin in the morning."
+
+
 def test_a_bad_product_costs_only_its_own_monograph(tmp_path: Path) -> None:
     catalog = tmp_path / "products"
     catalog.mkdir()

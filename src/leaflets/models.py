@@ -68,6 +68,15 @@ class Route(StrEnum):
     INHALATION = "inhalation"
 
 
+class TopicalSite(StrEnum):
+    """Where a topical product goes when the directions do not say: on the skin (a cream that
+    acts through it, such as a hormone: it has no 'affected area') or on the affected area
+    (a cream for a rash)."""
+
+    SKIN = "skin"
+    AFFECTED_AREA = "affected-area"
+
+
 class Schedule(StrEnum):
     II = "II"
     III = "III"
@@ -294,6 +303,7 @@ class Product(Frozen):
     dosage_form: DoseUnit
     form_description: Text | None = None
     route: Route
+    topical_site: TopicalSite | None = None     # topical products only, and then required
     example: Flag = False
     revised: Date
     summary: Text
@@ -317,6 +327,11 @@ class Product(Frozen):
             found.append(("bud.basis" if self.bud.days else "bud.days",
                           "bud.days and bud.basis go together: a BUD beyond USP <795> Table 4 "
                           "needs the stability study or monograph it comes from"))
+        if (self.route is Route.TOPICAL) != (self.topical_site is not None):
+            found.append(("topical_site", "a topical product says where it goes when the "
+                                          "directions do not (skin: a cream that acts through "
+                                          "the skin, such as a hormone; affected-area: a cream "
+                                          "for a rash), and no other product does"))
         # USP <795> (2023) Table 4 storage column; usp-795-bud.md §3.
         cond = self.storage.condition
         if (self.bud.category is BudCategory.AQUEOUS_NONPRESERVED

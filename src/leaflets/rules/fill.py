@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from ..models import BudCounting, DoseUnit, Fill, Product
+from ..models import BudCounting, DoseUnit, Fill, Product, Route, TopicalSite
 from .abbreviations import Hit, find_banned
 from .bud import Bud, check_bud_for_fill, compute_bud
 from .cautions import Caution, cautions_for
-from .sig import Directions, Sig, amount_text, parse_directions, plural_noun, total_amount
+from .sig import (
+    Directions,
+    Sig,
+    Site,
+    amount_text,
+    parse_directions,
+    plural_noun,
+    total_amount,
+)
 
 
 @dataclass(frozen=True)
@@ -30,8 +38,20 @@ def assess_fill(fill: Fill, product: Product, counting: BudCounting) -> Facts:
     directions = parse_directions(fill.directions, route=product.route, unit=product.dosage_form,
                                   verbatim=fill.directions_verbatim is not None)
     if isinstance(directions, Sig):
+        directions = _on_the_products_site(directions, product)
         warnings.extend(_supply_warnings(directions, fill))
     return Facts(bud, directions, cautions_for(product), tuple(warnings))
+
+
+def _on_the_products_site(sig: Sig, product: Product) -> Sig:
+    """A topical step that names no site goes where the product goes: "to the skin" for a
+    cream that acts through the skin (a testosterone cream has no affected area), else the
+    template's "to the affected area"."""
+    if product.topical_site is not TopicalSite.SKIN:
+        return sig
+    return Sig(tuple(replace(step, site=Site.SKIN)
+                     if step.route is Route.TOPICAL and step.site is None else step
+                     for step in sig.steps))
 
 
 def _supply_warnings(sig: Sig, fill: Fill) -> list[str]:
