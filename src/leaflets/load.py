@@ -31,10 +31,9 @@ from .parse import (
     excerpt,
     json_value,
     open_regular,
-    parse,
     quoted,
     read_checked,
-    read_text,
+    read_parsed,
 )
 from .resources import stocks_dir
 
@@ -78,8 +77,8 @@ def read_document(path: Path, limit: int = MAX_FILE_BYTES) -> tuple[Any, Source]
 
 
 def _read_unchecked(path: Path, limit: int) -> tuple[Any, Source, Found]:
-    text = read_text(path, limit)
-    data, lines, found = parse(text, str(path), json_text=path.suffix.lower() == ".json")
+    data, text, lines, found = read_parsed(path, json_text=path.suffix.lower() == ".json",
+                                           limit=limit)
     return data, Source(str(path), text, lines), found
 
 
@@ -370,7 +369,7 @@ def _csv_records(path: Path, reader: Any) -> Iterator[Row]:
                 raise InputError.one(path, "", f"the columns are separated by {name}; expected "
                                      "commas: save or export the file as CSV (comma-separated)", 1)
     unknown = [h for h in header if h not in CSV_COLUMNS]
-    problems = [Problem(str(path), 1, excerpt(h)[1:-1] if len(h) > EXCERPT_CHARS else h,
+    problems = [Problem(str(path), 1, h if len(h) <= EXCERPT_CHARS else h[:EXCERPT_CHARS] + "…",
                         f"unknown column (expected one of: {', '.join(CSV_COLUMNS)})")
                 for h in unknown]
     problems += [Problem(str(path), 1, h, "column appears twice")

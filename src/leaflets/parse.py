@@ -135,13 +135,21 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
     return decode(read_bytes(path, limit), path)
 
 
+def read_parsed(path: Path, *, json_text: bool, name: str | None = None,
+                limit: int = MAX_FILE_BYTES) -> tuple[Any, str, dict[Path_, int], Found]:
+    """A whole document read and parsed, not yet checked (a batch list checks item by item):
+    its data, its text, the line of every key and its repeated YAML keys."""
+    text = read_text(path, limit)
+    data, lines, found = parse(text, name or str(path), json_text=json_text)
+    return data, text, lines, found
+
+
 def read_checked(path: Path, *, json_text: bool, name: str | None = None,
                  limit: int = MAX_FILE_BYTES) -> tuple[Any, str, dict[Path_, int]]:
     """A whole document through the boundary: its checked data, its text and the line of every
     key; every problem of the file at once as InputError, named `name` (else its path)."""
     file = name or str(path)
-    text = read_text(path, limit)
-    data, lines, found = parse(text, file, json_text=json_text)
+    data, text, lines, found = read_parsed(path, json_text=json_text, name=file, limit=limit)
     data, problems = check(data, lines, file)
     if found or problems:
         raise InputError(sorted([p for _, p in found] + problems, key=lambda p: (p.line or 0, p.field)))

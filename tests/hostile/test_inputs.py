@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leaflets.cli import main
-from leaflets.parse import MAX_FILE_BYTES
+from leaflets.parse import EXCERPT_CHARS, MAX_FILE_BYTES
 
 from ..conftest import BASE_FILL, ROOT
 
@@ -598,3 +598,12 @@ def test_a_bad_file_in_a_folder_of_fills_fails_alone(tmp_path: Path) -> None:
         "is not a day of the calendar",
         f"{folder}/d-cp1252.json:1: expected UTF-8 text, found byte 0xEB; it looks like a Windows "
         "(cp1252) file: save it as UTF-8 (in a spreadsheet, 'CSV UTF-8')"]
+
+
+def test_a_long_unknown_column_is_named_by_its_start(tmp_path: Path) -> None:
+    source = tmp_path / "day.csv"
+    source.write_text("rx_number," + "y" * 100 + "\n1,2\n", encoding="utf-8")
+    result = cli("batch", source, "--out", tmp_path / "out", "--workers", "1", "--quiet")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: {source}:1: {'y' * EXCERPT_CHARS}…: unknown column "
+                                    "(expected one of: rx_number, ")
