@@ -32,7 +32,7 @@ countings = st.sampled_from(list(BudCounting))
 expiry_lists = st.lists(dates, min_size=1, max_size=4)
 
 
-# ---- structured directions (rules/sig.py) ------------------------------------------------------
+# ---- structured directions (rules/sig/)  -------------------------------------------------------
 
 # As-needed reasons the Spanish catalog translates (msgctxt "as-needed reason").
 REASONS = ["pain", "nausea", "headache", "anxiety", "sleep", "shortness of breath", "itching",

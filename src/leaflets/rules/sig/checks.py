@@ -1,0 +1,183 @@
+"""Checks: a step's slots become a Dosage only when they make one consistent regimen, and
+text a pharmacist approved as written may still hold no code. Every refusal names the word
+and why (shared/reference/sig-codes.md, error-prone-abbreviations.md)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ...models import DoseUnit, Route
+from ..abbreviations import find_banned
+from .amounts import amount_text, daily_amount, kind_of, most_doses_a_day, plural_noun
+from .model import (
+    UMS_COUNT,
+    Dosage,
+    Frequency,
+    Instruction,
+    Meal,
+    Period,
+    PlainDirections,
+    Slots,
+    Timing,
+    Weekday,
+    daily,
+    err,
+)
+from .vocabulary import (
+    AS_DIRECTED_WORDS,
+    DIVISIBLE,
+    MAX_DOSE,
+    MAX_DURATION_DAYS,
+    MEASURED,
+    UNIT_ROUTES,
+    is_code,
+    plain_words,
+)
+
+
+def check_steps(steps: list[Dosage]) -> None:
+    """A taper: every step before 'then' ends, and a maximum would read as every step's."""
+    for n, step in enumerate(steps[:-1], 1):
+        if step.duration is None:
+            raise err(f"step {n} of {len(steps)} comes before 'then' and needs a duration "
+                      "('for 7 days'), or the next step never starts")
+        if steps[-1].max_per_day is not None or step.max_per_day is not None:
+            raise err("a maximum in directions with 'then' would read as applying to every "
+                      "step: write it out in words for a pharmacist to approve as written "
+                      "(directions_verbatim)")
+
+
+def build_step(s: Slots, product_route: Route | None, product_unit: DoseUnit | None) -> Dosage:
+    """The Dosage of one step's slots, read for a product given by its route and dose unit."""
+    if s.reason is not None and not s.reason:
+        raise err("'prn' needs the reason it is taken for (sig-codes.md §1: "
+                  "'as needed for pain')")
+    timing = s.timing
+    if s.days:
+        timing = Timing(Frequency.WEEKDAYS, days=tuple(sorted(s.days, key=list(Weekday).index)))
+    elif s.periods:
+        periods = tuple(sorted(s.periods, key=list(Period).index))
+        timing = (daily(UMS_COUNT[periods]) if periods in UMS_COUNT
+                  else Timing(Frequency.DAY_PERIODS, periods=periods))
+    if timing is None:
+        raise err("directions need a frequency or time of day (for example qd, bid, q8h, "
+                  "qhs)")
+    route = s.route or product_route
+    if route is None:
+        raise err("directions need a route (for example po, top, pr)")
+    if product_route is not None and s.route is not None and s.route is not product_route:
+        raise err(f"'{s.route_text}' ({s.route.value}) does not match this "
+                  f"{product_route.value} product")
+    unit = s.unit
+    if s.dose is not None and unit is None:
+        unit = product_unit
+        if unit is None:
+            raise err("the dose needs a unit (for example cap, tab, mL, g)")
+    if product_unit is not None and s.unit is not None and s.unit is not product_unit:
+        raise err(f"the directions dose in {s.unit.value} but this product is dosed in "
+                  f"{product_unit.value}")
+    if s.unit is not None and s.dose is None and s.max_per_day is None:
+        raise err(f"'{s.unit.value}' needs a dose before it")
+    if s.unit is not None and route not in UNIT_ROUTES[s.unit]:
+        written = f"'{s.route_text}' " if s.route_text else ""
+        raise err(f"{written}({route.value}): {kind_of(s.unit)} are not given by this route; "
+                  "check the unit and the route")
+    if s.thin_layer and route is not Route.TOPICAL:
+        raise err("'a thin layer' is for a product applied to the skin")
+    if s.dose is None and not s.thin_layer and route is not Route.TOPICAL:
+        raise err("directions need a dose (for example '1 cap')")
+    if unit is not None:
+        for value in (s.dose, s.dose_max, s.max_per_day):
+            if value is not None:
+                check_part(value, unit, s.dose_text if value is s.dose else amount_text(value))
+        largest = max(v for v in (s.dose, s.dose_max, Decimal(0)) if v is not None)
+        if largest > MAX_DOSE[unit]:
+            raise err(f"a dose of {amount_text(largest)} {plural_noun(unit)} is more than "
+                      f"{amount_text(MAX_DOSE[unit])}, the most one dose may be here: check "
+                      "the sig")
+        if s.max_per_day is not None and s.max_per_day > 24 * MAX_DOSE[unit]:
+            raise err(f"a maximum of {amount_text(s.max_per_day)} {plural_noun(unit)} a day "
+                      f"is more than 24 of the largest dose: check the sig")
+    if s.duration is not None and s.duration.days > MAX_DURATION_DAYS:
+        raise err(f"a duration of {s.duration.days} days is more than a year: check the sig")
+    dosage = Dosage(route=route, timing=timing, dose=s.dose, dose_max=s.dose_max,
+                    unit=unit if (s.dose is not None or s.max_per_day is not None) else None,
+                    thin_layer=s.thin_layer, site=s.site, meal=s.meal,
+                    instructions=tuple(sorted(s.instructions, key=list(Instruction).index)),
+                    as_needed_for=" ".join(s.reason) if s.reason else None,
+                    duration=s.duration, max_per_day=s.max_per_day)
+    if dosage.max_per_day is not None:
+        if dosage.dose is None:
+            raise err("a maximum needs the dose it counts ('1 tab ... max 4 per day')")
+        one = dosage.dose_max or dosage.dose
+        if dosage.max_per_day < one:
+            raise err(f"the maximum of {amount_text(dosage.max_per_day)} in 24 hours is less "
+                      f"than one dose ({amount_text(one)})")
+        fixed = daily_amount(dosage)
+        if fixed is not None and fixed > dosage.max_per_day:
+            raise err(f"the directions give {amount_text(fixed)} a day, more than their "
+                      f"maximum of {amount_text(dosage.max_per_day)} in 24 hours")
+        doses = most_doses_a_day(dosage.timing)
+        if doses is not None and doses * one < dosage.max_per_day:
+            # Both ways: a maximum the schedule can never reach contradicts it (one of the
+            # two is wrong), so neither is printed.
+            assert dosage.unit is not None      # a dose always has its unit (above)
+            unit_words = dosage.unit.value if one == 1 else plural_noun(dosage.unit)
+            raise err(f"the maximum of {amount_text(dosage.max_per_day)} in 24 hours is more "
+                      f"than the schedule can ever give ({doses} doses of "
+                      f"{amount_text(one)} {unit_words}): check the sig")
+    check_qualifiers(dosage)
+    return dosage
+
+
+# Qualifiers that cannot both hold for one dose.
+_CONTRADICTIONS: list[tuple[Meal | Instruction, Meal | Instruction]] = [
+    (Instruction.EMPTY_STOMACH, Instruction.WITH_FOOD),
+    (Instruction.EMPTY_STOMACH, Meal.WITH), (Instruction.EMPTY_STOMACH, Meal.AFTER),
+    (Instruction.EMPTY_STOMACH, Instruction.WITH_OR_WITHOUT_FOOD),
+    (Instruction.WITH_FOOD, Instruction.WITH_OR_WITHOUT_FOOD),
+    (Instruction.WITH_OR_WITHOUT_FOOD, Meal.WITH), (Instruction.WITH_OR_WITHOUT_FOOD, Meal.AFTER),
+    (Instruction.WITH_OR_WITHOUT_FOOD, Meal.BEFORE),
+]
+_WORDS = {Instruction.EMPTY_STOMACH: "on an empty stomach", Instruction.WITH_FOOD: "with food",
+          Instruction.WITH_OR_WITHOUT_FOOD: "with or without food", Meal.WITH: "with meals",
+          Meal.AFTER: "after meals", Meal.BEFORE: "before meals"}
+
+
+def check_qualifiers(dosage: Dosage) -> None:
+    given = {*dosage.instructions, *([dosage.meal] if dosage.meal else [])}
+    for a, b in _CONTRADICTIONS:
+        if a in given and b in given:
+            raise err(f"'{_WORDS[a]}' and '{_WORDS[b]}' contradict each other")
+
+
+def check_part(value: Decimal, unit: DoseUnit, written: str) -> None:
+    if value == value.to_integral_value() or unit in MEASURED:
+        return
+    if unit in DIVISIBLE:
+        if value * 2 == (value * 2).to_integral_value():
+            return
+        raise err(f"a dose of '{written}' {unit.value}: only half a tablet can be given; other "
+                  "part doses need a pharmacist's wording")
+    raise err(f"a dose of '{written}' {unit.value}: {kind_of(unit)} cannot be divided; part "
+              "doses need a pharmacist's wording")
+
+
+
+def check_plain(text: str) -> PlainDirections:
+    """Plain directions print as written, so they may hold no code at all: not the banned list's
+    (find_banned) and not any code this grammar reads (qw, PR, AC, x7, q.a.m., per os ...)."""
+    hits = find_banned(text, symbols=True)
+    if hits:
+        raise err(f"{hits[0]}; directions are either all plain words or all sig codes")
+    if not {w.rstrip(".") for w in plain_words(text)} - AS_DIRECTED_WORDS:
+        raise err("'as directed' alone tells the patient nothing to follow: write the "
+                  "directions (sig-codes.md §5: ud, avoid alone)")
+    words = plain_words(text)
+    for i, word in enumerate(words):
+        pair = " ".join(words[i:i + 2])
+        code = pair if pair == "per os" else word if is_code(word) else None
+        if code:
+            raise err(f"'{code}' is a sig code; directions are either all plain words or all "
+                      "sig codes")
+    return PlainDirections(text)

@@ -1,0 +1,445 @@
+"""The grammar: tokens are read into the slots of each step, phrase by phrase (longest match
+first), and each step's slots are handed to checks.build_step. Anything unknown, ambiguous or
+contradictory is an error naming the token, never a guess."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ...models import DoseUnit, Route
+from .amounts import amount_text
+from .checks import build_step, check_steps
+from .model import (
+    Dosage,
+    Duration,
+    DurationUnit,
+    Frequency,
+    Instruction,
+    Meal,
+    NotSig,
+    Period,
+    Sig,
+    Site,
+    Slots,
+    Timing,
+    Weekday,
+    daily,
+    err,
+)
+from .tokens import RANGE, Token, number
+from .vocabulary import (
+    CLOCK,
+    DURATION,
+    HOURLY,
+    MAX_WORDS,
+    PER_DAY,
+    PHRASES_BY_FIRST_WORD,
+    REASON_CODES,
+    REASON_STOPS,
+    REJECT,
+    SHORT_DURATION,
+    SHORT_WORDS,
+    SITE_CODES,
+    SITE_ROUTE,
+    UNITS,
+    VERBS,
+    WEEKDAYS,
+)
+
+
+class Parser:
+    """Reads tokens into the slots of each step (the grammar in rules/sig/__init__.py)."""
+
+    def __init__(self, tokens: list[Token], route: Route | None, unit: DoseUnit | None) -> None:
+        self.t = tokens
+        self.i = 0
+        self._last: list[Token] = []      # the phrase matched last
+        self.route = route
+        self.unit = unit
+
+    # -- helpers --
+    def peek(self, k: int = 0) -> Token | None:
+        j = self.i + k
+        return self.t[j] if j < len(self.t) else None
+
+    def low(self, k: int = 0) -> str:
+        tok = self.peek(k)
+        return tok.low if tok else ""
+
+    def at(self, words: tuple[str, ...]) -> bool:
+        return all(self.low(k) == w for k, w in enumerate(words))
+
+    def phrase(self) -> tuple[int, str, object] | None:
+        for words, slot, value in PHRASES_BY_FIRST_WORD.get(self.low(), ()):
+            if self.at(words):
+                return len(words), slot, value
+        return None
+
+    # -- grammar --
+    def sig(self) -> Sig:
+        steps = [self.step(first=True)]
+        while self.i < len(self.t):
+            assert self.low() == "then"
+            self.i += 1
+            steps.append(self.step(first=False))
+        check_steps(steps)
+        return Sig(tuple(steps))
+
+    def step(self, *, first: bool) -> Dosage:
+        s = Slots()
+        if self.low() in VERBS:
+            s.verb = self.low()
+            self.i += 1
+        elif not first and not self.peek():
+            raise err("'then' must be followed by the next step")
+        while (tok := self.peek()) is not None:
+            if tok.low == "then":
+                break
+            if s.reason_open:
+                if not self._ends_reason():
+                    self._reason_word(s, tok)
+                    continue
+                s.reason_open = False
+            self._slot(s, tok)
+        return build_step(s, self.route, self.unit)
+
+    def _slot(self, s: Slots, tok: Token) -> None:
+        low = tok.low
+        if tok.kind == "punct":
+            self.i += 1
+            return
+        found = self.phrase()
+        if found:
+            length, slot, value = found
+            self._last = self.t[self.i:self.i + length]
+            self.i += length
+            written = " ".join(t.text for t in self._last)      # messages name the phrase
+            self._fill(s, slot, value, Token(written, written.lower(), "word"))
+            return
+        if self.at(("as", "directed")):     # UD in words: plain text may keep it beside the
+            raise NotSig("'as directed' is not a direction (USP <17>): write the directions")
+        if low in REJECT:
+            raise err(f"'{tok.text}' is refused: {REJECT[low]}")
+        if CLOCK.match(low):
+            raise err(f"'{tok.text}' is refused: a clock-time code (ISMP error-prone); write "
+                      "the time in words")
+        if tok.kind in ("number", "range") or low == "one-half":
+            self._amount(s)
+            return
+        if low in SITE_CODES:
+            self._site_code(s, tok)
+            return
+        if HOURLY.match(low) or (low == "every" and self.peek(1) is not None
+                                  and self.peek(1).kind in ("number", "range")):  # type: ignore[union-attr]
+            self._set_timing(s, self._hourly(), tok)
+            return
+        if low == "every" and self.low(1) == "hour":
+            self.i += 2
+            self._set_timing(s, Timing(Frequency.EVERY_HOURS, hours=1), tok)
+            return
+        if (low in ("q", "every", "on") and self.low(1) in WEEKDAYS) or low in WEEKDAYS:
+            self._weekdays(s, tok)
+            return
+        if low in UNITS:
+            if s.unit is not None:
+                raise NotSig(f"a second unit '{tok.text}'")
+            s.unit = UNITS[low]
+            self.i += 1
+            return
+        if DURATION.match(low) or (low in ("x", "for") and (
+                (self.peek(1) is not None and self.peek(1).kind == "number")  # type: ignore[union-attr]
+                or SHORT_DURATION.match(self.low(1)))):
+            self._duration(s)
+            return
+        for words in MAX_WORDS:
+            if self.at(words):
+                self.i += len(words)
+                self._maximum(s, tok)
+                return
+        if s.reason and (low in VERBS or low in REASON_STOPS):
+            raise NotSig(f"'{tok.text}' after the as-needed reason '{' '.join(s.reason)}' is not "
+                          "read: put instructions before 'prn' (for example '1 tab po q8h with "
+                          "food prn nausea')")
+        raise NotSig(f"unknown abbreviation '{tok.text}'")
+
+    def _fill(self, s: Slots, slot: str, value: object, tok: Token) -> None:
+        if slot == "route":
+            assert isinstance(value, Route)
+            route = Route.INHALATION if value is Route.ORAL and s.verb == "inhale" else value
+            if s.route is not None and not (s.site and SITE_ROUTE[s.site] is route):
+                raise err(f"a second route '{tok.text}'")
+            s.route = route
+            s.route_text = " ".join(t.text for t in self._last)
+        elif slot == "site":
+            assert isinstance(value, Site)
+            self._set_site(s, value, tok)
+        elif slot == "frequency":
+            assert isinstance(value, Timing)
+            self._set_timing(s, value, tok)
+        elif slot == "period":
+            assert isinstance(value, Period)
+            self._period(s, value, tok)
+        elif slot == "meal":
+            if s.meal:
+                raise err(f"a second meal instruction '{tok.text}'")
+            assert isinstance(value, Meal)
+            s.meal = value
+        elif slot == "instruction":
+            assert isinstance(value, Instruction)
+            if value in s.instructions:
+                raise err(f"'{tok.text}' repeats an instruction")
+            s.instructions.append(value)
+        elif slot == "amount":
+            if s.dose is not None or s.thin_layer:
+                raise NotSig(f"a second amount '{tok.text}'")
+            s.thin_layer = True
+        elif slot == "prn":
+            if s.reason is not None:
+                raise err("'as needed' twice")
+            s.reason, s.reason_open = [], True
+        elif slot == "each":
+            pass                        # "Take each dose with food.": the qualifiers follow
+
+    # -- amounts --
+    def _value(self) -> tuple[Decimal, Decimal | None]:
+        """A dose at the cursor: N, N-M, N to M, N 1/2, one-half, N and one-half."""
+        tok = self.peek()
+        assert tok is not None
+        if tok.kind == "range":
+            m = RANGE.match(tok.low)
+            assert m is not None
+            self.i += 1
+            low, high = number(m.group(1)), number(m.group(2))
+            if high <= low:
+                raise err(f"dose range '{tok.text}' must go from low to high")
+            return low, high
+        low = self._single()
+        if self.low() == "to" and self.peek(1) is not None and (
+                self.peek(1).kind == "number" or self.low(1) == "one-half"):  # type: ignore[union-attr]
+            self.i += 1
+            high = self._single()
+            if high <= low:
+                raise err(f"dose range '{amount_text(low)} to {amount_text(high)}' must go "
+                          "from low to high")
+            return low, high
+        return low, None
+
+    def _single(self) -> Decimal:
+        tok = self.peek()
+        assert tok is not None
+        self.i += 1
+        if tok.low == "one-half":
+            return Decimal("0.5")
+        value = number(tok.low)
+        nxt = self.peek()
+        if nxt is not None and "." not in tok.low and "½" not in tok.low and "/" not in tok.low:
+            if nxt.low == "1/2" or nxt.low == "½":          # 1 1/2
+                self.i += 1
+                return value + Decimal("0.5")
+            if nxt.low == "and" and self.low(1) == "one-half":
+                self.i += 2
+                return value + Decimal("0.5")
+        return value
+
+    def _amount(self, s: Slots) -> None:
+        tok = self.peek()
+        assert tok is not None
+        if s.periods and s.dose is not None:
+            # a dose repeated before the next period: "2 tablets in the evening"
+            low, high = self._value()
+            if self.low() in UNITS:
+                if UNITS[self.low()] is not (s.unit or self.unit):
+                    raise NotSig(f"'{self.peek().text}' differs from the dose's unit")  # type: ignore[union-attr]
+                self.i += 1
+            if (low, high) != (s.dose, s.dose_max):
+                raise NotSig("different doses at different times of day: write them out in words "
+                              "for a pharmacist to approve as written (directions_verbatim)")
+            found = self.phrase()
+            if not found or found[1] != "period":
+                raise NotSig(f"a repeated dose '{tok.text}' must be followed by a time of day")
+            return
+        if s.dose is not None or s.thin_layer or s.timing or s.periods or s.days:
+            raise NotSig(f"unexpected number '{tok.text}'")
+        start = self.i
+        s.dose, s.dose_max = self._value()
+        s.dose_text = " ".join(t.text for t in self.t[start:self.i])
+        if s.dose <= 0:
+            raise err(f"dose '{tok.text}' must be greater than 0")
+
+    # -- sites, timing --
+    def _site_code(self, s: Slots, tok: Token) -> None:
+        site = SITE_CODES[tok.low]
+        wanted = SITE_ROUTE[site]
+        if self.route is not wanted:
+            kind = "an eye" if wanted is Route.OPHTHALMIC else "an ear"
+            also = " or 'once daily'" if tok.low == "od" else ""
+            raise err(f"'{tok.text}' is refused: it is {kind} code{also}, and only an "
+                      f"{wanted.value} product may use it (ISMP error-prone)")
+        self.i += 1
+        self._set_site(s, site, tok)
+
+    def _set_site(self, s: Slots, site: Site, tok: Token) -> None:
+        if s.site is not None or (s.route is not None and s.route is not SITE_ROUTE[site]):
+            raise err(f"a second route '{tok.text}'")
+        s.site, s.route, s.route_text = site, SITE_ROUTE[site], tok.text
+
+    def _set_timing(self, s: Slots, timing: Timing, tok: Token) -> None:
+        if s.timing or s.periods or s.days:
+            if (timing.frequency is Frequency.TIMES_WEEKLY and s.days
+                    and timing.count == len(s.days) and not s.timing):
+                s.timing = timing       # "Mon Wed Fri tiw": the count agrees with the days
+                return
+            raise err(f"a second frequency '{tok.text}'")
+        s.timing = timing
+
+    def _period(self, s: Slots, period: Period, tok: Token) -> None:
+        once = s.timing is not None and s.timing == daily(1) and not s.periods
+        if (s.timing and not once) or (s.once_daily and s.periods):
+            raise err(f"'{tok.text}' conflicts with the frequency already given")
+        if s.days:
+            raise err(f"'{tok.text}': a time of day with named days is not in the grammar yet")
+        if once:
+            s.timing = None             # "once daily in the morning" is "in the morning"
+            s.once_daily = True
+        if period in s.periods:
+            raise err(f"'{tok.text}' repeats a time of day")
+        s.periods.append(period)
+        while self.low() in (",", "and"):
+            self.i += 1
+
+    def _hourly(self) -> Timing:
+        tok = self.peek()
+        assert tok is not None
+        if m := HOURLY.match(tok.low):
+            self.i += 1
+            low, high, text = int(m.group(1)), int(m.group(2) or 0), tok.text
+        else:                                           # every 4 hours, every 4 to 6 hours
+            self.i += 1
+            first = self.peek()
+            assert first is not None
+            lo_d, hi_d = self._value()
+            if self.low() not in ("hours", "hour"):
+                raise NotSig(f"'every {first.text}' must be followed by 'hours'")
+            self.i += 1
+            if lo_d != lo_d.to_integral_value() or (hi_d is not None and hi_d != hi_d.to_integral_value()):
+                raise err(f"'every {first.text} hours' is not a whole number of hours")
+            low, high = int(lo_d), int(hi_d or 0)
+            text = f"every {first.text} hours"
+        if not 1 <= low <= 72 or (high and not low < high <= 72):
+            raise err(f"'{text}' is not a usable interval")
+        return Timing(Frequency.EVERY_HOURS, hours=low, hours_max=high)
+
+    def _weekdays(self, s: Slots, tok: Token) -> None:
+        if self.low() == "on" and not self.low(1).endswith("s"):
+            raise NotSig(f"'on {self.peek(1).text}' may mean one day only: write 'every "  # type: ignore[union-attr]
+                          f"{self.peek(1).text}' or 'q {self.peek(1).text}'")  # type: ignore[union-attr]
+        if self.low() in ("q", "every", "on"):
+            self.i += 1
+        days: list[Weekday] = []
+        while True:
+            j = 0
+            while days and self.low(j) in (",", "and"):
+                j += 1
+            if self.low(j) not in WEEKDAYS:
+                break
+            self.i += j
+            day = WEEKDAYS[self.low()]
+            if day in days:
+                raise err(f"'{self.peek().text}' names a day twice")  # type: ignore[union-attr]
+            days.append(day)
+            self.i += 1
+        if s.timing and s.timing.frequency is Frequency.TIMES_WEEKLY and s.timing.count != len(days):
+            raise err(f"the {len(days)} days named do not match the {s.timing.count} times a week "
+                      "already given")
+        if s.periods or (s.timing and s.timing.frequency is not Frequency.TIMES_WEEKLY):
+            raise err(f"'{tok.text}' conflicts with the frequency already given")
+        if s.days:
+            raise err(f"'{tok.text}': the days are already given")
+        s.days = days
+        if s.timing:
+            s.timing = None             # "tiw Mon Wed Fri": the days say it all
+
+    # -- as needed, duration, maximum --
+    def _ends_reason(self) -> bool:
+        """The reason ends at punctuation, 'then', a duration, a maximum, or any phrase of the
+        grammar (a frequency, time of day, meal or instruction is parsed, never taken as
+        words of the reason)."""
+        low = self.low()
+        nxt = self.peek(1)
+        if low in (".", ";", ",", "then") or DURATION.match(low) or HOURLY.match(low):
+            return True
+        if low in VERBS or low in REASON_STOPS:   # "prn nausea take with food": not the reason
+            return True
+        if low in ("x", "for") and nxt is not None and (nxt.kind == "number"
+                                                        or SHORT_DURATION.match(nxt.low)):
+            return True
+        if self.phrase() is not None:
+            return True
+        return any(self.at(words) for words in MAX_WORDS)
+
+    def _reason_word(self, s: Slots, tok: Token) -> None:
+        assert s.reason is not None
+        low = tok.low
+        self.i += 1
+        if not s.reason and low == "for":
+            return
+        word = REASON_CODES.get(low, low)
+        short = len(low) <= 3 and low not in SHORT_WORDS
+        if low not in REASON_CODES and (not low.replace("-", "").isalpha() or short):
+            raise NotSig(f"unknown abbreviation '{tok.text}' in the as-needed reason: "
+                          "write the reason in plain words")
+        s.reason.append(word)
+
+    def _duration(self, s: Slots) -> None:
+        tok = self.peek()
+        assert tok is not None
+        if s.duration is not None:
+            raise err("a second duration")
+        if m := DURATION.match(tok.low):
+            value, unit = int(m.group(1)), DurationUnit.DAYS
+            self.i += 1
+        elif m := SHORT_DURATION.match(self.low(1)):
+            value = int(m.group(1))
+            unit = DurationUnit.DAYS if m.group(2) == "d" else DurationUnit.WEEKS
+            self.i += 2
+        else:
+            n = self.peek(1)
+            assert n is not None
+            if not n.text.isdigit():
+                raise err(f"'{tok.text} {n.text}': a duration is a whole number of days")
+            value = int(n.text)
+            self.i += 2
+            word = self.low()
+            if word in ("d", "day", "days"):
+                unit = DurationUnit.DAYS
+            elif word in ("wk", "wks", "week", "weeks"):
+                unit = DurationUnit.WEEKS
+            else:
+                raise NotSig(f"'{tok.text} {n.text}' must say days or weeks ('x 7 d', "
+                              "'for 2 weeks')")
+            self.i += 1
+        if value < 1:
+            raise err("a duration must be at least 1 day")
+        s.duration = Duration(value, unit)
+
+    def _maximum(self, s: Slots, tok: Token) -> None:
+        if s.max_per_day is not None:
+            raise err("a second maximum")
+        nxt = self.peek()
+        if nxt is None or (nxt.kind != "number" and nxt.low != "one-half"):
+            raise NotSig(f"'{tok.text}' must be followed by the most to use in 24 hours")
+        value = self._single()
+        if self.low() in UNITS:
+            s_unit = UNITS[self.low()]
+            if s.unit is not None and s_unit is not s.unit:
+                raise err(f"the maximum is in {s_unit.value} but the dose in {s.unit.value}")
+            s.unit = s.unit or s_unit
+            self.i += 1
+        for words in PER_DAY:
+            if self.at(words):
+                self.i += len(words)
+                break
+        else:
+            raise err(f"'{tok.text} {nxt.text}' must say over what time: 'per day' or 'in 24 "
+                      "hours'")
+        s.max_per_day = value

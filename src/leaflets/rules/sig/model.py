@@ -1,0 +1,215 @@
+"""The dosage model: the structure directions are read into, close to FHIR Dosage, and the
+Universal Medication Schedule periods a structure prints as. No parsing and no printing here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from ...errors import SafetyError
+from ...models import DoseUnit, Route
+
+FIELD = "directions"
+
+
+def err(message: str) -> SafetyError:
+    """A refusal of the directions: the message names the word and why."""
+    return SafetyError(FIELD, message)
+
+
+class NotSig(Exception):
+    """The text is not in the grammar: a pharmacist may still approve it as written."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+class Frequency(StrEnum):
+    TIMES_DAILY = "times-daily"        # count: 1..4
+    EVERY_HOURS = "every-hours"        # hours, hours_max
+    EVERY_OTHER_DAY = "every-other-day"
+    TIMES_WEEKLY = "times-weekly"      # count: 1..3
+    WEEKDAYS = "weekdays"              # days: named days of the week
+    DAY_PERIODS = "day-periods"        # periods: morning, noon, evening, bedtime (UMS)
+
+
+class Period(StrEnum):
+    MORNING = "morning"
+    NOON = "noon"
+    EVENING = "evening"
+    BEDTIME = "bedtime"
+
+
+class Weekday(StrEnum):
+    MONDAY = "monday"
+    TUESDAY = "tuesday"
+    WEDNESDAY = "wednesday"
+    THURSDAY = "thursday"
+    FRIDAY = "friday"
+    SATURDAY = "saturday"
+    SUNDAY = "sunday"
+
+
+class Site(StrEnum):
+    SKIN = "skin"                      # "to the skin": not necessarily an affected area
+    RIGHT_EYE = "right-eye"
+    LEFT_EYE = "left-eye"
+    EACH_EYE = "each-eye"
+    RIGHT_EAR = "right-ear"
+    LEFT_EAR = "left-ear"
+    EACH_EAR = "each-ear"
+
+
+class Meal(StrEnum):
+    BEFORE = "before-meals"
+    AFTER = "after-meals"
+    WITH = "with-meals"
+
+
+class Instruction(StrEnum):
+    """Additional instructions (FHIR Dosage.additionalInstruction), printed after the timing."""
+
+    WITH_FOOD = "with-food"
+    EMPTY_STOMACH = "empty-stomach"
+    WITH_WATER = "with-water"
+    WITH_OR_WITHOUT_FOOD = "with-or-without-food"
+
+
+class DurationUnit(StrEnum):
+    DAYS = "days"
+    WEEKS = "weeks"
+
+
+@dataclass(frozen=True)
+class Timing:
+    frequency: Frequency
+    count: int = 0
+    hours: int = 0
+    hours_max: int = 0
+    periods: tuple[Period, ...] = ()
+    days: tuple[Weekday, ...] = ()
+
+
+@dataclass(frozen=True)
+class Duration:
+    value: int
+    unit: DurationUnit = DurationUnit.DAYS
+
+    @property
+    def days(self) -> int:
+        return self.value * (7 if self.unit is DurationUnit.WEEKS else 1)
+
+
+@dataclass(frozen=True)
+class Dosage:
+    """One step of directions, close to FHIR Dosage: dose range and unit (or a thin layer),
+    route and site, timing, meal, additional instructions, as-needed reason, duration, and the
+    most to use in 24 hours."""
+
+    route: Route
+    timing: Timing
+    dose: Decimal | None = None
+    dose_max: Decimal | None = None
+    unit: DoseUnit | None = None
+    thin_layer: bool = False
+    site: Site | None = None
+    meal: Meal | None = None
+    instructions: tuple[Instruction, ...] = ()
+    as_needed_for: str | None = None
+    duration: Duration | None = None
+    max_per_day: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Sig:
+    """Structured directions: one step, or the steps of a taper in order ("then")."""
+
+    steps: tuple[Dosage, ...]
+
+
+@dataclass(frozen=True)
+class PlainDirections:
+    text: str
+
+
+Directions = Sig | PlainDirections
+
+
+# ---- Universal Medication Schedule -------------------------------------------------------------
+
+# USP <17> (shared/reference/usp-17-labels.md §3) and sig-codes.md §5, §7: 2, 3 or 4 doses a day
+# print as the four UMS periods, the dose repeated for each.
+UMS_PERIODS: dict[int, tuple[Period, ...]] = {
+    2: (Period.MORNING, Period.EVENING),
+    3: (Period.MORNING, Period.NOON, Period.EVENING),
+    4: (Period.MORNING, Period.NOON, Period.EVENING, Period.BEDTIME),
+}
+UMS_COUNT = {periods: count for count, periods in UMS_PERIODS.items()}   # canonical form
+# Why a timing has no UMS rendering (the safer readings of the references).
+NO_UMS: dict[Frequency, str] = {
+    Frequency.EVERY_HOURS: "an interval: turning it into times of day changes the regimen and is "
+                           "the pharmacist's decision (sig-codes.md §1)",
+    Frequency.EVERY_OTHER_DAY: "not every day: the UMS maps the doses of one day "
+                               "(usp-17-labels.md §3)",
+    Frequency.TIMES_WEEKLY: "not every day: the UMS maps the doses of one day (usp-17-labels.md "
+                            "§3); name the days when they are known",
+    Frequency.WEEKDAYS: "not every day: the days are named instead",
+}
+ONCE_DAILY_NO_UMS = ("once daily: a time of day only when the prescriber gives one "
+                     "(sig-codes.md §6)")
+AS_NEEDED_NO_UMS = ("as needed: fixed times of day would turn 'up to 4 times a day' into a "
+                    "schedule (sig-codes.md §1)")
+MEAL_NO_UMS = ("the meals set the times, and 'in the evening after meals' would read as the "
+               "evening dose only")
+
+
+def ums_periods(dosage: Dosage) -> tuple[tuple[Period, ...], str | None]:
+    """The UMS periods a step prints, or () and the reason it prints none."""
+    t = dosage.timing
+    if t.frequency is Frequency.DAY_PERIODS:
+        return t.periods, None
+    if t.frequency is not Frequency.TIMES_DAILY:
+        return (), NO_UMS[t.frequency]
+    if t.count == 1:
+        return (), ONCE_DAILY_NO_UMS
+    if dosage.meal is not None:
+        return (), MEAL_NO_UMS
+    if dosage.as_needed_for is not None:
+        return (), AS_NEEDED_NO_UMS
+    return UMS_PERIODS[t.count], None
+
+def daily(n: int) -> Timing:
+    return Timing(Frequency.TIMES_DAILY, count=n)
+
+
+def weekly(n: int) -> Timing:
+    return Timing(Frequency.TIMES_WEEKLY, count=n)
+
+
+# ---- what a step has read so far ---------------------------------------------------------------
+
+
+@dataclass
+class Slots:
+    """The slots of one step as the grammar fills them; rules/sig/checks.py makes the Dosage."""
+
+    dose: Decimal | None = None
+    dose_max: Decimal | None = None
+    dose_text: str = ""             # the dose as written, for messages
+    unit: DoseUnit | None = None
+    thin_layer: bool = False
+    route: Route | None = None
+    route_text: str = ""            # the route as written, for messages
+    site: Site | None = None
+    verb: str | None = None
+    timing: Timing | None = None
+    periods: list[Period] = field(default_factory=list)
+    once_daily: bool = False        # "once daily in the morning": one time of day only
+    days: list[Weekday] = field(default_factory=list)
+    meal: Meal | None = None
+    instructions: list[Instruction] = field(default_factory=list)
+    reason: list[str] | None = None
+    reason_open: bool = False       # words are the as-needed reason until a keyword or a stop
+    duration: Duration | None = None
+    max_per_day: Decimal | None = None
