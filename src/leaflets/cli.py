@@ -388,10 +388,9 @@ def sig(text: str, product: str | None, language: str, verbatim: bool, catalog: 
     """Expand a sig (or check approved plain directions) into the words printed on the label."""
     from .compose import render_directions
     from .load import load_product
-    from .rules.sig import Sig, parse_directions
+    from .rules.sig import Context, Sig, parse_directions
     p = load_product(catalog, product).model if product else None
-    directions = parse_directions(text, route=p.route if p else None,
-                                  unit=p.dosage_form if p else None, verbatim=verbatim)
+    directions = parse_directions(text, Context.of(p) if p else None, verbatim=verbatim)
     printed = render_directions(directions, language)
     if as_json:
         structure = (json.loads(json.dumps(dataclasses.asdict(directions), default=str))

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..models import BudCounting, DoseUnit, Fill, Product, Route, TopicalSite
+from ..models import BudCounting, DoseUnit, Fill, Product
 from .abbreviations import Hit, find_banned
 from .bud import Bud, check_bud_for_fill, compute_bud
 from .cautions import Caution, cautions_for
 from .sig import (
+    Context,
     Directions,
     Sig,
-    Site,
     amount_text,
     parse_directions,
     plural_noun,
@@ -35,23 +35,11 @@ def assess_fill(fill: Fill, product: Product, counting: BudCounting) -> Facts:
     bud = compute_bud(product.bud.category, c.compounded_on, c.component_expirations,
                       days=product.bud.days, basis=product.bud.basis, counting=counting)
     warnings = check_bud_for_fill(bud, fill.fill_date, fill.days_supply)
-    directions = parse_directions(fill.directions, route=product.route, unit=product.dosage_form,
+    directions = parse_directions(fill.directions, Context.of(product),
                                   verbatim=fill.directions_verbatim is not None)
     if isinstance(directions, Sig):
-        directions = _on_the_products_site(directions, product)
         warnings.extend(_supply_warnings(directions, fill))
     return Facts(bud, directions, cautions_for(product), tuple(warnings))
-
-
-def _on_the_products_site(sig: Sig, product: Product) -> Sig:
-    """A topical step that names no site goes where the product goes: "to the skin" for a
-    cream that acts through the skin (a testosterone cream has no affected area), else the
-    template's "to the affected area"."""
-    if product.topical_site is not TopicalSite.SKIN:
-        return sig
-    return Sig(tuple(replace(step, site=Site.SKIN)
-                     if step.route is Route.TOPICAL and step.site is None else step
-                     for step in sig.steps))
 
 
 def _supply_warnings(sig: Sig, fill: Fill) -> list[str]:

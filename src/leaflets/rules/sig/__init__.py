@@ -54,6 +54,7 @@ from .model import (
     NO_UMS,
     ONCE_DAILY_NO_UMS,
     UMS_PERIODS,
+    Context,
     Directions,
     Dosage,
     Duration,
@@ -64,6 +65,7 @@ from .model import (
     NotSig,
     Period,
     PlainDirections,
+    Reading,
     Sig,
     Site,
     Timing,
@@ -76,11 +78,11 @@ from .vocabulary import MAX_DOSE, MAX_DURATION_DAYS, SITE_ROUTE, UNIT_ROUTES
 
 __all__ = [
     "AS_NEEDED_NO_UMS", "FIELD", "MAX_DOSE", "MAX_DURATION_DAYS", "MEAL_NO_UMS", "NO_UMS",
-    "ONCE_DAILY_NO_UMS", "SITE_ROUTE", "UMS_PERIODS", "UNIT_ROUTES", "VERBATIM_HINT",
+    "ONCE_DAILY_NO_UMS", "SITE_ROUTE", "UMS_PERIODS", "UNIT_ROUTES", "VERBATIM_HINT", "Context",
     "Directions", "Dosage", "Duration", "DurationUnit", "Frequency", "Instruction", "Meal",
-    "Period", "PlainDirections", "Sig", "Site", "Timing", "Token", "Weekday", "amount_text",
-    "daily_amount", "most_doses_a_day", "number", "parse_directions", "plural_noun", "tokenize",
-    "total_amount", "ums_periods",
+    "Period", "PlainDirections", "Reading", "Sig", "Site", "Timing", "Token", "Weekday",
+    "amount_text", "daily_amount", "most_doses_a_day", "number", "parse_directions", "plural_noun",
+    "tokenize", "total_amount", "ums_periods",
 ]
 
 VERBATIM_HINT = ("; or a pharmacist may approve the text as written "
@@ -88,9 +90,10 @@ VERBATIM_HINT = ("; or a pharmacist may approve the text as written "
 
 
 @lru_cache(maxsize=4096)
-def parse_directions(text: str, *, route: Route | None = None, unit: DoseUnit | None = None,
-                     verbatim: bool = False) -> Directions:
-    """Parse `text` for a product given by `route` and `unit` (None: no product context).
+def parse_directions(text: str, context: Context | None = None, *, route: Route | None = None,
+                     unit: DoseUnit | None = None, verbatim: bool = False) -> Directions:
+    """Parse `text` for the product of `context` (`Context.of(product)`; `route` and `unit` are
+    a shorthand for a context of only those; neither: no product).
     Text outside the grammar prints as written only when a pharmacist approved it as written
     (`verbatim`): how the text is written (a capital letter) never decides what is accepted
     (sig-codes.md §1: directions the program has not understood are not printed unreviewed).
@@ -99,7 +102,7 @@ def parse_directions(text: str, *, route: Route | None = None, unit: DoseUnit | 
     if not text:
         raise err("directions are empty")
     try:
-        return Parser(tokenize(text), route, unit).sig()
+        return Parser(tokenize(text), context or Context(route, unit)).sig()
     except NotSig as exc:
         if not verbatim:    # the way out, where approved text would be printable at all
             try:

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ...models import DoseUnit, Route
+from ...models import DoseUnit, Route, TopicalSite
 from ..abbreviations import find_banned
 from .amounts import amount_text, daily_amount, kind_of, most_doses_a_day, plural_noun
 from .model import (
     UMS_COUNT,
+    Context,
     Dosage,
     Frequency,
     Instruction,
     Meal,
     Period,
     PlainDirections,
+    Site,
     Slots,
     Timing,
     Weekday,
@@ -47,8 +49,9 @@ def check_steps(steps: list[Dosage]) -> None:
                       "(directions_verbatim)")
 
 
-def build_step(s: Slots, product_route: Route | None, product_unit: DoseUnit | None) -> Dosage:
-    """The Dosage of one step's slots, read for a product given by its route and dose unit."""
+def build_step(s: Slots, context: Context) -> Dosage:
+    """The Dosage of one step's slots, read for the product of `context`."""
+    product_route, product_unit = context.route, context.unit
     if s.reason is not None and not s.reason:
         raise err("'prn' needs the reason it is taken for (sig-codes.md §1: "
                   "'as needed for pain')")
@@ -100,9 +103,14 @@ def build_step(s: Slots, product_route: Route | None, product_unit: DoseUnit | N
                       f"is more than 24 of the largest dose: check the sig")
     if s.duration is not None and s.duration.days > MAX_DURATION_DAYS:
         raise err(f"a duration of {s.duration.days} days is more than a year: check the sig")
+    site = s.site
+    if site is None and route is Route.TOPICAL and context.topical_site is TopicalSite.SKIN:
+        # A topical step that names no site goes where the product goes: "to the skin" for a
+        # cream that acts through the skin (a testosterone cream has no affected area).
+        site = Site.SKIN
     dosage = Dosage(route=route, timing=timing, dose=s.dose, dose_max=s.dose_max,
                     unit=unit if (s.dose is not None or s.max_per_day is not None) else None,
-                    thin_layer=s.thin_layer, site=s.site, meal=s.meal,
+                    thin_layer=s.thin_layer, site=site, meal=s.meal,
                     instructions=tuple(sorted(s.instructions, key=list(Instruction).index)),
                     as_needed_for=" ".join(s.reason) if s.reason else None,
                     duration=s.duration, max_per_day=s.max_per_day)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from ...errors import SafetyError
-from ...models import DoseUnit, Route
+from ...models import DoseUnit, Product, Route, TopicalSite
 
 FIELD = "directions"
 
@@ -187,6 +187,25 @@ def weekly(n: int) -> Timing:
     return Timing(Frequency.TIMES_WEEKLY, count=n)
 
 
+# ---- what directions are read against --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """The product directions are read for: its route and dose unit (a sig that contradicts
+    them is refused) and, for a topical, where it goes when the directions do not say. All
+    None: no product (`leaflets sig` without --product)."""
+
+    route: Route | None = None
+    unit: DoseUnit | None = None
+    topical_site: TopicalSite | None = None
+
+    @classmethod
+    def of(cls, product: Product) -> Context:
+        return cls(route=product.route, unit=product.dosage_form,
+                   topical_site=product.topical_site)
+
+
 # ---- what a step has read so far ---------------------------------------------------------------
 
 
@@ -213,3 +232,12 @@ class Slots:
     reason_open: bool = False       # words are the as-needed reason until a keyword or a stop
     duration: Duration | None = None
     max_per_day: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How some words were read (`leaflets sig --explain`): the slot and the value they set."""
+
+    words: str
+    slot: str
+    value: str
