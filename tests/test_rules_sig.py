@@ -7,7 +7,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +30,7 @@ from leaflets.rules.sig import (
 )
 
 from .strategies import sigs
+from .test_sig_table import ACCEPTED, REFUSED
 
 ORAL, TOP, EYE, EAR = Route.ORAL, Route.TOPICAL, Route.OPHTHALMIC, Route.OTIC
 
@@ -109,8 +109,7 @@ def _outcome(sig: str) -> str:
         return f"refused: {err.reason}"
 
 
-TABLE = yaml.safe_load((Path(__file__).parent / "data" / "sigs.yaml").read_text(encoding="utf-8"))
-TABLE_SIGS = sorted({row["sig"] for part in TABLE.values() for row in part})
+TABLE_SIGS = sorted({row["sig"] for row in ACCEPTED + REFUSED})
 
 
 @pytest.mark.parametrize("sig", TABLE_SIGS)

@@ -1,5 +1,6 @@
-"""The directions table: at least 150 real-world sigs with their sentences in English and
-Spanish, and at least 40 that must be refused, each with its message (tests/data/sigs.yaml)."""
+"""The directions tables: at least 150 real-world sigs with their sentences in English and
+Spanish, and at least 40 that must be refused, each with its message (tests/data/sigs.yaml, and
+tests/data/sigs-*.yaml: one table per group of patterns, same format)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from leaflets.models import DoseUnit, Route
 from leaflets.rules.abbreviations import find_banned
 from leaflets.rules.sig import Sig, parse_directions
 
-TABLE = yaml.safe_load((Path(__file__).parent / "data" / "sigs.yaml").read_text(encoding="utf-8"))
-ACCEPTED: list[dict[str, Any]] = TABLE["accepted"]
-REFUSED: list[dict[str, Any]] = TABLE["refused"]
+TABLES = [yaml.safe_load(path.read_text(encoding="utf-8"))
+          for path in sorted((Path(__file__).parent / "data").glob("sigs*.yaml"))]
+ACCEPTED: list[dict[str, Any]] = [e for table in TABLES for e in table.get("accepted") or []]
+REFUSED: list[dict[str, Any]] = [e for table in TABLES for e in table.get("refused") or []]
 
 
 def _parse(entry: dict[str, Any]) -> Any:
