@@ -15,7 +15,6 @@ from .model import (
     Context,
     Dosage,
     Duration,
-    DurationUnit,
     Frequency,
     Instruction,
     Meal,
@@ -34,6 +33,7 @@ from .tokens import RANGE, Token, number
 from .vocabulary import (
     CLOCK,
     DURATION,
+    DURATION_UNITS,
     HOURLY,
     MAX_WORDS,
     PER_DAY,
@@ -142,6 +142,9 @@ class Parser:
         if CLOCK.match(low):
             raise err(f"'{tok.text}' is refused: a clock-time code (ISMP error-prone); write "
                       "the time in words")
+        if self._at_duration():
+            self._duration(s)
+            return
         if tok.kind in ("number", "range") or low == "one-half":
             self._amount(s)
             return
@@ -165,11 +168,6 @@ class Parser:
             s.unit = UNITS[low]
             self.i += 1
             return
-        if DURATION.match(low) or (low in ("x", "for") and (
-                (self.peek(1) is not None and self.peek(1).kind == "number")  # type: ignore[union-attr]
-                or SHORT_DURATION.match(self.low(1)))):
-            self._duration(s)
-            return
         for words in MAX_WORDS:
             if self.at(words):
                 self.i += len(words)
@@ -177,8 +175,8 @@ class Parser:
                 return
         if s.reason and (low in VERBS or low in REASON_STOPS):
             raise NotSig(f"'{tok.text}' after the as-needed reason '{' '.join(s.reason)}' is not "
-                          "read: put instructions before 'prn' (for example '1 tab po q8h with "
-                          "food prn nausea')")
+                         "read: put instructions before 'prn' (for example '1 tab po q8h with "
+                         "food prn nausea')")
         raise NotSig(f"unknown abbreviation '{tok.text}'")
 
     def _fill(self, s: Slots, slot: str, value: object, tok: Token) -> None:
@@ -272,7 +270,7 @@ class Parser:
                 self.i += 1
             if (low, high) != (s.dose, s.dose_max):
                 raise NotSig("different doses at different times of day: write them out in words "
-                              "for a pharmacist to approve as written (directions_verbatim)")
+                             "for a pharmacist to approve as written (directions_verbatim)")
             found = self.phrase()
             if not found or found[1] != "period":
                 raise NotSig(f"a repeated dose '{tok.text}' must be followed by a time of day")
@@ -351,7 +349,7 @@ class Parser:
     def _weekdays(self, s: Slots, tok: Token) -> None:
         if self.low() == "on" and not self.low(1).endswith("s"):
             raise NotSig(f"'on {self.peek(1).text}' may mean one day only: write 'every "  # type: ignore[union-attr]
-                          f"{self.peek(1).text}' or 'q {self.peek(1).text}'")  # type: ignore[union-attr]
+                         f"{self.peek(1).text}' or 'q {self.peek(1).text}'")  # type: ignore[union-attr]
         if self.low() in ("q", "every", "on"):
             self.i += 1
         days: list[Weekday] = []
@@ -384,13 +382,9 @@ class Parser:
         grammar (a frequency, time of day, meal or instruction is parsed, never taken as
         words of the reason)."""
         low = self.low()
-        nxt = self.peek(1)
-        if low in (".", ";", ",", "then") or DURATION.match(low) or HOURLY.match(low):
+        if low in (".", ";", ",", "(", ")", "then") or HOURLY.match(low) or self._at_duration():
             return True
         if low in VERBS or low in REASON_STOPS:   # "prn nausea take with food": not the reason
-            return True
-        if low in ("x", "for") and nxt is not None and (nxt.kind == "number"
-                                                        or SHORT_DURATION.match(nxt.low)):
             return True
         if self.phrase() is not None:
             return True
@@ -406,40 +400,46 @@ class Parser:
         short = len(low) <= 3 and low not in SHORT_WORDS
         if low not in REASON_CODES and (not low.replace("-", "").isalpha() or short):
             raise NotSig(f"unknown abbreviation '{tok.text}' in the as-needed reason: "
-                          "write the reason in plain words")
+                         "write the reason in plain words")
         s.reason.append(word)
 
     def _duration(self, s: Slots) -> None:
-        tok = self.peek()
-        assert tok is not None
+        """x7d, x 7 d, x30days, for 2 weeks, 90 days, for 1 month."""
+        start = self.peek()
+        assert start is not None
         if s.duration is not None:
             raise err("a second duration")
-        if m := DURATION.match(tok.low):
-            value, unit = int(m.group(1)), DurationUnit.DAYS
+        if start.low in ("x", "for"):
             self.i += 1
-        elif m := SHORT_DURATION.match(self.low(1)):
-            value = int(m.group(1))
-            unit = DurationUnit.DAYS if m.group(2) == "d" else DurationUnit.WEEKS
-            self.i += 2
+        tok = self.peek()
+        assert tok is not None
+        if m := DURATION.match(tok.low) or SHORT_DURATION.match(tok.low):
+            value, word = int(m.group(1)), m.group(2)
+            self.i += 1
         else:
-            n = self.peek(1)
-            assert n is not None
-            if not n.text.isdigit():
-                raise err(f"'{tok.text} {n.text}': a duration is a whole number of days")
-            value = int(n.text)
-            self.i += 2
+            written = f"{start.text} {tok.text}" if start is not tok else tok.text
+            if not tok.low.isdigit():
+                raise err(f"'{written}': a duration is a whole number of days")
+            value = int(tok.low)
+            self.i += 1
             word = self.low()
-            if word in ("d", "day", "days"):
-                unit = DurationUnit.DAYS
-            elif word in ("wk", "wks", "week", "weeks"):
-                unit = DurationUnit.WEEKS
-            else:
-                raise NotSig(f"'{tok.text} {n.text}' must say days or weeks ('x 7 d', "
-                              "'for 2 weeks')")
+            if word not in DURATION_UNITS:
+                raise NotSig(f"'{written}' must say days, weeks or months ('x 7 d', "
+                             "'for 2 weeks')")
             self.i += 1
         if value < 1:
             raise err("a duration must be at least 1 day")
-        s.duration = Duration(value, unit)
+        s.duration = Duration(value, DURATION_UNITS[word])
+
+    def _at_duration(self) -> bool:
+        """A duration starts here: x7d, 30days, "x 7 d", "for 2 weeks", "90 days"."""
+        low, nxt = self.low(), self.peek(1)
+        if DURATION.match(low) or SHORT_DURATION.match(low):
+            return True
+        if low in ("x", "for") and nxt is not None:
+            return nxt.kind == "number" or bool(SHORT_DURATION.match(nxt.low))
+        tok = self.peek()
+        return tok is not None and tok.kind == "number" and self.low(1) in DURATION_UNITS
 
     def _maximum(self, s: Slots, tok: Token) -> None:
         if s.max_per_day is not None:

@@ -79,6 +79,7 @@ class Instruction(StrEnum):
 class DurationUnit(StrEnum):
     DAYS = "days"
     WEEKS = "weeks"
+    MONTHS = "months"
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,10 @@ class Duration:
 
     @property
     def days(self) -> int:
-        return self.value * (7 if self.unit is DurationUnit.WEEKS else 1)
+        """The days it lasts; a month counts 31, its longest, for the limits (a quantity over
+        months is not fixed: amounts.total_amount)."""
+        return self.value * {DurationUnit.DAYS: 1, DurationUnit.WEEKS: 7,
+                             DurationUnit.MONTHS: 31}[self.unit]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,18 @@ from decimal import Decimal
 
 from ...models import DoseUnit, Route
 from ..abbreviations import PUNCTUATION
-from .model import Frequency, Instruction, Meal, Period, Site, Timing, Weekday, daily, weekly
+from .model import (
+    DurationUnit,
+    Frequency,
+    Instruction,
+    Meal,
+    Period,
+    Site,
+    Timing,
+    Weekday,
+    daily,
+    weekly,
+)
 
 UNITS: dict[str, DoseUnit] = {
     **dict.fromkeys(["cap", "caps", "capsule", "capsules"], DoseUnit.CAPSULE),
@@ -153,8 +164,15 @@ REJECT: dict[str, str] = {
 }
 HOURLY = re.compile(r"^q(\d+)(?:-(\d+))?h$")
 CLOCK = re.compile(r"^q\d+(?:am|pm)$")
-DURATION = re.compile(r"^x(\d+)d$")          # x3d, ISMP error-prone: EXPAND → "for 3 days"
-SHORT_DURATION = re.compile(r"^(\d+)(d|wk)$")  # the "3d" of "x 3d"
+# x3d is ISMP error-prone: EXPAND → "for 3 days"; "x30days", "x 3d", "30days" are the same glued
+_DURATION_UNIT = r"(d|days?|wks?|weeks?|mos?|months?)"
+DURATION = re.compile(rf"^x(\d+){_DURATION_UNIT}$")
+SHORT_DURATION = re.compile(rf"^(\d+){_DURATION_UNIT}$")
+DURATION_UNITS: dict[str, DurationUnit] = {
+    **dict.fromkeys(["d", "day", "days"], DurationUnit.DAYS),
+    **dict.fromkeys(["wk", "wks", "week", "weeks"], DurationUnit.WEEKS),
+    **dict.fromkeys(["mo", "mos", "month", "months"], DurationUnit.MONTHS),
+}
 # Which routes each dose unit can be given by: anything else is a slip (a troche is not inhaled).
 UNIT_ROUTES: dict[DoseUnit, frozenset[Route]] = {
     DoseUnit.CAPSULE: frozenset({Route.ORAL, Route.VAGINAL}),
