@@ -25,14 +25,18 @@ from .model import (
     daily,
     err,
 )
+from .tokens import glued
 from .vocabulary import (
     AS_DIRECTED_WORDS,
     DIVISIBLE,
     MAX_DOSE,
     MAX_DURATION_DAYS,
     MEASURED,
+    SHORT_WORDS,
     UNIT_ROUTES,
     is_code,
+    note_message,
+    pharmacy_note,
     plain_words,
 )
 
@@ -188,4 +192,13 @@ def check_plain(text: str) -> PlainDirections:
         if code:
             raise err(f"'{code}' is a sig code; directions are either all plain words or all "
                       "sig codes")
+        if note := pharmacy_note(words, i):
+            raise err(note_message(" ".join(words[i:i + note])))
+        pieces = glued(word)
+        if pieces and any(is_code(piece) for piece in pieces):
+            raise err(f"'{word}' runs sig codes together ({' '.join(pieces)}); directions are "
+                      "either all plain words or all sig codes")
+        bare = word.rstrip(".")
+        if len(bare) <= 3 and any(ch.isalpha() for ch in bare) and bare not in SHORT_WORDS:
+            raise err(f"unknown abbreviation '{bare}': approved directions are plain words")
     return PlainDirections(text)

@@ -32,6 +32,7 @@ from .model import (
 from .tokens import RANGE, Token, number
 from .vocabulary import (
     CLOCK,
+    DAILY_MAX_WORDS,
     DURATION,
     DURATION_UNITS,
     HOURLY,
@@ -41,6 +42,7 @@ from .vocabulary import (
     REASON_CODES,
     REASON_STOPS,
     REJECT,
+    ROUTE_ADJECTIVES,
     SHORT_DURATION,
     SHORT_WORDS,
     SITE_CODES,
@@ -48,6 +50,8 @@ from .vocabulary import (
     UNITS,
     VERBS,
     WEEKDAYS,
+    note_message,
+    pharmacy_note,
 )
 
 
@@ -56,6 +60,7 @@ class Parser:
 
     def __init__(self, tokens: list[Token], context: Context, *, explain: bool = False) -> None:
         self.t = tokens
+        self.lows = [t.low for t in tokens]
         self.i = 0
         self._last: list[Token] = []      # the phrase matched last
         self.context = context
@@ -127,6 +132,8 @@ class Parser:
         if tok.kind == "punct":
             self.i += 1
             return
+        if note := self._note():
+            raise err(note_message(" ".join(t.text for t in self.t[self.i:self.i + note])))
         found = self.phrase()
         if found:
             length, slot, value = found
@@ -171,7 +178,7 @@ class Parser:
         for words in MAX_WORDS:
             if self.at(words):
                 self.i += len(words)
-                self._maximum(s, tok)
+                self._maximum(s, tok, daily=words in DAILY_MAX_WORDS)
                 return
         if s.reason and (low in VERBS or low in REASON_STOPS):
             raise NotSig(f"'{tok.text}' after the as-needed reason '{' '.join(s.reason)}' is not "
@@ -386,9 +393,27 @@ class Parser:
             return True
         if low in VERBS or low in REASON_STOPS:   # "prn nausea take with food": not the reason
             return True
-        if self.phrase() is not None:
+        if self._note():
             return True
+        if (found := self.phrase()) is not None:
+            # "prn vaginal dryness": a route adjective before a plain word describes the reason
+            return not (found[0] == 1 and low in ROUTE_ADJECTIVES and self._plain_word(1))
+
         return any(self.at(words) for words in MAX_WORDS)
+
+    def _plain_word(self, k: int) -> bool:
+        """The token k ahead is a word of no phrase of the grammar."""
+        tok = self.peek(k)
+        if tok is None or tok.kind != "word":
+            return False
+        self.i += k
+        try:
+            return self.phrase() is None and not self._note() and not self._at_duration()
+        finally:
+            self.i -= k
+
+    def _note(self) -> int:
+        return pharmacy_note(self.lows, self.i) if self.i < len(self.t) else 0
 
     def _reason_word(self, s: Slots, tok: Token) -> None:
         assert s.reason is not None
@@ -396,6 +421,11 @@ class Parser:
         self.i += 1
         if not s.reason and low == "for":
             return
+        if s.reason and low.startswith("/"):     # "pain/fever": a slash between reasons is "or"
+            s.reason.append("or")
+            low = low[1:]
+            if not low:
+                return
         word = REASON_CODES.get(low, low)
         short = len(low) <= 3 and low not in SHORT_WORDS
         if low not in REASON_CODES and (not low.replace("-", "").isalpha() or short):
@@ -441,7 +471,7 @@ class Parser:
         tok = self.peek()
         return tok is not None and tok.kind == "number" and self.low(1) in DURATION_UNITS
 
-    def _maximum(self, s: Slots, tok: Token) -> None:
+    def _maximum(self, s: Slots, tok: Token, *, daily: bool) -> None:
         if s.max_per_day is not None:
             raise err("a second maximum")
         nxt = self.peek()
@@ -459,8 +489,9 @@ class Parser:
                 self.i += len(words)
                 break
         else:
-            raise err(f"'{tok.text} {nxt.text}' must say over what time: 'per day' or 'in 24 "
-                      "hours'")
+            if not daily:
+                raise err(f"'{tok.text} {nxt.text}' must say over what time: 'per day' or 'in 24 "
+                          "hours'")
         s.max_per_day = value
 
 

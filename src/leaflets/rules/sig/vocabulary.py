@@ -52,12 +52,21 @@ _ROUTE_WORDS: dict[str, object] = {
     "top": Route.TOPICAL, "inh": Route.INHALATION, "buccal": Route.BUCCAL,
     "per os": Route.ORAL,           # ISMP error-prone: EXPAND → "by mouth"
     "by mouth": Route.ORAL, "orally": Route.ORAL, "in the mouth": Route.ORAL,
+    "oral": Route.ORAL, "by oral route": Route.ORAL, "per oral route": Route.ORAL,
+    "via mouth": Route.ORAL, "per mouth": Route.ORAL, "p.o.": Route.ORAL,
+    "sublingual": Route.SUBLINGUAL, "under tongue": Route.SUBLINGUAL,
+    "vaginal": Route.VAGINAL, "per vagina": Route.VAGINAL, "rectal": Route.RECTAL,
+    "per rectum": Route.RECTAL, "topical": Route.TOPICAL, "by inhalation": Route.INHALATION,
+    "via inhalation": Route.INHALATION,
     "under the tongue": Route.SUBLINGUAL, "sublingually": Route.SUBLINGUAL,
     "between the cheek and gum": Route.BUCCAL,
     "to the affected area": Route.TOPICAL, "topically": Route.TOPICAL,
     "rectally": Route.RECTAL, "vaginally": Route.VAGINAL,
     "in the eye": Route.OPHTHALMIC, "in the ear": Route.OTIC, "in the nose": Route.NASAL,
 }
+# Adjectives that name a route, and describe an as-needed reason before a plain word ("prn vaginal
+# dryness", "prn oral thrush").
+ROUTE_ADJECTIVES = {"oral", "sublingual", "vaginal", "rectal", "topical"}
 # Eye and ear codes: EXPAND only for an ophthalmic or otic product, otherwise REJECT (§3).
 SITE_CODES: dict[str, Site] = {"od": Site.RIGHT_EYE, "os": Site.LEFT_EYE, "ou": Site.EACH_EYE,
                                 "ad": Site.RIGHT_EAR, "as": Site.LEFT_EAR, "au": Site.EACH_EAR}
@@ -194,22 +203,65 @@ MEASURED = {DoseUnit.ML, DoseUnit.G}          # decimals are fine
 # dose past them ("10000 tab") is a slip to send back, never a label. README: "Limits".
 MAX_DOSE = {**dict.fromkeys(DoseUnit, Decimal(30)), DoseUnit.ML: Decimal(1000), DoseUnit.G: Decimal(1000)}
 MAX_DURATION_DAYS = 366
-# As-needed reasons are plain words; these short words are English, anything else of three
-# letters or fewer is treated as an unknown abbreviation (e.g. "ha" for headache).
-SHORT_WORDS = {"a", "an", "and", "or", "of", "the", "to", "in", "at", "on", "dry", "eye",
-                "ear", "leg", "arm", "hip", "low", "gas", "itch", "back", "skin", "mild", "pain",
-                "acid", "cold", "cough", "sore", "hot", "flu"}
+# As-needed reasons and approved text are plain words; these short words are English, anything
+# else of three letters or fewer is treated as an unknown abbreviation ("ha" for headache).
+SHORT_WORDS = {
+    "a", "i", "am", "an", "as", "at", "be", "by", "do", "g", "if", "in", "is", "it", "me", "mg",
+    "ml", "my", "no", "of", "on", "or", "pm", "so", "to", "up", "we", "add", "ago", "air", "all",
+    "and", "any", "are", "arm", "bed", "but", "can", "cup", "cut", "day", "dry", "ear", "eat",
+    "end", "eye", "few", "flu", "for", "gas", "get", "gum", "has", "her", "him", "his", "hip",
+    "hot", "how", "ice", "its", "jaw", "leg", "let", "lid", "lip", "low", "may", "mcg", "mix",
+    "new", "nor", "not", "now", "off", "oil", "one", "our", "out", "own", "per", "put", "red",
+    "rub", "see", "set", "sip", "sit", "six", "sun", "tea", "ten", "the", "tip", "toe", "too",
+    "two", "use", "via", "was", "way", "wet", "who", "why", "yet", "you"}
 REASON_CODES = {"sob": "shortness of breath", "n/v": "nausea and vomiting"}
 # Words that begin an instruction, never a reason ("as needed for pain swallow whole"): the
 # reason ends before them, and what follows is read as the grammar reads it, or refused.
 REASON_STOPS = {"swallow", "chew", "crush", "do", "don't", "avoid", "rinse", "shake", "may",
                  "repeat", "with", "without", "before", "after", "until", "if", "while",
                  "every", "each", "daily", "once", "twice", "not"}
-MAX_WORDS = [("do", "not", "take", "more", "than"), ("do", "not", "use", "more", "than"),
-              ("do", "not", "exceed"),
-              ("not", "to", "exceed"), ("no", "more", "than"), ("maximum",), ("max",)]
-PER_DAY = [("per", "day"), ("a", "day"), ("/day",), ("in", "24", "hours"), ("per", "24", "hours"),
-            ("/24h",), ("/24", "hours"), ("in", "1", "day"), ("in", "one", "day")]
+# A maximum: the words before the amount, longest first. Those that say "daily" need no
+# "per day" after the amount ("mdd 4", "max daily dose 4 tabs").
+DAILY_MAX_WORDS = [("maximum", "daily", "dose"), ("max", "daily", "dose"), ("mdd",),
+                   ("maximum", "daily"), ("max", "daily")]
+MAX_WORDS = sorted([("do", "not", "take", "more", "than"), ("do", "not", "use", "more", "than"),
+                    ("do", "not", "exceed"), ("not", "to", "exceed"), ("no", "more", "than"),
+                    ("maximum", "of"), ("max", "of"), ("maximum",), ("max",), *DAILY_MAX_WORDS],
+                   key=len, reverse=True)
+PER_DAY = sorted([("per", "day"), ("a", "day"), ("/day",), ("daily",), ("each", "day"),
+                  ("in", "24", "hours"), ("per", "24", "hours"), ("in", "24", "hrs"),
+                  ("per", "24", "hrs"), ("in", "24", "hr"), ("in", "24", "h"), ("/24h",),
+                  ("/24hrs",), ("/24hr",), ("/24", "hours"), ("/24", "hrs"), ("in", "1", "day")],
+                 key=len, reverse=True)
+
+# Notes for the pharmacy, not the patient: a sig holding one is refused, approved or not, with a
+# message to move it to the fill's fields ("refills 0", "dispense 30", "#30", "ok to fill").
+_NOTE_LEADS = {"refills", "refill", "dispense", "disp", "qty", "quantity"}
+_NOTE_PHRASES = [("no", "refills"), ("ok", "to", "fill"), ("okay", "to", "fill"), ("daw",),
+                 ("dispense", "as", "written"), ("brand", "medically", "necessary"),
+                 ("substitution", "permitted"), ("do", "not", "substitute"), ("generic", "ok"),
+                 ("may", "substitute"), ("brand", "only")]
+_NOTE_NUMBER = re.compile(r"^#\d+$")
+
+
+def pharmacy_note(words: list[str], at: int) -> int:
+    """How many of `words` (lower case) from `at` are a note for the pharmacy; 0: none."""
+    word = words[at].rstrip(":")
+    for phrase in _NOTE_PHRASES:
+        if tuple(w.rstrip(":") for w in words[at:at + len(phrase)]) == phrase:
+            return len(phrase)
+    if _NOTE_NUMBER.match(word):
+        return 1
+    if word in _NOTE_LEADS:
+        nxt = words[at + 1] if at + 1 < len(words) else ""
+        return 2 if nxt[:1].isdigit() or _NOTE_NUMBER.match(nxt) else 1
+    return 0
+
+
+def note_message(written: str) -> str:
+    return (f"'{written}' is a note for the pharmacy, not a direction: move it out of the "
+            "directions (quantity and refills are fields of the fill)")
+
 
 # The words of "use as directed" and its kin: approved text of only these says nothing.
 AS_DIRECTED_WORDS = {"use", "take", "apply", "insert", "instill", "inhale", "place", "dissolve",
@@ -226,7 +278,7 @@ PLAIN_CODES = {
     "po", "pr", "pv", "sl", "inh", "qd", "q1d", "bid", "tid", "qid", "qod", "qw", "qwk", "biw",
     "tiw", "qam", "qnoon", "qpm", "qhs", "qn", "bt", "ac", "pc", "od", "os", "ou", "ad", "au",
     "prn", "cap", "caps", "tab", "tabs", "supp", "supps", "gtt", "gtts", "cc", "q", "qh", "qds",
-    "stat", *(REJECT.keys() - {"in"})}
+    "stat", "mdd", *(REJECT.keys() - {"in"})}
 DOTTED = re.compile(r"^(?:[a-z]\.){2,}$")        # q.a.m., b.i.d., p.o.
 X_COUNT = re.compile(r"^x\d+(?:d|wk)?$")          # x7, x7d
 
