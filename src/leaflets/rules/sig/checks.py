@@ -91,7 +91,16 @@ def build_step(s: Slots, context: Context) -> Dosage:
                   "check the unit and the route")
     if s.thin_layer and route is not Route.TOPICAL:
         raise err("'a thin layer' is for a product applied to the skin")
-    if s.dose is None and not s.thin_layer and route is not Route.TOPICAL:
+    if s.small_amount and route is not Route.TOPICAL:
+        raise err("'a small amount' is for a product applied to the skin")
+    if s.verb == "swish" and s.method is None:
+        raise err("'swish' must say what follows: 'swish and spit' or 'swish and swallow'")
+    if s.method is not None and (route is not Route.ORAL or unit is not DoseUnit.ML):
+        raise err(f"'{s.method.value.replace('-', ' ')}' is for a liquid measured in mL and "
+                  "used in the mouth")
+    if s.purpose is not None and not s.purpose:
+        raise err("'for' must be followed by what the medicine is for, or a duration")
+    if s.dose is None and not s.thin_layer and not s.small_amount and route is not Route.TOPICAL:
         raise err("directions need a dose (for example '1 cap')")
     if unit is not None:
         for value in (s.dose, s.dose_max, s.max_per_day):
@@ -117,7 +126,9 @@ def build_step(s: Slots, context: Context) -> Dosage:
                     thin_layer=s.thin_layer, site=site, meal=s.meal,
                     instructions=tuple(sorted(s.instructions, key=list(Instruction).index)),
                     as_needed_for=" ".join(s.reason) if s.reason else None,
-                    duration=s.duration, max_per_day=s.max_per_day)
+                    duration=s.duration, max_per_day=s.max_per_day,
+                    small_amount=s.small_amount, method=s.method,
+                    purpose=" ".join(s.purpose) if s.purpose else None)
     if dosage.max_per_day is not None:
         if dosage.dose is None:
             raise err("a maximum needs the dose it counts ('1 tab ... max 4 per day')")

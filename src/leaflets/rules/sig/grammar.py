@@ -5,19 +5,21 @@ contradictory is an error naming the token, never a guess."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import fields, replace
 from decimal import Decimal
 
-from ...models import Route
+from ...models import DoseUnit, Route
 from .amounts import amount_text
 from .checks import build_step, check_steps
 from .model import (
+    SENTENCE_INSTRUCTIONS,
     Context,
     Dosage,
     Duration,
     Frequency,
     Instruction,
     Meal,
+    Method,
     NotSig,
     Period,
     Reading,
@@ -39,6 +41,7 @@ from .vocabulary import (
     MAX_WORDS,
     PER_DAY,
     PHRASES_BY_FIRST_WORD,
+    PILL_WORDS,
     REASON_CODES,
     REASON_STOPS,
     REJECT,
@@ -90,27 +93,33 @@ class Parser:
     def sig(self) -> Sig:
         steps = [self.step(first=True)]
         while self.i < len(self.t):
-            assert self.low() == "then"
-            self.i += 1
+            if self.low() == "then":
+                self.i += 1
             steps.append(self.step(first=False))
         check_steps(steps)
+        if len(steps) > 1:          # "Swallow whole." prints after every step: the last's
+            said = {i for step in steps for i in step.instructions if i in SENTENCE_INSTRUCTIONS}
+            steps = [replace(step, instructions=tuple(
+                i for i in step.instructions if i not in SENTENCE_INSTRUCTIONS)) for step in steps]
+            steps[-1] = replace(steps[-1], instructions=tuple(
+                sorted({*steps[-1].instructions, *said}, key=list(Instruction).index)))
         return Sig(tuple(steps))
 
     def step(self, *, first: bool) -> Dosage:
         s = Slots()
-        if self.low() in VERBS:
+        if self.low() in VERBS and not self.phrase():      # "swish and spit" is a phrase
             s.verb = self.low()
             self.i += 1
         elif not first and not self.peek():
             raise err("'then' must be followed by the next step")
         while (tok := self.peek()) is not None:
-            if tok.low == "then":
+            if tok.low == "then" or self._next_step(s):
                 break
-            if s.reason_open:
+            if s.reason_open or s.purpose_open:
                 if not self._ends_reason():
                     self._read(s, self._reason_word, tok)
                     continue
-                s.reason_open = False
+                s.reason_open = s.purpose_open = False
             self._read(s, self._slot, tok)
         return build_step(s, self.context)
 
@@ -169,11 +178,18 @@ class Parser:
         if (low in ("q", "every", "on") and self.low(1) in WEEKDAYS) or low in WEEKDAYS:
             self._weekdays(s, tok)
             return
-        if low in UNITS:
+        if low in UNITS or low in PILL_WORDS:
             if s.unit is not None:
                 raise NotSig(f"a second unit '{tok.text}'")
-            s.unit = UNITS[low]
+            s.unit = UNITS[low] if low in UNITS else self._pill(tok)
             self.i += 1
+            return
+        if low == "for" and (self._plain_word(1) or (
+                self.low(1) in ROUTE_ADJECTIVES and self._plain_word(2))):
+            if s.purpose is not None or s.reason is not None:
+                raise NotSig(f"'for {self.peek(1).text}' after a reason already given")  # type: ignore[union-attr]
+            self.i += 1
+            s.purpose, s.purpose_open = [], True
             return
         for words in MAX_WORDS:
             if self.at(words):
@@ -190,6 +206,8 @@ class Parser:
         if slot == "route":
             assert isinstance(value, Route)
             route = Route.INHALATION if value is Route.ORAL and s.verb == "inhale" else value
+            if s.route is route and not s.site:
+                return                  # "po by mouth": a code followed by its own English
             if s.route is not None and not (s.site and SITE_ROUTE[s.site] is route):
                 raise err(f"a second route '{tok.text}'")
             s.route = route
@@ -214,9 +232,17 @@ class Parser:
                 raise err(f"'{tok.text}' repeats an instruction")
             s.instructions.append(value)
         elif slot == "amount":
-            if s.dose is not None or s.thin_layer:
+            if s.dose is not None or s.thin_layer or s.small_amount:
                 raise NotSig(f"a second amount '{tok.text}'")
-            s.thin_layer = True
+            s.thin_layer = value == "thin-layer"
+            s.small_amount = value == "small-amount"
+            if value == "application" and (self.route or s.route) is not Route.TOPICAL:
+                raise err(f"'{tok.text}' is for a product applied to the skin")
+        elif slot == "method":
+            assert isinstance(value, Method)
+            if s.method is not None and s.method is not value:
+                raise err(f"'{tok.text}' conflicts with '{s.method.value.replace('-', ' ')}'")
+            s.method = value
         elif slot == "prn":
             if s.reason is not None:
                 raise err("'as needed' twice")
@@ -412,26 +438,53 @@ class Parser:
         finally:
             self.i -= k
 
+    def _pill(self, tok: Token) -> DoseUnit:
+        """"pill" is the product's tablet or capsule; anything else it would be a guess."""
+        if self.unit in (DoseUnit.TABLET, DoseUnit.CAPSULE):
+            return self.unit
+        raise err(f"'{tok.text}' may be a tablet or a capsule: write which"
+                  + (f" (this product is dosed in {self.unit.value})" if self.unit else ""))
+
     def _note(self) -> int:
         return pharmacy_note(self.lows, self.i) if self.i < len(self.t) else 0
 
+    def _next_step(self, s: Slots) -> bool:
+        """A taper written without 'then' ("2 tabs bid x 3 days 1 tab bid x 3 days"): once a
+        step has its duration, a new dose or verb starts the next step."""
+        if s.duration is None or (s.reason_open and not self._ends_reason()):
+            return False
+        j = 0
+        while self.low(j) in (",", ";", "."):
+            j += 1
+        nxt = self.peek(j)
+        if nxt is None or not (nxt.kind in ("number", "range") or nxt.low in VERBS):
+            return False
+        self.i += j
+        found = self.phrase()
+        if found is not None and found[1] == "each":     # "Take each dose ...": this step's
+            self.i -= j
+            return False
+        return True
+
     def _reason_word(self, s: Slots, tok: Token) -> None:
-        assert s.reason is not None
+        words = s.reason if s.reason_open else s.purpose
+        assert words is not None
         low = tok.low
         self.i += 1
-        if not s.reason and low == "for":
+        if not words and low == "for" and s.reason_open:
             return
-        if s.reason and low.startswith("/"):     # "pain/fever": a slash between reasons is "or"
-            s.reason.append("or")
+        if words and low.startswith("/"):     # "pain/fever": a slash between reasons is "or"
+            words.append("or")
             low = low[1:]
             if not low:
                 return
         word = REASON_CODES.get(low, low)
         short = len(low) <= 3 and low not in SHORT_WORDS
         if low not in REASON_CODES and (not low.replace("-", "").isalpha() or short):
-            raise NotSig(f"unknown abbreviation '{tok.text}' in the as-needed reason: "
-                         "write the reason in plain words")
-        s.reason.append(word)
+            which = "as-needed reason" if s.reason_open else "purpose"
+            raise NotSig(f"unknown abbreviation '{tok.text}' in the {which}: write the "
+                         f"{which.removeprefix('as-needed ')} in plain words")
+        words.append(word)
 
     def _duration(self, s: Slots) -> None:
         """x7d, x 7 d, x30days, for 2 weeks, 90 days, for 1 month."""

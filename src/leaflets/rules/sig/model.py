@@ -59,6 +59,9 @@ class Site(StrEnum):
     RIGHT_EAR = "right-ear"
     LEFT_EAR = "left-ear"
     EACH_EAR = "each-ear"
+    RIGHT_NOSTRIL = "right-nostril"
+    LEFT_NOSTRIL = "left-nostril"
+    EACH_NOSTRIL = "each-nostril"
 
 
 class Meal(StrEnum):
@@ -74,6 +77,27 @@ class Instruction(StrEnum):
     EMPTY_STOMACH = "empty-stomach"
     WITH_WATER = "with-water"
     WITH_OR_WITHOUT_FOOD = "with-or-without-food"
+    # Sentences of their own, printed after the directions (SENTENCE_INSTRUCTIONS).
+    SWALLOW_WHOLE = "swallow-whole"
+    NO_CRUSH_OR_CHEW = "do-not-crush-or-chew"
+    NO_CRUSH = "do-not-crush"
+    NO_CHEW = "do-not-chew"
+    RINSE_MOUTH = "rinse-mouth"
+    SHAKE_WELL = "shake-well"
+
+
+# Instructions that are sentences of their own ("Swallow whole."), printed after all the steps;
+# a taper keeps them on its last step, where the printed sentences read back.
+SENTENCE_INSTRUCTIONS = frozenset({
+    Instruction.SWALLOW_WHOLE, Instruction.NO_CRUSH_OR_CHEW, Instruction.NO_CRUSH,
+    Instruction.NO_CHEW, Instruction.RINSE_MOUTH, Instruction.SHAKE_WELL})
+
+
+class Method(StrEnum):
+    """How a liquid is used in the mouth (FHIR Dosage.method)."""
+
+    SWISH_AND_SPIT = "swish-and-spit"
+    SWISH_AND_SWALLOW = "swish-and-swallow"
 
 
 class DurationUnit(StrEnum):
@@ -123,6 +147,9 @@ class Dosage:
     as_needed_for: str | None = None
     duration: Duration | None = None
     max_per_day: Decimal | None = None
+    small_amount: bool = False          # "a small amount" ("apply sparingly")
+    method: Method | None = None        # swish and spit, swish and swallow
+    purpose: str | None = None          # "for reflux": what it is for, when not as needed
 
 
 @dataclass(frozen=True)
@@ -164,6 +191,9 @@ ONCE_DAILY_NO_UMS = ("once daily: a time of day only when the prescriber gives o
                      "(sig-codes.md §6)")
 AS_NEEDED_NO_UMS = ("as needed: fixed times of day would turn 'up to 4 times a day' into a "
                     "schedule (sig-codes.md §1)")
+PURPOSE_NO_UMS = ("a purpose after the last time of day would read as that dose's only: "
+                  "'twice daily for reflux'")
+METHOD_NO_UMS = ("'swish ... and spit it out in the evening' would read as the evening dose only")
 MEAL_NO_UMS = ("the meals set the times, and 'in the evening after meals' would read as the "
                "evening dose only")
 
@@ -181,6 +211,10 @@ def ums_periods(dosage: Dosage) -> tuple[tuple[Period, ...], str | None]:
         return (), MEAL_NO_UMS
     if dosage.as_needed_for is not None:
         return (), AS_NEEDED_NO_UMS
+    if dosage.purpose is not None:
+        return (), PURPOSE_NO_UMS
+    if dosage.method is not None:
+        return (), METHOD_NO_UMS
     return UMS_PERIODS[t.count], None
 
 def daily(n: int) -> Timing:
@@ -222,6 +256,8 @@ class Slots:
     dose_text: str = ""             # the dose as written, for messages
     unit: DoseUnit | None = None
     thin_layer: bool = False
+    small_amount: bool = False
+    method: Method | None = None
     route: Route | None = None
     route_text: str = ""            # the route as written, for messages
     site: Site | None = None
@@ -234,6 +270,8 @@ class Slots:
     instructions: list[Instruction] = field(default_factory=list)
     reason: list[str] | None = None
     reason_open: bool = False       # words are the as-needed reason until a keyword or a stop
+    purpose: list[str] | None = None
+    purpose_open: bool = False      # words are the purpose ("for reflux") until the same
     duration: Duration | None = None
     max_per_day: Decimal | None = None
 

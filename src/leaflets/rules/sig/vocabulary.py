@@ -17,6 +17,7 @@ from .model import (
     Frequency,
     Instruction,
     Meal,
+    Method,
     Period,
     Site,
     Timing,
@@ -37,7 +38,11 @@ UNITS: dict[str, DoseUnit] = {
     **dict.fromkeys(["puff", "puffs"], DoseUnit.PUFF),
     **dict.fromkeys(["applicatorful", "applicatorfuls"], DoseUnit.APPLICATORFUL),
 }
-VERBS = {"take", "apply", "insert", "instill", "inhale", "use", "place", "dissolve"}
+# The verb as written is read and not printed: the template's verb follows the route
+# (README "Directions"); "swish" needs its method ("and spit", "and swallow").
+PILL_WORDS = {"pill", "pills"}
+VERBS = {"take", "apply", "insert", "instill", "inhale", "use", "place", "dissolve", "give",
+         "administer", "spray", "swish"}
 
 # Multi-word phrases and codes, matched longest first: (words, slot, value).
 _Phrase = tuple[tuple[str, ...], str, object]
@@ -61,6 +66,8 @@ _ROUTE_WORDS: dict[str, object] = {
     "under the tongue": Route.SUBLINGUAL, "sublingually": Route.SUBLINGUAL,
     "between the cheek and gum": Route.BUCCAL,
     "to the affected area": Route.TOPICAL, "topically": Route.TOPICAL,
+    **dict.fromkeys([f"to {the}affected {where}" for the in ("", "the ")
+                     for where in ("area", "areas", "area(s)", "skin")], Route.TOPICAL),
     "rectally": Route.RECTAL, "vaginally": Route.VAGINAL,
     "in the eye": Route.OPHTHALMIC, "in the ear": Route.OTIC, "in the nose": Route.NASAL,
 }
@@ -76,10 +83,18 @@ _SITE_WORDS: dict[str, object] = {
     "in each eye": Site.EACH_EYE, "in both eyes": Site.EACH_EYE,
     "in the right ear": Site.RIGHT_EAR, "in the left ear": Site.LEFT_EAR,
     "in each ear": Site.EACH_EAR, "in both ears": Site.EACH_EAR,
+    "in the right nostril": Site.RIGHT_NOSTRIL, "in the left nostril": Site.LEFT_NOSTRIL,
+    "in each nostril": Site.EACH_NOSTRIL, "in both nostrils": Site.EACH_NOSTRIL,
+    "each nostril": Site.EACH_NOSTRIL,
 }
+# "into the right eye", "into both ears": "into" reads as "in".
+_SITE_WORDS.update({"into " + words[3:]: site for words, site in list(_SITE_WORDS.items())
+                    if words.startswith("in ")})
 SITE_ROUTE = {Site.SKIN: Route.TOPICAL, Site.RIGHT_EYE: Route.OPHTHALMIC, Site.LEFT_EYE: Route.OPHTHALMIC,
               Site.EACH_EYE: Route.OPHTHALMIC, Site.RIGHT_EAR: Route.OTIC,
-              Site.LEFT_EAR: Route.OTIC, Site.EACH_EAR: Route.OTIC}
+              Site.LEFT_EAR: Route.OTIC, Site.EACH_EAR: Route.OTIC,
+              Site.RIGHT_NOSTRIL: Route.NASAL, Site.LEFT_NOSTRIL: Route.NASAL,
+              Site.EACH_NOSTRIL: Route.NASAL}
 
 _FREQUENCY_WORDS: dict[str, object] = {
     # qd, q1d: TJC/ISMP error-prone, EXPAND → "once daily"
@@ -115,8 +130,27 @@ _INSTRUCTION_WORDS: dict[str, object] = {
     "with water": Instruction.WITH_WATER,
     "with a full glass of water": Instruction.WITH_WATER,
     "with or without food": Instruction.WITH_OR_WITHOUT_FOOD,
+    "swallow whole": Instruction.SWALLOW_WHOLE,
+    **dict.fromkeys(["do not crush or chew", "do not chew or crush", "do not crush chew",
+                     "do not crush, chew", "don't crush or chew"], Instruction.NO_CRUSH_OR_CHEW),
+    **dict.fromkeys(["do not crush", "don't crush"], Instruction.NO_CRUSH),
+    **dict.fromkeys(["do not chew", "don't chew"], Instruction.NO_CHEW),
+    **dict.fromkeys(["rinse mouth after use", "rinse mouth after each use", "rinse your mouth "
+                     "after each use", "rinse mouth with water after use", "rinse mouth after "
+                     "inhalation", "rinse mouth"], Instruction.RINSE_MOUTH),
+    **dict.fromkeys(["shake well", "shake well before use", "shake well before each use",
+                     "shake before use", "shake before using"], Instruction.SHAKE_WELL),
 }
-_AMOUNT_WORDS: dict[str, object] = {"a thin layer": "thin-layer"}
+_AMOUNT_WORDS: dict[str, object] = {
+    **dict.fromkeys(["a thin layer", "a thin film", "thin layer", "thin film"], "thin-layer"),
+    **dict.fromkeys(["a small amount", "small amount", "sparingly"], "small-amount"),
+    # "1 application" on a topical: no amount ("Apply to the affected area twice daily")
+    **dict.fromkeys(["1 application", "an application"], "application"),
+}
+_METHOD_WORDS: dict[str, object] = {
+    "swish and spit": Method.SWISH_AND_SPIT, "and spit it out": Method.SWISH_AND_SPIT,
+    "swish and swallow": Method.SWISH_AND_SWALLOW, "and swallow": Method.SWISH_AND_SWALLOW,
+}
 # "Take each dose with food.": how the qualifiers of a dose given at several times of day print.
 _EACH_WORDS: dict[str, object] = {f"{verb} each dose": "each" for verb in
                                   ("take", "apply", "insert", "instill", "inhale", "use", "place",
@@ -128,7 +162,7 @@ _PHRASE_TABLE: list[_Phrase] = sorted(
     + _phrases("frequency", _FREQUENCY_WORDS) + _phrases("period", _PERIOD_WORDS)
     + _phrases("meal", _MEAL_WORDS) + _phrases("instruction", _INSTRUCTION_WORDS)
     + _phrases("amount", _AMOUNT_WORDS) + _phrases("prn", _PRN_WORDS)
-    + _phrases("each", _EACH_WORDS),
+    + _phrases("each", _EACH_WORDS) + _phrases("method", _METHOD_WORDS),
     key=lambda p: -len(p[0]))
 PHRASES_BY_FIRST_WORD: dict[str, list[_Phrase]] = {}
 for _phrase in _PHRASE_TABLE:                  # longest first within each first word
