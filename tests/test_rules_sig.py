@@ -96,7 +96,7 @@ def test_text_outside_the_grammar_prints_only_when_a_pharmacist_approved_it() ->
     text = "Take 1 capsule by mouth once daily at the same time each day."
     with pytest.raises(SafetyError) as err:
         parse_directions(text)
-    assert err.value.reason == ("unknown abbreviation 'at'; or a pharmacist may approve the text "
+    assert err.value.reason == ("'at the same' is not read; or a pharmacist may approve the text "
                                 "as written (directions_verbatim: {approved_by: <initials>})")
     assert parse_directions(text, verbatim=True) == PlainDirections(text)
     assert render_directions(parse_directions(text, verbatim=True)) == text

@@ -100,6 +100,10 @@ def build_step(s: Slots, context: Context) -> Dosage:
                   "used in the mouth")
     if s.purpose is not None and not s.purpose:
         raise err("'for' must be followed by what the medicine is for, or a duration")
+    if (s.dose is None and not (s.thin_layer or s.small_amount) and route is Route.TOPICAL
+            and s.verb is None and s.route is None and s.site is None and not s.application):
+        raise err("directions need a dose or what to do (for example 'apply to the affected "
+                  "area')")
     if s.dose is None and not s.thin_layer and not s.small_amount and route is not Route.TOPICAL:
         raise err("directions need a dose (for example '1 cap')")
     if unit is not None:

@@ -33,6 +33,7 @@ from .model import (
 )
 from .tokens import RANGE, Token, number
 from .vocabulary import (
+    ACRONYMS,
     CLOCK,
     DAILY_MAX_WORDS,
     DURATION,
@@ -42,6 +43,7 @@ from .vocabulary import (
     PER_DAY,
     PHRASES_BY_FIRST_WORD,
     PILL_WORDS,
+    REASON_CANNOT_BEGIN,
     REASON_CODES,
     REASON_STOPS,
     REJECT,
@@ -50,6 +52,7 @@ from .vocabulary import (
     SHORT_WORDS,
     SITE_CODES,
     SITE_ROUTE,
+    TIMES_PERIODS,
     UNITS,
     VERBS,
     WEEKDAYS,
@@ -64,12 +67,15 @@ class Parser:
     def __init__(self, tokens: list[Token], context: Context, *, explain: bool = False) -> None:
         self.t = tokens
         self.lows = [t.low for t in tokens]
+        # a sig written all in capitals: a word in capitals is not therefore an acronym
+        self.shouting = not any(ch.islower() for t in tokens for ch in t.text)
         self.i = 0
         self._last: list[Token] = []      # the phrase matched last
         self.context = context
         self.route = context.route
         self.unit = context.unit
         self.readings: list[Reading] | None = [] if explain else None
+        self._code_period_ends = -1     # where a time-of-day code ("qam") ended
 
     # -- helpers --
     def peek(self, k: int = 0) -> Token | None:
@@ -161,6 +167,9 @@ class Parser:
         if self._at_duration():
             self._duration(s)
             return
+        if tok.kind == "number" and self.low(1) == "x" and (times := self._times(2)):
+            self._set_timing(s, times, tok)
+            return
         if tok.kind in ("number", "range") or low == "one-half":
             self._amount(s)
             return
@@ -200,7 +209,20 @@ class Parser:
             raise NotSig(f"'{tok.text}' after the as-needed reason '{' '.join(s.reason)}' is not "
                          "read: put instructions before 'prn' (for example '1 tab po q8h with "
                          "food prn nausea')")
-        raise NotSig(f"unknown abbreviation '{tok.text}'")
+        raise NotSig(self._unread(tok))
+
+    def _unread(self, tok: Token) -> str:
+        """Why `tok` stops the reading: an unknown abbreviation, or English words the grammar
+        does not read here (shown up to the first word that is not a short English word)."""
+        if not (tok.low.isalpha() and (tok.low in SHORT_WORDS or len(tok.low) > 3)):
+            return f"unknown abbreviation '{tok.text}'"
+        end = self.i + 1
+        while (tok.low in SHORT_WORDS and end < len(self.t) and end - self.i < 3
+               and self.t[end].kind == "word"):
+            end += 1
+            if self.t[end - 1].low not in SHORT_WORDS:
+                break
+        return f"'{' '.join(t.text for t in self.t[self.i:end])}' is not read"
 
     def _fill(self, s: Slots, slot: str, value: object, tok: Token) -> None:
         if slot == "route":
@@ -236,6 +258,7 @@ class Parser:
                 raise NotSig(f"a second amount '{tok.text}'")
             s.thin_layer = value == "thin-layer"
             s.small_amount = value == "small-amount"
+            s.application = value == "application"
             if value == "application" and (self.route or s.route) is not Route.TOPICAL:
                 raise err(f"'{tok.text}' is for a product applied to the skin")
         elif slot == "method":
@@ -247,7 +270,7 @@ class Parser:
             if s.reason is not None:
                 raise err("'as needed' twice")
             s.reason, s.reason_open = [], True
-        elif slot == "each":
+        elif slot in ("each", "filler"):
             pass                        # "Take each dose with food.": the qualifiers follow
 
     # -- amounts --
@@ -264,7 +287,7 @@ class Parser:
                 raise err(f"dose range '{tok.text}' must go from low to high")
             return low, high
         low = self._single()
-        if self.low() == "to" and self.peek(1) is not None and (
+        if self.low() in ("to", "or") and self.peek(1) is not None and (
                 self.peek(1).kind == "number" or self.low(1) == "one-half"):  # type: ignore[union-attr]
             self.i += 1
             high = self._single()
@@ -288,6 +311,9 @@ class Parser:
                 return value + Decimal("0.5")
             if nxt.low == "and" and self.low(1) == "one-half":
                 self.i += 2
+                return value + Decimal("0.5")
+            if nxt.low == "and" and self.low(1) == "a" and self.low(2) == "half":
+                self.i += 3
                 return value + Decimal("0.5")
         return value
 
@@ -353,7 +379,16 @@ class Parser:
             s.once_daily = True
         if period in s.periods:
             raise err(f"'{tok.text}' repeats a time of day")
+        words = len(self._last)
+        start = self.i - words
+        if (s.periods and words > 1 and self._code_period_ends == start
+                and s.periods[-1] is not period):
+            # "qam every evening": a code, then words for another time. Read as a code and its
+            # own English gone wrong, never as two times of day.
+            raise err(f"'{tok.text}' right after '{self.t[start - 1].text}' names another time "
+                      "of day: write both times the same way ('qam qpm')")
         s.periods.append(period)
+        self._code_period_ends = self.i if words == 1 else -1
         while self.low() in (",", "and"):
             self.i += 1
 
@@ -419,7 +454,7 @@ class Parser:
             return True
         if low in VERBS or low in REASON_STOPS:   # "prn nausea take with food": not the reason
             return True
-        if self._note():
+        if self._note() or self.at(("as", "directed")):
             return True
         if (found := self.phrase()) is not None:
             # "prn vaginal dryness": a route adjective before a plain word describes the reason
@@ -437,6 +472,20 @@ class Parser:
             return self.phrase() is None and not self._note() and not self._at_duration()
         finally:
             self.i -= k
+
+    def _times(self, k: int) -> Timing | None:
+        """"2x/week", "3x daily", "2x a day": N times a period, the period k tokens ahead."""
+        count = self.peek()
+        assert count is not None
+        for words, weekly in TIMES_PERIODS:
+            if all(self.low(k + j) == w for j, w in enumerate(words)):
+                n = int(number(count.low))
+                if n != number(count.low) or not 1 <= n <= (3 if weekly else 4):
+                    raise err(f"'{count.text} x {' '.join(words)}' is not a schedule read here")
+                self.i += k + len(words)
+                return Timing(Frequency.TIMES_WEEKLY if weekly else Frequency.TIMES_DAILY,
+                              count=n)
+        return None
 
     def _pill(self, tok: Token) -> DoseUnit:
         """"pill" is the product's tablet or capsule; anything else it would be a guess."""
@@ -473,6 +522,10 @@ class Parser:
         self.i += 1
         if not words and low == "for" and s.reason_open:
             return
+        if not words and low in REASON_CANNOT_BEGIN:
+            raise NotSig(f"'{tok.text}' cannot begin the "
+                         f"{'as-needed reason' if s.reason_open else 'purpose'}: write what it "
+                         "is for ('prn pain')")
         if words and low.startswith("/"):     # "pain/fever": a slash between reasons is "or"
             words.append("or")
             low = low[1:]
@@ -480,7 +533,9 @@ class Parser:
                 return
         word = REASON_CODES.get(low, low)
         short = len(low) <= 3 and low not in SHORT_WORDS
-        if low not in REASON_CODES and (not low.replace("-", "").isalpha() or short):
+        acronym = low in ACRONYMS or (len(tok.text) > 1 and tok.text.isupper()
+                                      and not self.shouting)
+        if low not in REASON_CODES and (not low.replace("-", "").isalpha() or short or acronym):
             which = "as-needed reason" if s.reason_open else "purpose"
             raise NotSig(f"unknown abbreviation '{tok.text}' in the {which}: write the "
                          f"{which.removeprefix('as-needed ')} in plain words")

@@ -62,6 +62,25 @@ class Site(StrEnum):
     RIGHT_NOSTRIL = "right-nostril"
     LEFT_NOSTRIL = "left-nostril"
     EACH_NOSTRIL = "each-nostril"
+    # Where on the skin, as the prescriber names it ("apply to the inner thighs")
+    FACE = "face"
+    SCALP = "scalp"
+    HANDS = "hands"
+    FEET = "feet"
+    CHEST = "chest"
+    ABDOMEN = "abdomen"
+    BACK = "back"
+    NECK = "neck"
+    SHOULDERS = "shoulders"
+    UPPER_ARMS = "upper-arms"
+    INNER_ARMS = "inner-arms"
+    INNER_THIGHS = "inner-thighs"
+    INNER_WRISTS = "inner-wrists"
+
+
+BODY_SITES = frozenset({
+    Site.FACE, Site.SCALP, Site.HANDS, Site.FEET, Site.CHEST, Site.ABDOMEN, Site.BACK, Site.NECK,
+    Site.SHOULDERS, Site.UPPER_ARMS, Site.INNER_ARMS, Site.INNER_THIGHS, Site.INNER_WRISTS})
 
 
 class Meal(StrEnum):
@@ -257,6 +276,7 @@ class Slots:
     unit: DoseUnit | None = None
     thin_layer: bool = False
     small_amount: bool = False
+    application: bool = False       # "1 application": applied, no amount
     method: Method | None = None
     route: Route | None = None
     route_text: str = ""            # the route as written, for messages

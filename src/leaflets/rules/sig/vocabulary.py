@@ -13,6 +13,7 @@ from decimal import Decimal
 from ...models import DoseUnit, Route
 from ..abbreviations import PUNCTUATION
 from .model import (
+    BODY_SITES,
     DurationUnit,
     Frequency,
     Instruction,
@@ -32,10 +33,11 @@ UNITS: dict[str, DoseUnit] = {
     **dict.fromkeys(["troche", "troches"], DoseUnit.TROCHE),
     **dict.fromkeys(["supp", "supps", "suppository", "suppositories"], DoseUnit.SUPPOSITORY),
     # "cc" is ISMP error-prone: EXPAND to mL (error-prone-abbreviations.md §3)
-    **dict.fromkeys(["ml", "cc"], DoseUnit.ML),
+    **dict.fromkeys(["ml", "mls", "cc"], DoseUnit.ML),
     **dict.fromkeys(["g", "gram", "grams"], DoseUnit.G),
     **dict.fromkeys(["gtt", "gtts", "drop", "drops"], DoseUnit.DROP),
     **dict.fromkeys(["puff", "puffs"], DoseUnit.PUFF),
+    **dict.fromkeys(["spray", "sprays"], DoseUnit.SPRAY),
     **dict.fromkeys(["applicatorful", "applicatorfuls"], DoseUnit.APPLICATORFUL),
 }
 # The verb as written is read and not printed: the template's verb follows the route
@@ -70,6 +72,9 @@ _ROUTE_WORDS: dict[str, object] = {
                      for where in ("area", "areas", "area(s)", "skin")], Route.TOPICAL),
     "rectally": Route.RECTAL, "vaginally": Route.VAGINAL,
     "in the eye": Route.OPHTHALMIC, "in the ear": Route.OTIC, "in the nose": Route.NASAL,
+    # "in" alone is ISMP error-prone (intranasal); "in ear" is English
+    "in eye": Route.OPHTHALMIC, "in ear": Route.OTIC, "in nose": Route.NASAL,
+    "intranasally": Route.NASAL, "nasally": Route.NASAL,
 }
 # Adjectives that name a route, and describe an as-needed reason before a plain word ("prn vaginal
 # dryness", "prn oral thrush").
@@ -85,7 +90,21 @@ _SITE_WORDS: dict[str, object] = {
     "in each ear": Site.EACH_EAR, "in both ears": Site.EACH_EAR,
     "in the right nostril": Site.RIGHT_NOSTRIL, "in the left nostril": Site.LEFT_NOSTRIL,
     "in each nostril": Site.EACH_NOSTRIL, "in both nostrils": Site.EACH_NOSTRIL,
-    "each nostril": Site.EACH_NOSTRIL,
+    "each nostril": Site.EACH_NOSTRIL, "per nostril": Site.EACH_NOSTRIL,
+    "in eyes": Site.EACH_EYE, "in ears": Site.EACH_EAR, "in nostrils": Site.EACH_NOSTRIL,
+    **dict.fromkeys(["to the face", "to face"], Site.FACE),
+    **dict.fromkeys(["to the scalp", "to scalp"], Site.SCALP),
+    **dict.fromkeys(["to the hands", "to hands"], Site.HANDS),
+    **dict.fromkeys(["to the feet", "to feet"], Site.FEET),
+    **dict.fromkeys(["to the chest", "to chest"], Site.CHEST),
+    **dict.fromkeys(["to the abdomen", "to abdomen"], Site.ABDOMEN),
+    **dict.fromkeys(["to the back", "to back"], Site.BACK),
+    **dict.fromkeys(["to the neck", "to neck"], Site.NECK),
+    **dict.fromkeys(["to the shoulders", "to shoulders"], Site.SHOULDERS),
+    **dict.fromkeys(["to the upper arms", "to upper arms"], Site.UPPER_ARMS),
+    **dict.fromkeys(["to the inner arms", "to inner arms"], Site.INNER_ARMS),
+    **dict.fromkeys(["to the inner thighs", "to inner thighs"], Site.INNER_THIGHS),
+    **dict.fromkeys(["to the inner wrists", "to inner wrists"], Site.INNER_WRISTS),
 }
 # "into the right eye", "into both ears": "into" reads as "in".
 _SITE_WORDS.update({"into " + words[3:]: site for words, site in list(_SITE_WORDS.items())
@@ -94,7 +113,7 @@ SITE_ROUTE = {Site.SKIN: Route.TOPICAL, Site.RIGHT_EYE: Route.OPHTHALMIC, Site.L
               Site.EACH_EYE: Route.OPHTHALMIC, Site.RIGHT_EAR: Route.OTIC,
               Site.LEFT_EAR: Route.OTIC, Site.EACH_EAR: Route.OTIC,
               Site.RIGHT_NOSTRIL: Route.NASAL, Site.LEFT_NOSTRIL: Route.NASAL,
-              Site.EACH_NOSTRIL: Route.NASAL}
+              Site.EACH_NOSTRIL: Route.NASAL, **dict.fromkeys(BODY_SITES, Route.TOPICAL)}
 
 _FREQUENCY_WORDS: dict[str, object] = {
     # qd, q1d: TJC/ISMP error-prone, EXPAND → "once daily"
@@ -108,7 +127,8 @@ _FREQUENCY_WORDS: dict[str, object] = {
     **dict.fromkeys(["qod", "q.o.d.", "every other day"], Timing(Frequency.EVERY_OTHER_DAY)),
     **dict.fromkeys(["qw", "qwk", "q week", "weekly", "once a week", "once weekly"], weekly(1)),
     # biw, tiw: ISMP error-prone, EXPAND → "2 times a week", "3 times a week"
-    **dict.fromkeys(["biw", "2 times a week", "twice a week", "2 times weekly"], weekly(2)),
+    **dict.fromkeys(["biw", "2 times a week", "twice a week", "2 times weekly", "twice weekly"],
+                    weekly(2)),
     **dict.fromkeys(["tiw", "3 times a week", "3 times weekly"], weekly(3)),
 }
 _PERIOD_WORDS: dict[str, object] = {
@@ -145,16 +165,21 @@ _AMOUNT_WORDS: dict[str, object] = {
     **dict.fromkeys(["a thin layer", "a thin film", "thin layer", "thin film"], "thin-layer"),
     **dict.fromkeys(["a small amount", "small amount", "sparingly"], "small-amount"),
     # "1 application" on a topical: no amount ("Apply to the affected area twice daily")
-    **dict.fromkeys(["1 application", "an application"], "application"),
+    **dict.fromkeys(["1 application", "an application", "application"], "application"),
 }
 _METHOD_WORDS: dict[str, object] = {
     "swish and spit": Method.SWISH_AND_SPIT, "and spit it out": Method.SWISH_AND_SPIT,
     "swish and swallow": Method.SWISH_AND_SWALLOW, "and swallow": Method.SWISH_AND_SWALLOW,
+    "swish /spit": Method.SWISH_AND_SPIT, "swish /swallow": Method.SWISH_AND_SWALLOW,
 }
 # "Take each dose with food.": how the qualifiers of a dose given at several times of day print.
 _EACH_WORDS: dict[str, object] = {f"{verb} each dose": "each" for verb in
                                   ("take", "apply", "insert", "instill", "inhale", "use", "place",
                                    "dissolve")}
+# Words that say nothing to read: "1 tablet to be taken daily".
+_FILLER_WORDS: dict[str, object] = dict.fromkeys(
+    [f"to be {done}" for done in ("taken", "used", "applied", "inserted", "given", "instilled")],
+    "filler")
 _PRN_WORDS: dict[str, object] = {"prn": "prn", "as needed": "prn", "as needed for": "prn",
                                  "prn for": "prn"}
 _PHRASE_TABLE: list[_Phrase] = sorted(
@@ -162,7 +187,8 @@ _PHRASE_TABLE: list[_Phrase] = sorted(
     + _phrases("frequency", _FREQUENCY_WORDS) + _phrases("period", _PERIOD_WORDS)
     + _phrases("meal", _MEAL_WORDS) + _phrases("instruction", _INSTRUCTION_WORDS)
     + _phrases("amount", _AMOUNT_WORDS) + _phrases("prn", _PRN_WORDS)
-    + _phrases("each", _EACH_WORDS) + _phrases("method", _METHOD_WORDS),
+    + _phrases("each", _EACH_WORDS) + _phrases("method", _METHOD_WORDS)
+    + _phrases("filler", _FILLER_WORDS),
     key=lambda p: -len(p[0]))
 PHRASES_BY_FIRST_WORD: dict[str, list[_Phrase]] = {}
 for _phrase in _PHRASE_TABLE:                  # longest first within each first word
@@ -202,6 +228,25 @@ REJECT: dict[str, str] = {
     "tbsp": "household measures are error-prone for oral liquids: write the dose in mL "
             "(sig-codes.md §3)",
     "mwf": "day-letter codes are ambiguous: name the days ('Mon Wed Fri')",
+    **dict.fromkeys(["inject", "injection", "injections", "subcutaneously", "subcut",
+                     "intramuscularly", "intravenously"],
+                    "no nonsterile preparation is injected"),
+    **dict.fromkeys(["units", "unit"], "units are error-prone and no product here is dosed in "
+                                      "units"),
+    "insulin": "insulin is not a preparation made here, and a drug name is not a direction",
+    "sliding": "a sliding scale is not a dose (ISMP: 'SS' and 'SSI' are error-prone)",
+    **dict.fromkeys(["spoon", "spoons", "spoonful", "spoonsful", "spoonfuls", "teaspoon",
+                     "teaspoons", "teaspoonful", "tablespoon", "tablespoons", "tablespoonful",
+                     "tsp.", "tbsp."],
+                    "household measures are error-prone for oral liquids: write the dose in mL "
+                    "(sig-codes.md §3)"),
+    **dict.fromkeys(["bd", "b.d.", "tds", "t.d.s.", "qds", "q.d.s.", "nocte", "mane", "om",
+                     "hrly", "o.n."],
+                    "a UK or Latin code this pharmacy's labels do not use: write the words "
+                    "('twice daily', 'at bedtime', 'every 4 hours')"),
+    "ut": "'ut dict' is Latin for 'as directed', which alone is not a direction (USP <17>)",
+    "ng": "a feeding tube is not a route these labels give: a pharmacist writes such directions",
+    "peg": "a feeding tube is not a route these labels give: a pharmacist writes such directions",
     "ʒ": "apothecary units need a pharmacist's conversion (ISMP)",
     "♏": "apothecary units need a pharmacist's conversion (ISMP)",
 }
@@ -228,6 +273,7 @@ UNIT_ROUTES: dict[DoseUnit, frozenset[Route]] = {
     DoseUnit.DROP: frozenset({Route.OPHTHALMIC, Route.OTIC, Route.NASAL, Route.ORAL,
                               Route.SUBLINGUAL}),
     DoseUnit.PUFF: frozenset({Route.INHALATION, Route.NASAL}),
+    DoseUnit.SPRAY: frozenset({Route.NASAL, Route.ORAL, Route.SUBLINGUAL, Route.BUCCAL}),
     DoseUnit.APPLICATORFUL: frozenset({Route.VAGINAL, Route.RECTAL}),
 }
 DIVISIBLE = {DoseUnit.TABLET}                 # the only unit a dose may be half of
@@ -246,8 +292,19 @@ SHORT_WORDS = {
     "end", "eye", "few", "flu", "for", "gas", "get", "gum", "has", "her", "him", "his", "hip",
     "hot", "how", "ice", "its", "jaw", "leg", "let", "lid", "lip", "low", "may", "mcg", "mix",
     "new", "nor", "not", "now", "off", "oil", "one", "our", "out", "own", "per", "put", "red",
-    "rub", "see", "set", "sip", "sit", "six", "sun", "tea", "ten", "the", "tip", "toe", "too",
+    "rib", "rub", "see", "set", "sip", "sit", "six", "sun", "tea", "ten", "the", "tip", "toe", "too",
     "two", "use", "via", "was", "way", "wet", "who", "why", "yet", "you"}
+# Words an as-needed reason or a purpose cannot begin with ("prn or as directed").
+REASON_CANNOT_BEGIN = {"or", "and", "as", "to", "of", "the", "a", "an", "in", "at", "on", "if",
+                       "by", "per", "up", "but", "nor", "so"}
+# Medical acronyms longer than three letters: "for GERD" is written out for the patient.
+ACRONYMS = {"gerd", "copd", "adhd", "afib", "ptsd", "esrd", "nstemi", "stemi", "hfref", "bphs",
+            "uti's", "urti", "lrti", "ibd's"}
+# "2x/week", "3x daily": the period after "Nx", and whether it is a week.
+TIMES_PERIODS = sorted([(("/day",), False), (("a", "day"), False), (("daily",), False),
+                        (("per", "day"), False), (("/d",), False), (("/week",), True),
+                        (("a", "week"), True), (("weekly",), True), (("per", "week"), True),
+                        (("/wk",), True)], key=lambda p: -len(p[0]))
 REASON_CODES = {"sob": "shortness of breath", "n/v": "nausea and vomiting"}
 # Words that begin an instruction, never a reason ("as needed for pain swallow whole"): the
 # reason ends before them, and what follows is read as the grammar reads it, or refused.
@@ -276,11 +333,14 @@ _NOTE_PHRASES = [("no", "refills"), ("ok", "to", "fill"), ("okay", "to", "fill")
                  ("substitution", "permitted"), ("do", "not", "substitute"), ("generic", "ok"),
                  ("may", "substitute"), ("brand", "only")]
 _NOTE_NUMBER = re.compile(r"^#\d+$")
+_NOTE_FIRST = _NOTE_LEADS | {phrase[0] for phrase in _NOTE_PHRASES}
 
 
 def pharmacy_note(words: list[str], at: int) -> int:
     """How many of `words` (lower case) from `at` are a note for the pharmacy; 0: none."""
     word = words[at].rstrip(":")
+    if word not in _NOTE_FIRST and not word.startswith("#"):
+        return 0
     for phrase in _NOTE_PHRASES:
         if tuple(w.rstrip(":") for w in words[at:at + len(phrase)]) == phrase:
             return len(phrase)
