@@ -67,8 +67,6 @@ class Parser:
     def __init__(self, tokens: list[Token], context: Context, *, explain: bool = False) -> None:
         self.t = tokens
         self.lows = [t.low for t in tokens]
-        # a sig written all in capitals: a word in capitals is not therefore an acronym
-        self.shouting = not any(ch.islower() for t in tokens for ch in t.text)
         self.i = 0
         self._last: list[Token] = []      # the phrase matched last
         self.context = context
@@ -533,9 +531,8 @@ class Parser:
                 return
         word = REASON_CODES.get(low, low)
         short = len(low) <= 3 and low not in SHORT_WORDS
-        acronym = low in ACRONYMS or (len(tok.text) > 1 and tok.text.isupper()
-                                      and not self.shouting)
-        if low not in REASON_CODES and (not low.replace("-", "").isalpha() or short or acronym):
+        if low not in REASON_CODES and (not low.replace("-", "").isalpha() or short
+                                        or low in ACRONYMS):
             which = "as-needed reason" if s.reason_open else "purpose"
             raise NotSig(f"unknown abbreviation '{tok.text}' in the {which}: write the "
                          f"{which.removeprefix('as-needed ')} in plain words")

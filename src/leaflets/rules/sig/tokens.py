@@ -52,7 +52,7 @@ def tokenize(text: str) -> list[Token]:
         tail: list[Token] = []
         # a comma, bracket or a sentence's full stop after a word; "q.d." and "b.i.d." keep
         # their dots
-        while len(raw) > 1 and not raw.endswith("(s)") and (raw[-1] in ",;)]" or (
+        while len(raw) > 1 and not raw.lower().endswith("(s)") and (raw[-1] in ",;)]" or (
                 raw[-1] == "." and ("." not in raw[:-1] or raw[-2] in ")]"))):
             tail.insert(0, Token(raw[-1], raw[-1], "punct"))
             raw = raw[:-1]
