@@ -237,8 +237,11 @@ def test_refusals_name_the_token(sig: str, route: Route | None, unit: DoseUnit |
      "'ok to fill' is a note for the pharmacy, not a direction: move it out of the directions "
      "(quantity and refills are fields of the fill)"),
     ("Take 1tab by mouth each morning, gently",
-     "'1tab' runs sig codes together (1 tab); directions are either all plain words or all sig "
-     "codes"),
+     "'1tab' runs sig codes or words together (1 tab); directions are either all plain words or "
+     "all sig codes"),
+    ("Take 1 tablet by mouth twice dailypc, gently",
+     "'dailypc' runs sig codes or words together (daily pc); directions are either all plain "
+     "words or all sig codes"),
     ("Take 1 capsule by mouth each morning for ha",
      "unknown abbreviation 'ha': approved directions are plain words"),
     ("Take 1 capsule by mouth each morning for nv",

@@ -38,6 +38,7 @@ from .vocabulary import (
     note_message,
     pharmacy_note,
     plain_words,
+    run_together,
 )
 
 
@@ -57,7 +58,7 @@ def build_step(s: Slots, context: Context) -> Dosage:
     """The Dosage of one step's slots, read for the product of `context`."""
     product_route, product_unit = context.route, context.unit
     if s.reason is not None and not s.reason:
-        raise err("'prn' needs the reason it is taken for (sig-codes.md §1: "
+        raise err(f"'{s.reason_text}' needs the reason it is taken for (sig-codes.md §1: "
                   "'as needed for pain')")
     timing = s.timing
     if s.days:
@@ -209,10 +210,10 @@ def check_plain(text: str) -> PlainDirections:
                       "sig codes")
         if note := pharmacy_note(words, i):
             raise err(note_message(" ".join(words[i:i + note])))
-        pieces = glued(word)
-        if pieces and any(is_code(piece) for piece in pieces):
-            raise err(f"'{word}' runs sig codes together ({' '.join(pieces)}); directions are "
-                      "either all plain words or all sig codes")
+        pieces = glued(word) or run_together(word)
+        if pieces and (len(pieces) == 2 or any(is_code(piece) for piece in pieces)):
+            raise err(f"'{word}' runs sig codes or words together ({' '.join(pieces)}); "
+                      "directions are either all plain words or all sig codes")
         bare = word.rstrip(".")
         if len(bare) <= 3 and any(ch.isalpha() for ch in bare) and bare not in SHORT_WORDS:
             raise err(f"unknown abbreviation '{bare}': approved directions are plain words")

@@ -48,6 +48,7 @@ from .vocabulary import (
     REASON_STOPS,
     REJECT,
     ROUTE_ADJECTIVES,
+    ROUTE_CODES,
     SHORT_DURATION,
     SHORT_WORDS,
     SITE_CODES,
@@ -58,6 +59,7 @@ from .vocabulary import (
     WEEKDAYS,
     note_message,
     pharmacy_note,
+    run_together,
 )
 
 
@@ -147,6 +149,9 @@ class Parser:
             return
         if note := self._note():
             raise err(note_message(" ".join(t.text for t in self.t[self.i:self.i + note])))
+        if low in ROUTE_CODES and self.low(1)[:1] == "/" and self.low(1)[1:] in ROUTE_CODES:
+            raise err(f"'{tok.text}{self.peek(1).text}' gives two routes: write the one this "  # type: ignore[union-attr]
+                      "product is given by")
         found = self.phrase()
         if found:
             length, slot, value = found
@@ -159,6 +164,8 @@ class Parser:
             raise NotSig("'as directed' is not a direction (USP <17>): write the directions")
         if low in REJECT:
             raise err(f"'{tok.text}' is refused: {REJECT[low]}")
+        if self._affected_organ():
+            return
         if CLOCK.match(low):
             raise err(f"'{tok.text}' is refused: a clock-time code (ISMP error-prone); write "
                       "the time in words")
@@ -209,9 +216,20 @@ class Parser:
                          "food prn nausea')")
         raise NotSig(self._unread(tok))
 
+    def _refused_ahead(self) -> None:
+        """A refused word just ahead explains a number out of place ("5ml 3 hrly", "2 x 5 ml
+        spoon"): name it rather than the number."""
+        for k in range(1, 4):
+            word = self.low(k)
+            if word in REJECT:
+                raise err(f"'{self.peek(k).text}' is refused: {REJECT[word]}")  # type: ignore[union-attr]
+
     def _unread(self, tok: Token) -> str:
         """Why `tok` stops the reading: an unknown abbreviation, or English words the grammar
         does not read here (shown up to the first word that is not a short English word)."""
+        for ahead in self.t[self.i:self.i + 3]:
+            if ahead.kind == "word" and (pair := run_together(ahead.low)):
+                return f"'{ahead.text}' runs '{pair[0]}' and '{pair[1]}' together"
         if not (tok.low.isalpha() and (tok.low in SHORT_WORDS or len(tok.low) > 3)):
             return f"unknown abbreviation '{tok.text}'"
         end = self.i + 1
@@ -267,7 +285,7 @@ class Parser:
         elif slot == "prn":
             if s.reason is not None:
                 raise err("'as needed' twice")
-            s.reason, s.reason_open = [], True
+            s.reason, s.reason_open, s.reason_text = [], True, tok.text
         elif slot in ("each", "filler"):
             pass                        # "Take each dose with food.": the qualifiers follow
 
@@ -333,6 +351,10 @@ class Parser:
                 raise NotSig(f"a repeated dose '{tok.text}' must be followed by a time of day")
             return
         if s.dose is not None or s.thin_layer or s.timing or s.periods or s.days:
+            self._refused_ahead()
+            if s.timing or s.periods or s.days:
+                raise NotSig(f"unexpected number '{tok.text}' after a whole step: each step of a "
+                             "taper needs its duration ('for 3 days') before the next")
             raise NotSig(f"unexpected number '{tok.text}'")
         start = self.i
         s.dose, s.dose_max = self._value()
@@ -470,6 +492,18 @@ class Parser:
             return self.phrase() is None and not self._note() and not self._at_duration()
         finally:
             self.i -= k
+
+    def _affected_organ(self) -> bool:
+        """"into the affected eye": which eye (or ear) is for the prescriber to say."""
+        j = 1 if self.low() in ("in", "into", "to") else 0
+        j += 1 if self.low(j) == "the" else 0
+        if self.low(j) == "affected" and self.low(j + 1).rstrip("(s)") in ("eye", "eyes", "ear",
+                                                                          "ears"):
+            organ = self.low(j + 1)[:3]
+            words = " ".join(t.text for t in self.t[self.i:self.i + j + 2])
+            raise err(f"'{words}': which {organ}? write the right {organ}, the left {organ} or "
+                      f"each {organ}")
+        return False
 
     def _times(self, k: int) -> Timing | None:
         """"2x/week", "3x daily", "2x a day": N times a period, the period k tokens ahead."""

@@ -289,6 +289,7 @@ class Slots:
     meal: Meal | None = None
     instructions: list[Instruction] = field(default_factory=list)
     reason: list[str] | None = None
+    reason_text: str = ""           # the as-needed words as written ("prn", "when required")
     reason_open: bool = False       # words are the as-needed reason until a keyword or a stop
     purpose: list[str] | None = None
     purpose_open: bool = False      # words are the purpose ("for reflux") until the same

@@ -23,7 +23,7 @@ NUMBER = re.compile(rf"^{_NUM}$")
 RANGE = re.compile(rf"^({_NUM})-({_NUM})$")
 
 
-_SLASHED = {"d/c", "n/v"}
+_SLASHED = {"d/c", "n/v", "h/a"}
 _PUNCT = {",", ".", ";", "(", ")", "[", "]"}
 # Numbers written as words read as numerals ("one (1) tablet"); "one half" is "one-half".
 NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",

@@ -76,6 +76,7 @@ _ROUTE_WORDS: dict[str, object] = {
     "in eye": Route.OPHTHALMIC, "in ear": Route.OTIC, "in nose": Route.NASAL,
     "intranasally": Route.NASAL, "nasally": Route.NASAL,
 }
+ROUTE_CODES = {"po", "pr", "pv", "sl", "top", "inh", "buccal"}
 # Adjectives that name a route, and describe an as-needed reason before a plain word ("prn vaginal
 # dryness", "prn oral thrush").
 ROUTE_ADJECTIVES = {"oral", "sublingual", "vaginal", "rectal", "topical"}
@@ -180,9 +181,11 @@ _EACH_WORDS: dict[str, object] = {f"{verb} each dose": "each" for verb in
 _FILLER_WORDS: dict[str, object] = dict.fromkeys(
     [f"to be {done}" for done in ("taken", "used", "applied", "inserted", "given", "instilled")],
     "filler")
-_PRN_WORDS: dict[str, object] = {"prn": "prn", "as needed": "prn", "as needed for": "prn",
-                                 "prn for": "prn"}
-_PHRASE_TABLE: list[_Phrase] = sorted(
+_PRN_WORDS: dict[str, object] = {
+    **dict.fromkeys(["prn", "as needed", "as needed for", "prn for", "as required",
+                     "as required for", "when required", "when required for", "when needed",
+                     "when needed for", "if needed", "if needed for"], "prn")}
+PHRASE_TABLE: list[_Phrase] = sorted(
     _phrases("route", _ROUTE_WORDS) + _phrases("site", _SITE_WORDS)
     + _phrases("frequency", _FREQUENCY_WORDS) + _phrases("period", _PERIOD_WORDS)
     + _phrases("meal", _MEAL_WORDS) + _phrases("instruction", _INSTRUCTION_WORDS)
@@ -191,7 +194,7 @@ _PHRASE_TABLE: list[_Phrase] = sorted(
     + _phrases("filler", _FILLER_WORDS),
     key=lambda p: -len(p[0]))
 PHRASES_BY_FIRST_WORD: dict[str, list[_Phrase]] = {}
-for _phrase in _PHRASE_TABLE:                  # longest first within each first word
+for _phrase in PHRASE_TABLE:                  # longest first within each first word
     PHRASES_BY_FIRST_WORD.setdefault(_phrase[0][0], []).append(_phrase)
 
 WEEKDAYS: dict[str, Weekday] = {
@@ -244,6 +247,8 @@ REJECT: dict[str, str] = {
                      "hrly", "o.n."],
                     "a UK or Latin code this pharmacy's labels do not use: write the words "
                     "('twice daily', 'at bedtime', 'every 4 hours')"),
+    "taper": "a taper is written out step by step ('2 tabs qd x 3 days, then 1 tab qd x 3 "
+             "days')",
     "ut": "'ut dict' is Latin for 'as directed', which alone is not a direction (USP <17>)",
     "ng": "a feeding tube is not a route these labels give: a pharmacist writes such directions",
     "peg": "a feeding tube is not a route these labels give: a pharmacist writes such directions",
@@ -339,6 +344,9 @@ _NOTE_FIRST = _NOTE_LEADS | {phrase[0] for phrase in _NOTE_PHRASES}
 def pharmacy_note(words: list[str], at: int) -> int:
     """How many of `words` (lower case) from `at` are a note for the pharmacy; 0: none."""
     word = words[at].rstrip(":")
+    if (word[:1].isdigit() and tuple(words[at + 1:at + 3]) in (("day", "supply"),
+                                                                ("days", "supply"))):
+        return 3                    # "90 day supply"
     if word not in _NOTE_FIRST and not word.startswith("#"):
         return 0
     for phrase in _NOTE_PHRASES:
@@ -348,7 +356,10 @@ def pharmacy_note(words: list[str], at: int) -> int:
         return 1
     if word in _NOTE_LEADS:
         nxt = words[at + 1] if at + 1 < len(words) else ""
-        return 2 if nxt[:1].isdigit() or _NOTE_NUMBER.match(nxt) else 1
+        if not (nxt[:1].isdigit() or _NOTE_NUMBER.match(nxt)):
+            return 1
+        after = words[at + 2] if at + 2 < len(words) else ""
+        return 3 if after in UNITS else 2        # "dispense 100 mL"
     return 0
 
 
@@ -382,3 +393,16 @@ def is_code(word: str) -> bool:
     return (bare in PLAIN_CODES or bool(DOTTED.match(word)) or bool(HOURLY.match(bare))
             or bool(CLOCK.match(bare)) or bool(X_COUNT.match(bare)))
 
+
+
+# Every word the grammar reads, for naming words run together ("dailypc", "mouthdaily").
+_KNOWN_WORDS = ({w for words, _, _ in PHRASE_TABLE for w in words if w.isalpha() and len(w) > 1}
+                | set(UNITS) | VERBS | set(WEEKDAYS) | set(PLAIN_CODES)) - {"as", "in", "to", "at"}
+
+
+def run_together(word: str) -> tuple[str, str] | None:
+    """The two words the grammar reads that `word` is made of, if it is two run together."""
+    for k in range(2, len(word) - 1):
+        if word[:k] in _KNOWN_WORDS and word[k:] in _KNOWN_WORDS:
+            return word[:k], word[k:]
+    return None
