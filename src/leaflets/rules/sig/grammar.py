@@ -169,6 +169,10 @@ class Parser:
         if CLOCK.match(low):
             raise err(f"'{tok.text}' is refused: a clock-time code (ISMP error-prone); write "
                       "the time in words")
+        if (low == "once" and self.low(1) == "every") or (
+                low == "1" and self.low(1) == "time" and self.low(2) == "every"):
+            self.i += 1 if low == "once" else 2         # "once every 6 hours": every 6 hours
+            return
         if self._at_duration():
             self._duration(s)
             return

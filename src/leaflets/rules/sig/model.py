@@ -76,11 +76,13 @@ class Site(StrEnum):
     INNER_ARMS = "inner-arms"
     INNER_THIGHS = "inner-thighs"
     INNER_WRISTS = "inner-wrists"
+    VAGINAL_AREA = "vaginal-area"
 
 
 BODY_SITES = frozenset({
     Site.FACE, Site.SCALP, Site.HANDS, Site.FEET, Site.CHEST, Site.ABDOMEN, Site.BACK, Site.NECK,
-    Site.SHOULDERS, Site.UPPER_ARMS, Site.INNER_ARMS, Site.INNER_THIGHS, Site.INNER_WRISTS})
+    Site.SHOULDERS, Site.UPPER_ARMS, Site.INNER_ARMS, Site.INNER_THIGHS, Site.INNER_WRISTS,
+    Site.VAGINAL_AREA})
 
 
 class Meal(StrEnum):
@@ -102,6 +104,7 @@ class Instruction(StrEnum):
     NO_CRUSH = "do-not-crush"
     NO_CHEW = "do-not-chew"
     RINSE_MOUTH = "rinse-mouth"
+    RINSE_MOUTH_AND_THROAT = "rinse-mouth-and-throat"
     SHAKE_WELL = "shake-well"
 
 
@@ -109,7 +112,8 @@ class Instruction(StrEnum):
 # a taper keeps them on its last step, where the printed sentences read back.
 SENTENCE_INSTRUCTIONS = frozenset({
     Instruction.SWALLOW_WHOLE, Instruction.NO_CRUSH_OR_CHEW, Instruction.NO_CRUSH,
-    Instruction.NO_CHEW, Instruction.RINSE_MOUTH, Instruction.SHAKE_WELL})
+    Instruction.NO_CHEW, Instruction.RINSE_MOUTH, Instruction.RINSE_MOUTH_AND_THROAT,
+    Instruction.SHAKE_WELL})
 
 
 class Method(StrEnum):

@@ -24,7 +24,7 @@ RANGE = re.compile(rf"^({_NUM})-({_NUM})$")
 
 
 _SLASHED = {"d/c", "n/v", "h/a"}
-_PUNCT = {",", ".", ";", "(", ")", "[", "]"}
+_PUNCT = {",", ".", ";", "(", ")", "[", "]", "-", "–", "—", ":"}
 # Numbers written as words read as numerals ("one (1) tablet"); "one half" is "one-half".
 NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
                 "seven": "7", "eight": "8", "nine": "9", "ten": "10", "twelve": "12",
@@ -103,9 +103,15 @@ def _without_repeated_numerals(tokens: list[Token]) -> list[Token]:
 def _one_half(tokens: list[Token]) -> list[Token]:
     """"one half" is "one-half" (never 1 and a half); "twenty four" is 24."""
     out: list[Token] = []
-    for tok in tokens:
+    for i, tok in enumerate(tokens):
         if tok.low == "half" and out and out[-1].text.lower() == "one":
             out[-1] = Token(f"{out[-1].text} {tok.text}", "one-half", "word")
+            continue
+        if tok.low == "a" and out and out[-1].low == "half":      # "half a tablet"
+            out[-1] = Token(f"{out[-1].text} {tok.text}", "one-half", "word")
+            continue
+        if tok.low == "half" and i + 1 < len(tokens) and tokens[i + 1].low == "a":
+            out.append(tok)
             continue
         before = out[-1] if out else None
         if (before is not None and before.text.lower() in _TENS and tok.text.lower() in NUMBER_WORDS

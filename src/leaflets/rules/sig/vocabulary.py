@@ -33,7 +33,8 @@ UNITS: dict[str, DoseUnit] = {
     **dict.fromkeys(["troche", "troches"], DoseUnit.TROCHE),
     **dict.fromkeys(["supp", "supps", "suppository", "suppositories"], DoseUnit.SUPPOSITORY),
     # "cc" is ISMP error-prone: EXPAND to mL (error-prone-abbreviations.md §3)
-    **dict.fromkeys(["ml", "mls", "cc"], DoseUnit.ML),
+    **dict.fromkeys(["ml", "mls", "cc", "millilitre", "millilitres", "milliliter", "milliliters"],
+                    DoseUnit.ML),
     **dict.fromkeys(["g", "gram", "grams"], DoseUnit.G),
     **dict.fromkeys(["gtt", "gtts", "drop", "drops"], DoseUnit.DROP),
     **dict.fromkeys(["puff", "puffs"], DoseUnit.PUFF),
@@ -43,7 +44,7 @@ UNITS: dict[str, DoseUnit] = {
 # The verb as written is read and not printed: the template's verb follows the route
 # (README "Directions"); "swish" needs its method ("and spit", "and swallow").
 PILL_WORDS = {"pill", "pills"}
-VERBS = {"take", "apply", "insert", "instill", "inhale", "use", "place", "dissolve", "give",
+VERBS = {"instil", "take", "apply", "insert", "instill", "inhale", "use", "place", "dissolve", "give",
          "administer", "spray", "swish"}
 
 # Multi-word phrases and codes, matched longest first: (words, slot, value).
@@ -75,6 +76,9 @@ _ROUTE_WORDS: dict[str, object] = {
     # "in" alone is ISMP error-prone (intranasal); "in ear" is English
     "in eye": Route.OPHTHALMIC, "in ear": Route.OTIC, "in nose": Route.NASAL,
     "intranasally": Route.NASAL, "nasally": Route.NASAL,
+    "into the vagina": Route.VAGINAL, "in the vagina": Route.VAGINAL,
+    "into the rectum": Route.RECTAL, "in the rectum": Route.RECTAL,
+    "into the lungs": Route.INHALATION, "in the lungs": Route.INHALATION,
 }
 ROUTE_CODES = {"po", "pr", "pv", "sl", "top", "inh", "buccal"}
 # Adjectives that name a route, and describe an as-needed reason before a plain word ("prn vaginal
@@ -86,6 +90,9 @@ SITE_CODES: dict[str, Site] = {"od": Site.RIGHT_EYE, "os": Site.LEFT_EYE, "ou": 
 _SITE_WORDS: dict[str, object] = {
     "to the skin": Site.SKIN, "on the skin": Site.SKIN,
     "in the right eye": Site.RIGHT_EYE, "in the left eye": Site.LEFT_EYE,
+    "right eye": Site.RIGHT_EYE, "left eye": Site.LEFT_EYE, "each eye": Site.EACH_EYE,
+    "both eyes": Site.EACH_EYE, "right ear": Site.RIGHT_EAR, "left ear": Site.LEFT_EAR,
+    "each ear": Site.EACH_EAR, "both ears": Site.EACH_EAR,
     "in each eye": Site.EACH_EYE, "in both eyes": Site.EACH_EYE,
     "in the right ear": Site.RIGHT_EAR, "in the left ear": Site.LEFT_EAR,
     "in each ear": Site.EACH_EAR, "in both ears": Site.EACH_EAR,
@@ -94,6 +101,7 @@ _SITE_WORDS: dict[str, object] = {
     "each nostril": Site.EACH_NOSTRIL, "per nostril": Site.EACH_NOSTRIL,
     "in eyes": Site.EACH_EYE, "in ears": Site.EACH_EAR, "in nostrils": Site.EACH_NOSTRIL,
     **dict.fromkeys(["to the face", "to face"], Site.FACE),
+    **dict.fromkeys(["to the vaginal area", "to vaginal area"], Site.VAGINAL_AREA),
     **dict.fromkeys(["to the scalp", "to scalp"], Site.SCALP),
     **dict.fromkeys(["to the hands", "to hands"], Site.HANDS),
     **dict.fromkeys(["to the feet", "to feet"], Site.FEET),
@@ -132,6 +140,13 @@ _FREQUENCY_WORDS: dict[str, object] = {
                     weekly(2)),
     **dict.fromkeys(["tiw", "3 times a week", "3 times weekly"], weekly(3)),
 }
+# As prescribing systems write them: "1 time daily", "per day", dotted codes without the last dot.
+for _n in (1, 2, 3, 4):
+    _FREQUENCY_WORDS.update(dict.fromkeys(
+        [f"{_n} {times} {per}" for times in ("time", "times") for per in ("daily", "a day", "per day")],
+        daily(_n)))
+_FREQUENCY_WORDS.update({"per day": daily(1), "q.d": daily(1), "b.i.d": daily(2), "t.i.d": daily(3),
+                         "q.i.d": daily(4), "q.o.d": Timing(Frequency.EVERY_OTHER_DAY)})
 _PERIOD_WORDS: dict[str, object] = {
     "qam": Period.MORNING, "qnoon": Period.NOON, "qpm": Period.EVENING,
     # qhs, qn, BT: ISMP error-prone, EXPAND → "at bedtime"
@@ -159,6 +174,9 @@ _INSTRUCTION_WORDS: dict[str, object] = {
     **dict.fromkeys(["rinse mouth after use", "rinse mouth after each use", "rinse your mouth "
                      "after each use", "rinse mouth with water after use", "rinse mouth after "
                      "inhalation", "rinse mouth"], Instruction.RINSE_MOUTH),
+    **dict.fromkeys(["rinse mouth and throat after use", "rinse mouth and throat after each use",
+                     "rinse your mouth and throat after each use"],
+                    Instruction.RINSE_MOUTH_AND_THROAT),
     **dict.fromkeys(["shake well", "shake well before use", "shake well before each use",
                      "shake before use", "shake before using"], Instruction.SHAKE_WELL),
 }
