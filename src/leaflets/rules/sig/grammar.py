@@ -97,6 +97,7 @@ class Parser:
 
     # -- grammar --
     def sig(self) -> Sig:
+        self._refused_anywhere()
         steps = [self.step(first=True)]
         while self.i < len(self.t):
             if self.low() == "then":
@@ -219,6 +220,15 @@ class Parser:
                          "read: put instructions before 'prn' (for example '1 tab po q8h with "
                          "food prn nausea')")
         raise NotSig(self._unread(tok))
+
+    def _refused_anywhere(self) -> None:
+        """A refused code anywhere in the sig (hs, IV, units, a pharmacy note...) is named
+        first: it is the problem to fix, whatever else is not read before it."""
+        for k, tok in enumerate(self.t):
+            if tok.low in REJECT and not (tok.low == "in" or tok.low in SITE_CODES):
+                raise err(f"'{tok.text}' is refused: {REJECT[tok.low]}")
+            if note := pharmacy_note(self.lows, k):
+                raise err(note_message(" ".join(t.text for t in self.t[k:k + note])))
 
     def _refused_ahead(self) -> None:
         """A refused word just ahead explains a number out of place ("5ml 3 hrly", "2 x 5 ml

@@ -194,7 +194,7 @@ _METHOD_WORDS: dict[str, object] = {
 # "Take each dose with food.": how the qualifiers of a dose given at several times of day print.
 _EACH_WORDS: dict[str, object] = {f"{verb} each dose": "each" for verb in
                                   ("take", "apply", "insert", "instill", "inhale", "use", "place",
-                                   "dissolve")}
+                                   "dissolve", "swish")}
 # Words that say nothing to read: "1 tablet to be taken daily".
 _FILLER_WORDS: dict[str, object] = dict.fromkeys(
     [f"to be {done}" for done in ("taken", "used", "applied", "inserted", "given", "instilled")],
@@ -265,6 +265,8 @@ REJECT: dict[str, str] = {
                      "hrly", "o.n."],
                     "a UK or Latin code this pharmacy's labels do not use: write the words "
                     "('twice daily', 'at bedtime', 'every 4 hours')"),
+    **dict.fromkeys(["/kg", "/m2", "/m²"], "a dose by body weight or surface area is worked "
+                                           "out by a pharmacist, not printed as written"),
     "taper": "a taper is written out step by step ('2 tabs qd x 3 days, then 1 tab qd x 3 "
              "days')",
     "ut": "'ut dict' is Latin for 'as directed', which alone is not a direction (USP <17>)",
