@@ -167,6 +167,8 @@ def test_a_mechanical_rewrite_is_suggested(sig: str, rewrite: str, sentence: str
     "apply 1 g top bid prn itching take with food",        # which verb?
     # a decimal point is never a dot to drop
     ".5tab po qd", "1.0tab po qd",
+    # dots alone
+    "1 tab po qd ..",
 ])
 def test_no_rewrite_is_suggested_where_none_is_safe(sig: str) -> None:
     found = explain(sig)

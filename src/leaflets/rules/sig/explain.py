@@ -453,8 +453,8 @@ def _separate(word: str) -> list[str] | None:
     "qdx7d" → qd x7d, "1tab" → 1 tab, "p.o." → po, "P.O.Q.D." → PO QD. A number is separated
     only before a unit, and stays as written (".5tab" → .5 tab, which is refused)."""
     bare = _DOTS.sub("", word)          # never a decimal point: "0.5tab" is 0.5 tab, ".5" stays
-    if len(bare) > _LONGEST_GLUED or word.lower() in REJECT:
-        return None
+    if not bare or len(bare) > _LONGEST_GLUED or word.lower() in REJECT:
+        return None                     # "..": nothing to read
 
     @cache
     def ways(at: int) -> tuple[tuple[str, ...], ...]:
