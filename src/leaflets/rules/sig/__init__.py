@@ -65,7 +65,6 @@ from .model import (
     NotSig,
     Period,
     PlainDirections,
-    Reading,
     Sig,
     Site,
     Timing,
@@ -80,7 +79,7 @@ __all__ = [
     "AS_NEEDED_NO_UMS", "FIELD", "MAX_DOSE", "MAX_DURATION_DAYS", "MEAL_NO_UMS", "NO_UMS",
     "ONCE_DAILY_NO_UMS", "SITE_ROUTE", "UMS_PERIODS", "UNIT_ROUTES", "VERBATIM_HINT", "Context",
     "Directions", "Dosage", "Duration", "DurationUnit", "Frequency", "Instruction", "Meal",
-    "Period", "PlainDirections", "Reading", "Sig", "Site", "Timing", "Token", "Weekday",
+    "Period", "PlainDirections", "Sig", "Site", "Timing", "Token", "Weekday",
     "amount_text", "daily_amount", "most_doses_a_day", "number", "parse_directions", "plural_noun",
     "tokenize", "total_amount", "ums_periods",
 ]

@@ -5,7 +5,6 @@ contradictory is an error naming the token, never a guess."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields
 from decimal import Decimal
 
 from ...models import Route
@@ -21,7 +20,6 @@ from .model import (
     Meal,
     NotSig,
     Period,
-    Reading,
     Sig,
     Site,
     Slots,
@@ -54,14 +52,13 @@ from .vocabulary import (
 class Parser:
     """Reads tokens into the slots of each step (the grammar in rules/sig/__init__.py)."""
 
-    def __init__(self, tokens: list[Token], context: Context, *, explain: bool = False) -> None:
+    def __init__(self, tokens: list[Token], context: Context) -> None:
         self.t = tokens
         self.i = 0
         self._last: list[Token] = []      # the phrase matched last
         self.context = context
         self.route = context.route
         self.unit = context.unit
-        self.readings: list[Reading] | None = [] if explain else None
 
     # -- helpers --
     def peek(self, k: int = 0) -> Token | None:
@@ -110,17 +107,9 @@ class Parser:
         return build_step(s, self.context)
 
     def _read(self, s: Slots, read: Callable[[Slots, Token], None], tok: Token) -> None:
-        """Read the words at the cursor into `s`; when explaining, note which slots they set."""
-        if self.readings is None:
-            read(s, tok)
-            return
-        start, before = self.i, _snapshot(s)
+        """Read the words at the cursor into `s`: every read of a step passes here, so
+        rules/sig/explain.py notes what each read sets by overriding this."""
         read(s, tok)
-        words = " ".join(t.text for t in self.t[start:self.i])
-        after = _snapshot(s)
-        changed = [(k, v) for k, v in after.items() if before.get(k) != v and k in _SHOWN]
-        for slot, value in changed or [("", "")]:
-            self.readings.append(Reading(words, slot, value))
 
     def _slot(self, s: Slots, tok: Token) -> None:
         low = tok.low
@@ -463,30 +452,3 @@ class Parser:
                       "hours'")
         s.max_per_day = value
 
-
-# The slots `--explain` shows; the others are the parser's own notes.
-_SHOWN = ("dose", "dose_max", "unit", "thin_layer", "route", "site", "verb", "timing", "periods",
-          "days", "meal", "instructions", "reason", "duration", "max_per_day")
-
-
-def _snapshot(s: Slots) -> dict[str, str]:
-    """Each slot's value as words, so a change shows (lists are compared by their contents)."""
-    out: dict[str, str] = {}
-    for f in fields(s):
-        value = getattr(s, f.name)
-        if isinstance(value, list):
-            value = ", ".join(str(v) for v in value) if value else None
-        elif isinstance(value, Timing):
-            value = _timing_words(value)
-        if value is not None and value != "" and value is not False:
-            out[f.name] = str(value)
-    return out
-
-
-def _timing_words(t: Timing) -> str:
-    parts = [str(t.frequency)]
-    if t.count:
-        parts.append(f"count={t.count}")
-    if t.hours:
-        parts.append(f"hours={t.hours}" + (f"-{t.hours_max}" if t.hours_max else ""))
-    return " ".join(parts)
