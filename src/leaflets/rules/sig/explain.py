@@ -283,14 +283,13 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, s
     out: list[tuple[str, str]] = []
     for key, value in after.items():
         old = before.get(key)
-        if key in _NOTES or key.endswith(("_text", "_open")):
-            continue
-        if key == "dose" and (value, after.get("dose_max")) != (old, before.get("dose_max")) \
-                and value is not None:
+        if value == old or key in _NOTES or key.endswith(("_text", "_open")):
+            continue                    # most slots, most reads: first, as it is the cheapest
+        if key == "dose" and value is not None:       # a dose and its range are set together
             high = after.get("dose_max")
             out.append(("dose", amount_text(value) + (f" to {amount_text(high)}" if high else "")))
             continue
-        if value == old or value is None or value is False or (value == [] and key != "reason"):
+        if value is None or value is False or (value == [] and key != "reason"):
             continue
         if key == "reason":
             if old is None:
