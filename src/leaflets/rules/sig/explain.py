@@ -183,10 +183,8 @@ class _Notes:
         rows: list[Reading] = []
         t = self.tokens
         for n, begin in enumerate(self.steps, 1):
-            if n > 1:
+            if n > 1 and t[begin - 1].low == "then":
                 rows.append(self.row(begin - 1, begin, "then", f"step {n} begins", n))
-            if begin < len(t) and t[begin].low in VERBS:       # read by Parser.step itself
-                rows.append(self.row(begin, begin + 1, "verb", t[begin].low, n))
             group = [r for r in self.reads if r.step == n]
             k = 0
             while k < len(group):
@@ -202,9 +200,11 @@ class _Notes:
         return rows
 
     def _reason_row(self, first: _Read, last: _Read) -> list[Reading]:
-        said = first.before["reason"] or []
-        added = (last.after["reason"] or [])[len(said):]
-        return [self.row(first.start, last.end, "as needed for", " ".join(added), first.step)]
+        key = "reason" if first.before["reason_open"] else "purpose"
+        said = first.before[key] or []
+        added = (last.after[key] or [])[len(said):]
+        slot = "as needed for" if key == "reason" else "what it is for"
+        return [self.row(first.start, last.end, slot, " ".join(added), first.step)]
 
     def _read_rows(self, read: _Read) -> list[Reading]:
         changes = _changes(read.before, read.after)
@@ -292,7 +292,7 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, s
             high = after.get("dose_max")
             out.append(("dose", amount_text(value) + (f" to {amount_text(high)}" if high else "")))
             continue
-        if value is None or value is False or (value == [] and key != "reason"):
+        if value is None or value is False or (value == [] and key not in ("reason", "purpose")):
             continue
         if key == "reason":
             if old is None:
@@ -300,12 +300,17 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, s
             else:
                 out.append(("as needed for", " ".join(value[len(old):])))
             continue
+        if key == "purpose":
+            if old is None:
+                out.append(("what it is for", "(the words that follow)"))
+            continue
         if isinstance(value, list):
             added = value[len(old):] if isinstance(old, list) and value[:len(old)] == old else value
             out.append((_slot_name(key), ", ".join(_plain(v) for v in added)))
             continue
-        if key == "thin_layer":
-            out.append(("amount", "a thin layer"))
+        if key in ("thin_layer", "small_amount", "application"):
+            out.append(("amount", {"thin_layer": "a thin layer", "small_amount": "a small amount",
+                                   "application": "none (applied as it comes)"}[key]))
         elif key == "max_per_day" and isinstance(value, Decimal):
             unit = after.get("unit")
             noun = "" if not isinstance(unit, DoseUnit) else \
@@ -332,7 +337,8 @@ def _plain(value: object) -> str:
     if isinstance(value, Timing):
         return _timing(value)
     if isinstance(value, Duration):
-        unit = "week" if value.unit is DurationUnit.WEEKS else "day"
+        unit = {DurationUnit.DAYS: "day", DurationUnit.WEEKS: "week",
+                DurationUnit.MONTHS: "month"}[value.unit]
         return f"{value.value} {unit}{'' if value.value == 1 else 's'}"
     if isinstance(value, Decimal):
         return amount_text(value)

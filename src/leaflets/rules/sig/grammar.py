@@ -120,8 +120,7 @@ class Parser:
     def step(self, *, first: bool) -> Dosage:
         s = Slots()
         if self.low() in VERBS and not self.phrase():      # "swish and spit" is a phrase
-            s.verb = self.low()
-            self.i += 1
+            self._read(s, self._verb, self.t[self.i])
         elif not first and not self.peek():
             raise err("'then' must be followed by the next step")
         while (tok := self.peek()) is not None:
@@ -134,6 +133,10 @@ class Parser:
                 s.reason_open = s.purpose_open = False
             self._read(s, self._slot, tok)
         return build_step(s, self.context)
+
+    def _verb(self, s: Slots, tok: Token) -> None:
+        s.verb = tok.low
+        self.i += 1
 
     def _read(self, s: Slots, read: Callable[[Slots, Token], None], tok: Token) -> None:
         """Read the words at the cursor into `s`: every read of a step passes here, so
