@@ -210,8 +210,23 @@ def _quantity(value: Any) -> Decimal:
     return amount
 
 
+# A pump dispenser's click: the bound is against typos (README "Limits"); pumps for creams give
+# a fraction of a gram to about a gram and a half.
+MAX_GRAMS_PER_CLICK = Decimal(5)
+
+
+def _grams_per_click(value: Any) -> Decimal:
+    amount = _amount(value)
+    if amount > MAX_GRAMS_PER_CLICK:
+        raise ValueError(f"expected at most {MAX_GRAMS_PER_CLICK} g a click, got {_show(value)}")
+    if amount.normalize().as_tuple().exponent < -3:     # type: ignore[operator]
+        raise ValueError(f"expected grams with at most 3 decimals, got {_show(value)}")
+    return amount
+
+
 Whole = Annotated[int, BeforeValidator(_whole)]
 Quantity = Annotated[Decimal, BeforeValidator(_quantity)]
+GramsPerClick = Annotated[Decimal, BeforeValidator(_grams_per_click)]
 # true or false only: not yes/no/on/1, which pydantic's lax mode would read as true.
 Flag = StrictBool
 
@@ -305,6 +320,7 @@ class Product(Frozen):
     form_description: Text | None = None
     route: Route
     topical_site: TopicalSite | None = None     # topical products only, and then required
+    grams_per_click: GramsPerClick | None = None  # a pump dispenser: topical products in g only
     example: Flag = False
     revised: Date
     summary: Text
@@ -333,6 +349,11 @@ class Product(Frozen):
                                           "directions do not (skin: a cream that acts through "
                                           "the skin, such as a hormone; affected-area: a cream "
                                           "for a rash), and no other product does"))
+        if self.grams_per_click is not None and not (self.route is Route.TOPICAL
+                                                     and self.dosage_form is DoseUnit.G):
+            found.append(("grams_per_click", "only a topical product dosed in g comes in a pump "
+                                             "whose clicks measure grams (dosage_form: g, "
+                                             "route: topical)"))
         # USP <795> (2023) Table 4 storage column; usp-795-bud.md §3.
         cond = self.storage.condition
         if (self.bud.category is BudCategory.AQUEOUS_NONPRESERVED

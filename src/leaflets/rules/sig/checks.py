@@ -9,6 +9,7 @@ from decimal import Decimal
 from ...models import DoseUnit, Route, TopicalSite
 from ..abbreviations import find_banned
 from .amounts import amount_text, daily_amount, kind_of, most_doses_a_day, plural_noun
+from .measures import resolve_measures, with_measures
 from .model import (
     UMS_COUNT,
     Context,
@@ -76,6 +77,7 @@ def build_step(s: Slots, context: Context) -> Dosage:
     if product_route is not None and s.route is not None and s.route is not product_route:
         raise err(f"'{s.route_text}' ({s.route.value}) does not match this "
                   f"{product_route.value} product")
+    resolve_measures(s, context)    # measures.py: a dose in clicks or by mass, a strength
     unit = s.unit
     if s.dose is not None and unit is None:
         unit = product_unit
@@ -134,6 +136,7 @@ def build_step(s: Slots, context: Context) -> Dosage:
                     duration=s.duration, max_per_day=s.max_per_day,
                     small_amount=s.small_amount, method=s.method,
                     purpose=" ".join(s.purpose) if s.purpose else None)
+    dosage = with_measures(dosage, s)
     if dosage.max_per_day is not None:
         if dosage.dose is None:
             raise err("a maximum needs the dose it counts ('1 tab ... max 4 per day')")

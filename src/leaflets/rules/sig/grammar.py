@@ -12,6 +12,7 @@ from ...errors import SafetyError
 from ...models import DoseUnit, Route
 from .amounts import amount_text
 from .checks import build_step, check_steps
+from .measures import read_measure, refuse_mass_maximum
 from .model import (
     SENTENCE_INSTRUCTIONS,
     Context,
@@ -179,6 +180,8 @@ class Parser:
             return
         if tok.kind == "number" and self.low(1) == "x" and (times := self._times(2)):
             self._set_timing(s, times, tok)
+            return
+        if read_measure(self, s, tok):  # measures.py: "0.5 mg", "1 tab (20 mg)", "2 clicks"
             return
         if tok.kind in ("number", "range") or low == "one-half":
             self._amount(s)
@@ -637,6 +640,7 @@ class Parser:
         if nxt is None or (nxt.kind != "number" and nxt.low != "one-half"):
             raise NotSig(f"'{tok.text}' must be followed by the most to use in 24 hours")
         value = self._single()
+        refuse_mass_maximum(self, tok, nxt)
         if self.low() in UNITS:
             s_unit = UNITS[self.low()]
             if s.unit is not None and s_unit is not s.unit:

@@ -123,6 +123,28 @@ class Method(StrEnum):
     SWISH_AND_SWALLOW = "swish-and-swallow"
 
 
+class MassUnit(StrEnum):
+    """A mass of the active ingredient: a dose by mass ("0.5 mg"), or the strength after the
+    unit ("1 tab (20 mg)"). µg and ug are read as mcg and never printed
+    (shared/reference/error-prone-abbreviations.md §3, §7: µg/ug EXPAND → mcg)."""
+
+    MCG = "mcg"
+    MG = "mg"
+    G = "g"
+
+
+@dataclass(frozen=True)
+class Strength:
+    """A product's strength as a ratio (rules/sig/measures.py reads it from the product's
+    `strength`): `mass` `mass_unit` in `per` `per_unit` of the product. "20 mg/g" is 20 mg in
+    1 g; "250 mg/5 mL" is 250 mg in 5 mL; "20 mg" for a tablet is 20 mg in 1 tablet."""
+
+    mass: Decimal
+    mass_unit: MassUnit
+    per: Decimal
+    per_unit: DoseUnit
+
+
 class DurationUnit(StrEnum):
     DAYS = "days"
     WEEKS = "weeks"
@@ -173,6 +195,16 @@ class Dosage:
     small_amount: bool = False          # "a small amount" ("apply sparingly")
     method: Method | None = None        # swish and spit, swish and swallow
     purpose: str | None = None          # "for reflux": what it is for, when not as needed
+    # The dose as a mass of the active ingredient, printed after the amount measured ("Take
+    # 0.5 mL (0.5 mg)"): FHIR's doseQuantity stays the amount in the product's unit (above), so
+    # quantities are counted in it, and the mass is the second quantity, the one ordered.
+    dose_mass: Decimal | None = None
+    dose_mass_max: Decimal | None = None
+    mass_unit: MassUnit | None = None
+    # A dose counted in pump clicks: the dose (above) is the grams they give ("Apply 2 clicks
+    # (1 g)"), from the product's grams_per_click.
+    clicks: Decimal | None = None
+    clicks_max: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -260,11 +292,19 @@ class Context:
     route: Route | None = None
     unit: DoseUnit | None = None
     topical_site: TopicalSite | None = None
+    # What a dose by mass, a strength after the unit and pump clicks are read against: the
+    # strength as the product writes it ("1 mg/mL": rules/sig/measures.py reads it, and refuses
+    # it only when a sig needs it), the grams one click of its pump gives, and its slug (for
+    # messages).
+    strength: str | None = None
+    grams_per_click: Decimal | None = None
+    product: str | None = None
 
     @classmethod
     def of(cls, product: Product) -> Context:
         return cls(route=product.route, unit=product.dosage_form,
-                   topical_site=product.topical_site)
+                   topical_site=product.topical_site, strength=product.strength,
+                   grams_per_click=product.grams_per_click, product=product.slug)
 
 
 # ---- what a step has read so far ---------------------------------------------------------------
@@ -299,4 +339,12 @@ class Slots:
     purpose_open: bool = False      # words are the purpose ("for reflux") until the same
     duration: Duration | None = None
     max_per_day: Decimal | None = None
+    # rules/sig/measures.py: a mass ("0.5 mg", or "(20 mg)" after the unit) and pump clicks
+    mass: tuple[Decimal, Decimal | None] | None = None
+    mass_unit: MassUnit | None = None
+    mass_text: str = ""             # the mass as written, for messages
+    clicks: tuple[Decimal, Decimal | None] | None = None   # the dose was counted in clicks
+    clicks_text: str = ""
+    click_grams: tuple[Decimal, Decimal | None] | None = None   # the "(1 g)" after them
+    click_grams_text: str = ""
 

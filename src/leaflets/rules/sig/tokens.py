@@ -129,7 +129,8 @@ def _one_half(tokens: list[Token]) -> list[Token]:
 # only when every piece is one of these, so no English word is ever split ("pain", "acid").
 _GLUE_CODES = {"po", "pr", "pv", "sl", "qd", "bid", "tid", "qid", "qod", "qw", "qam", "qpm", "qhs",
                "prn", "ac", "pc", "tab", "tabs", "cap", "caps", "ml", "mls", "gtt", "gtts"}
-_GLUE_AFTER_NUMBER = {"d", "day", "days", "wk", "wks", "week", "weeks"}
+_GLUE_AFTER_NUMBER = {"d", "day", "days", "wk", "wks", "week", "weeks",
+                      "mg", "mcg"}       # "20mg" is "20 mg" (ISMP: NORMALISE)
 _GLUE_PIECE = re.compile(r"q\d+(?:-\d+)?h|x\d+d|\d+-\d+|\d+(?:\.\d+)?|[a-z]+")
 
 
