@@ -4,6 +4,7 @@ tests/data/sigs-*.yaml: one table per group of patterns, same format)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,9 @@ import yaml
 
 from leaflets.compose import render_directions
 from leaflets.errors import SafetyError
-from leaflets.models import DoseUnit, Route
+from leaflets.models import DoseUnit, Route, TopicalSite
 from leaflets.rules.abbreviations import find_banned
-from leaflets.rules.sig import Sig, parse_directions
+from leaflets.rules.sig import Context, Sig, parse_directions
 
 TABLES = [yaml.safe_load(path.read_text(encoding="utf-8"))
           for path in sorted((Path(__file__).parent / "data").glob("sigs*.yaml"))]
@@ -22,15 +23,26 @@ ACCEPTED: list[dict[str, Any]] = [e for table in TABLES for e in table.get("acce
 REFUSED: list[dict[str, Any]] = [e for table in TABLES for e in table.get("refused") or []]
 
 
+def _context(entry: dict[str, Any]) -> Context:
+    """The product a sig is read for: route and unit, and for doses by mass or in clicks the
+    product's strength, grams_per_click and topical_site (tests/data/sigs-doses.yaml)."""
+    return Context(route=Route(entry["route"]) if entry.get("route") else None,
+                   unit=DoseUnit(entry["unit"]) if entry.get("unit") else None,
+                   topical_site=TopicalSite(entry["topical_site"]) if entry.get("topical_site")
+                   else None, strength=entry.get("strength"),
+                   grams_per_click=(Decimal(str(entry["grams_per_click"]))
+                                    if entry.get("grams_per_click") else None),
+                   product=entry.get("product"))
+
+
 def _parse(entry: dict[str, Any]) -> Any:
-    route = Route(entry["route"]) if entry.get("route") else None
-    unit = DoseUnit(entry["unit"]) if entry.get("unit") else None
-    return parse_directions(entry["sig"], route=route, unit=unit)
+    return parse_directions(entry["sig"], _context(entry))
 
 
 def test_the_table_is_big_enough() -> None:
     assert len(ACCEPTED) >= 150 and len(REFUSED) >= 40
-    cases = [(e["sig"], e.get("route"), e.get("unit")) for e in ACCEPTED + REFUSED]
+    cases = [(e["sig"], e.get("route"), e.get("unit"), e.get("strength"), e.get("grams_per_click"))
+             for e in ACCEPTED + REFUSED]
     assert len(cases) == len(set(cases)), "a sig is listed twice for the same product"
 
 
@@ -41,7 +53,9 @@ def test_sig_reads_as_expected_in_english_and_spanish(entry: dict[str, Any]) -> 
     english = render_directions(sig)
     assert english == entry["en"]
     assert render_directions(sig, "es") == entry["es"]
-    assert parse_directions(english) == sig, "the English does not read back to the same sig"
+    # read back with no product, or with the product whose strength or pump the English cites
+    back = _context(entry) if entry.get("strength") or entry.get("grams_per_click") else None
+    assert parse_directions(english, back) == sig, "the English does not read back to the same sig"
     assert find_banned(english, symbols=True) == []
     assert find_banned(entry["es"], symbols=True) == []
 
