@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from leaflets.models import BudCategory, BudCounting, DoseUnit, Route
+from leaflets.models import BudCategory, BudCounting, DoseUnit, Route, TopicalSite
 from leaflets.rules.sig import (
     MAX_DOSE,
     SENTENCE_INSTRUCTIONS,
     UMS_PERIODS,
     UNIT_ROUTES,
+    Context,
     Dosage,
     Duration,
     DurationUnit,
@@ -27,6 +29,7 @@ from leaflets.rules.sig import (
     Weekday,
     most_doses_a_day,
 )
+from leaflets.rules.sig.model import MassUnit
 
 dates = st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2035, 12, 31))
 categories = st.sampled_from(list(BudCategory))
@@ -77,9 +80,11 @@ timings = st.one_of(
 
 
 @st.composite
-def dosages(draw: st.DrawFn, *, last: bool = True, timed: bool = False) -> Dosage:
-    unit = draw(st.sampled_from(list(DoseUnit)))
-    route = draw(st.sampled_from(sorted(UNIT_ROUTES[unit])))
+def dosages(draw: st.DrawFn, *, last: bool = True, timed: bool = False,
+            unit: DoseUnit | None = None, route: Route | None = None) -> Dosage:
+    """A step of directions; `unit` and `route` fix those of the product (measured_sigs)."""
+    unit = unit or draw(st.sampled_from(list(DoseUnit)))
+    route = route or draw(st.sampled_from(sorted(UNIT_ROUTES[unit])))
     dose: Decimal | None = draw(_amounts(unit))
     dose_max = draw(st.none() | _amounts(unit, dose))
     thin_layer = small_amount = False
@@ -128,6 +133,82 @@ def sigs(draw: st.DrawFn) -> Sig:
     """Directions of one to three steps; every step before the last has a duration."""
     before = draw(st.lists(dosages(last=False, timed=True), max_size=2))
     return Sig((*before, draw(dosages(last=not before))))
+
+
+# ---- doses by mass, strengths after the unit, clicks (rules/sig/measures.py) --------------------
+
+# Products a measured dose is read for: the dose unit, the strength as a product file writes it,
+# and that strength as mass, mass unit and per how many of the unit (written out here, not read
+# by the code under test).
+MEASURED_PRODUCTS: list[tuple[DoseUnit, str, Decimal, MassUnit, Decimal]] = [
+    (DoseUnit.ML, "1 mg/mL", Decimal(1), MassUnit.MG, Decimal(1)),
+    (DoseUnit.ML, "2 mg/mL", Decimal(2), MassUnit.MG, Decimal(1)),
+    (DoseUnit.ML, "250 mg/5 mL", Decimal(250), MassUnit.MG, Decimal(5)),
+    (DoseUnit.ML, "100 mcg/mL", Decimal(100), MassUnit.MCG, Decimal(1)),
+    (DoseUnit.ML, "1 g/10 mL", Decimal(1), MassUnit.G, Decimal(10)),
+    (DoseUnit.G, "20 mg/g", Decimal(20), MassUnit.MG, Decimal(1)),
+    (DoseUnit.G, "0.5 mg/g", Decimal("0.5"), MassUnit.MG, Decimal(1)),
+    (DoseUnit.TABLET, "20 mg", Decimal(20), MassUnit.MG, Decimal(1)),
+    (DoseUnit.TABLET, "50 mcg", Decimal(50), MassUnit.MCG, Decimal(1)),
+    (DoseUnit.CAPSULE, "1 mg", Decimal(1), MassUnit.MG, Decimal(1)),
+    (DoseUnit.SUPPOSITORY, "25 mg", Decimal(25), MassUnit.MG, Decimal(1)),
+    (DoseUnit.TROCHE, "0.25 mg", Decimal("0.25"), MassUnit.MG, Decimal(1)),
+]
+GRAMS_PER_CLICK = [Decimal("0.25"), Decimal("0.5"), Decimal(1), Decimal("0.125"), Decimal("1.5")]
+
+
+def _plain(value: Decimal) -> Decimal:
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
+
+
+@st.composite
+def _measured_step(draw: st.DrawFn, context: Context, mass: Decimal, mass_unit: MassUnit,
+                   per: Decimal, *, last: bool, timed: bool) -> Dosage:
+    assert context.unit is not None
+    topical = context.topical_site is not None
+    route = Route.TOPICAL if topical else draw(st.sampled_from(
+        sorted(UNIT_ROUTES[context.unit] - {Route.TOPICAL})))
+    base = draw(dosages(unit=context.unit, route=route, last=last, timed=timed))
+    if topical and context.topical_site is TopicalSite.SKIN:
+        base = replace(base, site=Site.SKIN)    # a step that names no site goes to the skin
+    per_click = context.grams_per_click
+    if per_click is not None:
+        # The dose counted in whole clicks, and its maximum (as needed only) in the grams of
+        # whole clicks the schedule can reach.
+        clicks = draw(st.integers(1, 30))
+        clicks_max = draw(st.none() | st.integers(clicks + 1, 31).filter(lambda n: n <= 30))
+        most = clicks_max or clicks
+        doses = most_doses_a_day(base.timing)
+        max_per_day = None
+        if last and base.as_needed_for and draw(st.booleans()):
+            max_per_day = _plain(draw(st.integers(most, most * (doses or 4))) * per_click)
+        return replace(base, dose=_plain(clicks * per_click),
+                       dose_max=_plain(clicks_max * per_click) if clicks_max else None,
+                       unit=DoseUnit.G, thin_layer=False, max_per_day=max_per_day,
+                       clicks=Decimal(clicks), clicks_max=Decimal(clicks_max) if clicks_max else None)
+    if base.dose is None:
+        return base
+    return replace(base, dose_mass=_plain(base.dose * mass / per),
+                   dose_mass_max=(_plain(base.dose_max * mass / per)
+                                  if base.dose_max is not None else None),
+                   mass_unit=mass_unit)
+
+
+@st.composite
+def measured_sigs(draw: st.DrawFn) -> tuple[Context, Sig]:
+    """A product with a strength (and, for a cream, maybe a pump), and directions of one to three
+    steps whose doses carry their mass, or are counted in clicks."""
+    unit, strength, mass, mass_unit, per = draw(st.sampled_from(MEASURED_PRODUCTS))
+    topical = unit is DoseUnit.G
+    context = Context(
+        route=Route.TOPICAL if topical else None, unit=unit, strength=strength,
+        topical_site=draw(st.sampled_from(list(TopicalSite))) if topical else None,
+        grams_per_click=draw(st.none() | st.sampled_from(GRAMS_PER_CLICK)) if topical else None)
+    before = draw(st.lists(_measured_step(context, mass, mass_unit, per, last=False, timed=True),
+                           max_size=2))
+    last = draw(_measured_step(context, mass, mass_unit, per, last=not before, timed=False))
+    return context, Sig((*before, last))
 
 
 # ---- hostile JSON (records read back by `leaflets qa`) -------------------------------------------
