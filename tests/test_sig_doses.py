@@ -292,3 +292,18 @@ def test_a_strength_that_cannot_be_read_is_refused_naming_the_product(tmp_path: 
                     .replace('"1 cap po qd"', '"1 g top qam"'), name="ok.yaml")
     assert run("render", str(ok), "--catalog", str(catalog), "--out",
                str(tmp_path / "out2")).returncode == 0
+
+
+@pytest.mark.parametrize(("sig", "context"), [
+    ("99999999999999999999999999999999999 mL po qd", None),
+    ("99999999999999999999999999999999999 mg po qd", ORAL_LIQUID),
+    ("1 tab (99999999999999999999999999999999999 mg) po qd", Context(Route.ORAL, TAB,
+                                                                     strength="20 mg")),
+])
+def test_a_number_longer_than_decimals_precision_is_refused_not_a_crash(
+        sig: str, context: Context | None) -> None:
+    """format_number quantized with the context's 28 digits: a 35-digit dose raised
+    decimal.InvalidOperation instead of the refusal naming it."""
+    with pytest.raises(SafetyError) as err:
+        parse_directions(sig, context)
+    assert "99999999999999999999999999999999999" in err.value.reason

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 # Matched whatever their case: no English word collides with these.
 _ANY_CASE = {
@@ -87,9 +87,14 @@ def find_banned(text: str, *, symbols: bool = False) -> list[Hit]:
 def format_number(value: Decimal | int, thousands: str = ",") -> str:
     """A number as ISMP wants it printed (§4, NORMALISE): no trailing zero, a leading zero, and
     `thousands` between groups of three digits (a comma from 1,000 in English)."""
-    d = Decimal(value).normalize()
-    if d == d.to_integral_value():
-        d = d.quantize(Decimal(1))
+    d = Decimal(value)
+    shape = d.as_tuple()
+    shift = abs(shape.exponent) if isinstance(shape.exponent, int) else 0
+    with localcontext() as ctx:     # every digit, however long: 28 would round it, or fail
+        ctx.prec = max(ctx.prec, len(shape.digits) + shift + 1)
+        d = d.normalize()
+        if d == d.to_integral_value():
+            d = d.quantize(Decimal(1))
     return f"{d:,f}".replace(",", thousands)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -119,9 +119,13 @@ def _grams_are_mass(context: Context) -> bool:
 
 
 def _plain(value: Fraction) -> Decimal:
-    """An exact amount as a Decimal, without an exponent or trailing zeros ("1", "0.5")."""
-    d = (Decimal(value.numerator) / Decimal(value.denominator)).normalize()
-    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d
+    """An amount whose decimal ends (`_finite`) as that Decimal, exactly (the context's 28
+    digits would round a long one), without an exponent or trailing zeros ("1", "0.5")."""
+    digits = len(str(value.numerator)) + 4 * len(str(value.denominator)) + 2
+    with localcontext() as ctx:
+        ctx.prec = digits
+        d = (Decimal(value.numerator) / Decimal(value.denominator)).normalize()
+        return d.quantize(Decimal(1)) if d == d.to_integral_value() else d
 
 
 def _finite(value: Fraction) -> bool:
@@ -197,12 +201,13 @@ def read_measure(p: Parser, s: Slots, tok: Token) -> bool:
 
 
 def refuse_mass_maximum(p: Parser, tok: Token, value: Token) -> None:
-    """A maximum is read in the unit the dose is measured in, not by mass ("max 2 mg/day")."""
+    """A maximum is read in the unit the dose is measured in, not by mass ("max 2 mg/day") nor
+    in clicks ("max 6 clicks/day")."""
     word = p.peek()
-    if word is not None and _mass_unit(p, word) is not None:
+    if word is not None and (_mass_unit(p, word) is not None or word.low in CLICK_WORDS):
         raise err(f"'{tok.text} {value.text} {word.text}': a maximum is read in the unit the "
-                  "dose is measured in, not by mass: write it so ('max 4 mL per day', 'max 4 "
-                  "tabs per day')")
+                  "dose is measured in, not by mass or in clicks: write it so ('max 4 mL per "
+                  "day', 'max 3 g per day', 'max 4 tabs per day')")
 
 
 def _mass_unit(p: Parser, word: Token | None) -> MassUnit | None:
