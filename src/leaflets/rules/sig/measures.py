@@ -45,10 +45,11 @@ MASS_WORDS: dict[str, MassUnit] = {
 # another unit whose strength is in g ("1 g/10 mL"), and after clicks the grams they give.
 GRAM_WORDS = frozenset(word for word, unit in UNITS.items() if unit is DoseUnit.G)
 CLICK_WORDS = frozenset({"click", "clicks", "pump", "pumps"})
-# The finest step of an amount worked out from the strength. The references are silent on what
-# an oral syringe or a dosing card measures; the safer reading is the spec's 0.1 mL / 0.1 g
-# (a 1 mL oral syringe reads 0.01 mL, but a 3 mL to 10 mL one 0.1 mL to 0.5 mL, and a dose
-# card's lines are coarser): a finer amount is sent back for the prescriber's mL or g.
+# The finest step of an amount worked out from the strength. shared/reference/ is silent on
+# what an oral syringe or a dosing card measures; the issue-12 spec makes 0.1 mL / 0.1 g the
+# least measurable amount, and the safer reading takes it as the step as well, since the program
+# does not know which syringe (1 mL, 3 mL, 10 mL ...) was dispensed: a finer amount (0.25 mL) is
+# sent back for the prescriber to write in mL or g. Amounts written in mL or g are not affected.
 MEASURE_STEP = Decimal("0.1")
 MAX_CLICKS = Decimal(30)       # against typos, as MAX_DOSE for the other counted units
 _DIFFERENT = ("different doses at different times of day: write them out in words for a "
