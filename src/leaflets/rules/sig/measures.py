@@ -30,7 +30,7 @@ from ...models import DoseUnit
 from .amounts import amount_text, plural_noun
 from .model import Context, Dosage, MassUnit, NotSig, Slots, Strength, err
 from .tokens import Token
-from .vocabulary import MEASURED, UNITS
+from .vocabulary import MEASURED, PILL_WORDS, UNITS
 
 if TYPE_CHECKING:
     from .grammar import Parser
@@ -51,6 +51,7 @@ CLICK_WORDS = frozenset({"click", "clicks", "pump", "pumps"})
 # does not know which syringe (1 mL, 3 mL, 10 mL ...) was dispensed: a finer amount (0.25 mL) is
 # sent back for the prescriber to write in mL or g. Amounts written in mL or g are not affected.
 MEASURE_STEP = Decimal("0.1")
+_UNIT_WORDS = UNITS.keys() | PILL_WORDS | CLICK_WORDS   # what a strength after the unit follows
 MAX_CLICKS = Decimal(30)       # against typos, as MAX_DOSE for the other counted units
 _DIFFERENT = ("different doses at different times of day: write them out in words for a "
               "pharmacist to approve as written (directions_verbatim)")
@@ -187,7 +188,7 @@ def read_measure(p: Parser, s: Slots, tok: Token) -> bool:
         raise err(f"dose '{written}' must be greater than 0")
     if s.mass is not None:
         raise NotSig(f"a second amount '{written}'")
-    if before is not None and before.low in (UNITS.keys() | CLICK_WORDS) and s.dose is not None:
+    if before is not None and before.low in _UNIT_WORDS and s.dose is not None:
         if after_clicks:
             raise err(f"'{written}' after '{s.clicks_text}': what follows clicks is the grams "
                       "they give ('2 clicks (1 g)'); a dose by mass is written alone ('10 mg')")
