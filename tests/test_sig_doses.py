@@ -20,6 +20,7 @@ from leaflets.errors import InputError, SafetyError
 from leaflets.i18n import languages
 from leaflets.load import load_product
 from leaflets.models import DoseUnit, Route, TopicalSite
+from leaflets.readback import readback
 from leaflets.rules.abbreviations import find_banned
 from leaflets.rules.sig import Context, Sig, parse_directions, total_amount
 from leaflets.rules.sig.measures import read_strength
@@ -155,6 +156,17 @@ def test_every_measured_dosage_parses_back_from_its_english(case: tuple[Context,
     text = render_directions(sig)
     assert text.endswith(".") and text[0].isupper()
     assert parse_directions(text, context) == sig, text
+
+
+@settings(max_examples=150)
+@given(measured_sigs())
+def test_every_measured_dosage_reads_back_from_every_language(case: tuple[Context, Sig]) -> None:
+    """As tests/test_readback.py, for the product the sentence cites: "(0.5 mg)", clicks."""
+    context, sig = case
+    for code in sorted(languages()):
+        printed = render_directions(sig, code)
+        english = readback(printed, code)
+        assert parse_directions(english, context) == sig, (code, printed, english)
 
 
 @settings(max_examples=100)
