@@ -210,8 +210,8 @@ def _quantity(value: Any) -> Decimal:
     return amount
 
 
-# A pump dispenser's click: the bound is against typos (README "Limits"); pumps for creams give
-# a fraction of a gram to about a gram and a half.
+# A pump dispenser's click: the bound is against a slip in the product file ("50" for "0.50";
+# README "Limits"), not a device's specification.
 MAX_GRAMS_PER_CLICK = Decimal(5)
 
 
