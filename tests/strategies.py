@@ -172,9 +172,6 @@ def _measured_step(draw: st.DrawFn, context: Context, mass: Decimal, mass_unit: 
     base = draw(dosages(unit=context.unit, route=route, last=last, timed=timed))
     if topical and context.topical_site is TopicalSite.SKIN:
         base = replace(base, site=Site.SKIN)    # a step that names no site goes to the skin
-    # "Swish each dose ..." does not read back yet (main's swish and spit, at several times of
-    # day with a qualifier): left to the general property, not this one.
-    base = replace(base, method=None)
     per_click = context.grams_per_click
     if per_click is not None:
         # The dose counted in whole clicks, and its maximum (as needed only) in the grams of

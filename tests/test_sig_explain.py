@@ -22,7 +22,7 @@ from leaflets.rules.sig.explain import Explanation, Stop, explain
 from leaflets.rules.sig.vocabulary import VERBS
 
 from .strategies import sigs
-from .test_sig_table import ACCEPTED, REFUSED
+from .test_sig_table import ACCEPTED, REFUSED, _context
 
 ORAL_TABLET = Context(Route.ORAL, DoseUnit.TABLET)
 
@@ -174,8 +174,7 @@ def test_no_rewrite_is_suggested_where_none_is_safe(sig: str) -> None:
 
 
 def _table_context(entry: dict[str, str]) -> Context:
-    return Context(Route(entry["route"]) if entry.get("route") else None,
-                   DoseUnit(entry["unit"]) if entry.get("unit") else None)
+    return _context(entry)          # the table's product: its strength and pump too
 
 
 def _glued_and_dotted(sig: str) -> list[str]:

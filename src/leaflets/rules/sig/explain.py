@@ -270,7 +270,7 @@ _SLOT_NAMES = {"dose": "dose", "unit": "unit", "thin_layer": "amount", "route": 
                "site": "where", "verb": "verb", "timing": "how often", "periods": "time of day",
                "days": "days of the week", "meal": "meals", "instructions": "instruction",
                "reason": "as needed for", "duration": "for how long",
-               "max_per_day": "most in 24 hours"}
+               "max_per_day": "most in 24 hours", "click_grams": "grams of the clicks"}
 # The parser's own notes, not slots of the directions.
 _NOTES = {"once_daily", "dose_max"}
 _ROUTE_WORDS = {Route.ORAL: "oral (by mouth)", Route.SUBLINGUAL: "sublingual (under the tongue)",
@@ -342,6 +342,9 @@ def _plain(value: object) -> str:
         return f"{value.value} {unit}{'' if value.value == 1 else 's'}"
     if isinstance(value, Decimal):
         return amount_text(value)
+    if isinstance(value, tuple) and value and isinstance(value[0], Decimal):
+        low, high = value                       # measures.py: a mass or clicks, low to high
+        return amount_text(low) + (f" to {amount_text(high)}" if high is not None else "")
     if value is True:
         return "yes"
     return str(value)
