@@ -12,6 +12,9 @@ from ...models import Route
 from .amounts import amount_text
 from .checks import build_step, check_steps
 from .model import (
+    MEAL_PART,
+    MEAL_PERIODS,
+    MEAL_RELATION,
     Context,
     Dosage,
     Duration,
@@ -27,17 +30,26 @@ from .model import (
     Slots,
     Timing,
     Weekday,
+    clash,
     daily,
     err,
 )
 from .tokens import RANGE, Token, number
 from .vocabulary import (
     CLOCK,
+    DOSE_COUNTS,
     DURATION,
+    GLUED_INTERVAL,
+    HOUR_WORDS,
     HOURLY,
+    MAX_MINUTES,
     MAX_WORDS,
+    MEAL_NOUNS,
+    MINUTE_WORDS,
+    MINUTELY,
     PER_DAY,
     PHRASES_BY_FIRST_WORD,
+    Q_NUMBER,
     REASON_CODES,
     REASON_STOPS,
     REJECT,
@@ -148,6 +160,12 @@ class Parser:
         if low in SITE_CODES:
             self._site_code(s, tok)
             return
+        if self._interval_ahead():              # q 8 h, q8 hrs, every 8 hr, q5min
+            self._set_timing(s, self._interval(s), tok)
+            return
+        if self.at(("up", "to")) or self.at(("may", "repeat")):
+            self._dose_count(s)                  # "may repeat up to 3 doses"
+            return
         if HOURLY.match(low) or (low == "every" and self.peek(1) is not None
                                   and self.peek(1).kind in ("number", "range")):  # type: ignore[union-attr]
             self._set_timing(s, self._hourly(), tok)
@@ -197,7 +215,7 @@ class Parser:
             self._set_timing(s, value, tok)
         elif slot == "period":
             assert isinstance(value, Period)
-            self._period(s, value, tok)
+            self._time_of_day(s, value, tok)
         elif slot == "meal":
             if s.meal:
                 raise err(f"a second meal instruction '{tok.text}'")
@@ -270,12 +288,14 @@ class Parser:
                 if UNITS[self.low()] is not (s.unit or self.unit):
                     raise NotSig(f"'{self.peek().text}' differs from the dose's unit")  # type: ignore[union-attr]
                 self.i += 1
-            if (low, high) != (s.dose, s.dose_max):
-                raise NotSig("different doses at different times of day: write them out in words "
-                              "for a pharmacist to approve as written (directions_verbatim)")
+            if (low, high) != (s.dose, s.dose_max) and (high or s.dose_max) is not None:
+                raise NotSig("a dose range with different doses at different times of day: write "
+                              "them out in words for a pharmacist to approve as written "
+                              "(directions_verbatim)")
             found = self.phrase()
             if not found or found[1] != "period":
                 raise NotSig(f"a repeated dose '{tok.text}' must be followed by a time of day")
+            s.next_dose = low               # that time's dose ("1 tab qam and 2 tabs qhs")
             return
         if s.dose is not None or s.thin_layer or s.timing or s.periods or s.days:
             raise NotSig(f"unexpected number '{tok.text}'")
@@ -303,6 +323,8 @@ class Parser:
         s.site, s.route, s.route_text = site, SITE_ROUTE[site], tok.text
 
     def _set_timing(self, s: Slots, timing: Timing, tok: Token) -> None:
+        if s.timing == timing:
+            return                      # a code and its own English: "bid twice daily"
         if s.timing or s.periods or s.days:
             if (timing.frequency is Frequency.TIMES_WEEKLY and s.days
                     and timing.count == len(s.days) and not s.timing):
@@ -377,6 +399,128 @@ class Parser:
         s.days = days
         if s.timing:
             s.timing = None             # "tiw Mon Wed Fri": the days say it all
+
+    # -- times of day, intervals and dose counts (issue 12, timing) --
+    _time_end = -1                      # where the last time of day read ended
+
+    def _time_of_day(self, s: Slots, period: Period, tok: Token) -> None:
+        """A time of day (a UMS period or a named meal) and the meals named after it with the
+        same word: "with breakfast and dinner", "before breakfast, lunch, and dinner"."""
+        self._one_time(s, period, tok, self.i - len(self._last))
+        relation = MEAL_RELATION.get(period)
+        while (relation is not None and self.t[self.i - 1].low in (",", "and")
+               and self.low() in MEAL_NOUNS):
+            noun = self.peek()
+            assert noun is not None
+            self.i += 1
+            self._one_time(s, MEAL_PERIODS[(relation, MEAL_NOUNS[noun.low])], noun, self.i - 1)
+
+    def _one_time(self, s: Slots, period: Period, tok: Token, start: int) -> None:
+        end = self.i
+        if s.periods and start == self._time_end and s.next_dose is None:
+            if s.periods[-1] is period:
+                # a code followed by its own English ("qam every morning"): read once
+                self._time_end = end
+                while self.low() in (",", "and"):
+                    self.i += 1
+                return
+            if MEAL_PART.get(period) is s.periods[-1]:
+                # "qam before breakfast": the morning's dose, before breakfast
+                s.periods[-1] = period
+                s.period_words[-1] += f" {tok.text}"
+                self._time_end = end
+                while self.low() in (",", "and"):
+                    self.i += 1
+                return
+        both = clash([*s.periods, period])
+        if both:
+            other = next(p for p in both if p is not period)
+            raise err(f"'{tok.text}' and '{s.period_words[s.periods.index(other)]}' may be one "
+                      f"dose or two: name one time of day for each dose")
+        self._period(s, period, tok)
+        s.period_words.append(tok.text)
+        s.period_doses.append(s.next_dose)
+        s.next_dose = None
+        self._time_end = end
+
+    def _interval_ahead(self) -> bool:
+        """An interval written apart, with hr/hrs, or in minutes: q 8 h, q 8h, q8 hrs, q 8 hours,
+        every 8 hrs, q8hr (HOURLY), q5min, q 5 min, every 5 minutes."""
+        low, nxt = self.low(), self.peek(1)
+        if MINUTELY.match(low) or (low == "every" and self.low(1) == "minute"):
+            return True
+        if Q_NUMBER.match(low):
+            return self.low(1) in HOUR_WORDS | MINUTE_WORDS
+        if nxt is None or low not in ("q", "every"):
+            return False
+        if GLUED_INTERVAL.match(nxt.low):
+            return True
+        j = 4 if self.low(2) == "to" else 2          # the unit of "every 4 to 6 hrs"
+        units = (HOUR_WORDS if low == "q" else HOUR_WORDS - {"hour", "hours"}) | MINUTE_WORDS
+        return nxt.kind in ("number", "range") and self.low(j) in units
+
+    def _interval(self, s: Slots) -> Timing:
+        start = self.i
+        tok = self.peek()
+        assert tok is not None
+        if m := MINUTELY.match(tok.low):
+            self.i += 1
+            low, high, minutes = m.group(1), None, True
+        elif self.low(1) == "minute":                  # "every minute", as printed
+            self.i += 2
+            low, high, minutes = "1", None, True
+        elif m := Q_NUMBER.match(tok.low):
+            self.i += 2
+            low, high, minutes = m.group(1), m.group(2), self.low(-1) in MINUTE_WORDS
+        elif m := GLUED_INTERVAL.match(self.low(1)):
+            self.i += 2
+            low, high, minutes = m.group(1), m.group(2), m.group(3).startswith("min")
+        else:
+            self.i += 1
+            first = self.peek()
+            assert first is not None
+            lo_d, hi_d = self._value()
+            if self.low() not in HOUR_WORDS | MINUTE_WORDS:
+                raise NotSig(f"'{tok.text} {first.text}' must be followed by hours or minutes")
+            minutes = self.low() in MINUTE_WORDS
+            self.i += 1
+            if lo_d != lo_d.to_integral_value() or (hi_d is not None
+                                                     and hi_d != hi_d.to_integral_value()):
+                written = " ".join(t.text for t in self.t[start:self.i])
+                raise err(f"'{written}' is not a whole number of "
+                          f"{'minutes' if minutes else 'hours'}")
+            low, high = str(int(lo_d)), (str(int(hi_d)) if hi_d is not None else None)
+        written = " ".join(t.text for t in self.t[start:self.i])
+        if not minutes:
+            hours, hours_max = int(low), int(high or 0)
+            if not 1 <= hours <= 72 or (hours_max and not hours < hours_max <= 72):
+                raise err(f"'{written}' is not a usable interval")
+            return Timing(Frequency.EVERY_HOURS, hours=hours, hours_max=hours_max)
+        if high is not None:
+            raise err(f"'{written}': a minute interval is one number of minutes")
+        if not 1 <= int(low) <= MAX_MINUTES:
+            raise err(f"'{written}' is not a usable interval: write an hour or more in hours")
+        s.interval_text = written
+        return Timing(Frequency.EVERY_MINUTES, minutes=int(low))
+
+    def _dose_count(self, s: Slots) -> None:
+        """The most doses of a minute interval: "up to 3 doses", "may repeat up to 3 doses"."""
+        start = self.i
+        if self.at(("may", "repeat")):
+            self.i += 2
+        count = self.peek(2)
+        if (not self.at(("up", "to")) or count is None or not count.text.isdigit()
+                or self.low(3) not in ("dose", "doses")):
+            written = " ".join(t.text for t in self.t[start:self.i + 4])
+            raise NotSig(f"'{written}' must say the most doses: 'up to 3 doses'")
+        self.i += 4
+        if s.dose_count is not None:
+            raise err("a second dose count")
+        if int(count.text) not in DOSE_COUNTS:
+            raise err(f"'up to {count.text} doses' is not a usable count (2 to "
+                      f"{DOSE_COUNTS[-1]} doses)")
+        s.dose_count = int(count.text)
+        s.dose_count_text = " ".join(t.text for t in self.t[start:self.i])
 
     # -- as needed, duration, maximum --
     def _ends_reason(self) -> bool:
@@ -489,4 +633,6 @@ def _timing_words(t: Timing) -> str:
         parts.append(f"count={t.count}")
     if t.hours:
         parts.append(f"hours={t.hours}" + (f"-{t.hours_max}" if t.hours_max else ""))
+    if t.minutes:
+        parts.append(f"minutes={t.minutes}")
     return " ".join(parts)
