@@ -161,7 +161,7 @@ class Parser:
             self._site_code(s, tok)
             return
         if self._interval_ahead():              # q 8 h, q8 hrs, every 8 hr, q5min
-            self._set_timing(s, self._interval(s), tok)
+            self._read_interval(s)
             return
         if self.at(("up", "to")) or self.at(("may", "repeat")):
             self._dose_count(s)                  # "may repeat up to 3 doses"
@@ -458,6 +458,12 @@ class Parser:
         j = 4 if self.low(2) == "to" else 2          # the unit of "every 4 to 6 hrs"
         units = (HOUR_WORDS if low == "q" else HOUR_WORDS - {"hour", "hours"}) | MINUTE_WORDS
         return nxt.kind in ("number", "range") and self.low(j) in units
+
+    def _read_interval(self, s: Slots) -> None:
+        start = self.i
+        timing = self._interval(s)
+        written = " ".join(t.text for t in self.t[start:self.i])     # messages name it
+        self._set_timing(s, timing, Token(written, written.lower(), "word"))
 
     def _interval(self, s: Slots) -> Timing:
         start = self.i
