@@ -432,6 +432,10 @@ class Parser:
                 while self.low() in (",", "and"):
                     self.i += 1
                 return
+            if (period in MEAL_PART) != (s.periods[-1] in MEAL_PART):
+                # "qhs after dinner": the bedtime dose, after dinner, or two doses?
+                raise err(f"'{tok.text}' right after '{s.period_words[-1]}' may be one dose or "
+                          "two: write 'and' between two times of day")
         both = clash([*s.periods, period])
         if both:
             other = next(p for p in both if p is not period)
