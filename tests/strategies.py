@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from leaflets.models import BudCategory, BudCounting, DoseUnit, Route
 from leaflets.rules.sig import (
     MAX_DOSE,
+    SENTENCE_INSTRUCTIONS,
     UMS_PERIODS,
     UNIT_ROUTES,
     Dosage,
@@ -18,6 +19,7 @@ from leaflets.rules.sig import (
     Frequency,
     Instruction,
     Meal,
+    Method,
     Period,
     Sig,
     Site,
@@ -38,7 +40,8 @@ expiry_lists = st.lists(dates, min_size=1, max_size=4)
 REASONS = ["pain", "nausea", "headache", "anxiety", "sleep", "shortness of breath", "itching",
            "hot flashes", "muscle spasms", "vaginal dryness", "nausea and vomiting"]
 _SITES = {Route.TOPICAL: [Site.SKIN], Route.OPHTHALMIC: [Site.RIGHT_EYE, Site.LEFT_EYE, Site.EACH_EYE],
-          Route.OTIC: [Site.RIGHT_EAR, Site.LEFT_EAR, Site.EACH_EAR]}
+          Route.OTIC: [Site.RIGHT_EAR, Site.LEFT_EAR, Site.EACH_EAR],
+          Route.NASAL: [Site.RIGHT_NOSTRIL, Site.LEFT_NOSTRIL, Site.EACH_NOSTRIL]}
 
 
 def _amounts(unit: DoseUnit, low: Decimal = Decimal(0)) -> st.SearchStrategy[Decimal]:
@@ -63,8 +66,12 @@ _MEAL_PARTS = {"breakfast": Period.MORNING, "lunch": Period.NOON, "dinner": Peri
 
 
 def _one_per_part(periods: tuple[Period, ...]) -> bool:
-    return not any(p.value.endswith(meal) and part in periods
-                   for p in periods for meal, part in _MEAL_PARTS.items())
+    """No named meal beside the time of day it falls in, and no meal named twice ("before
+    breakfast" and "after breakfast" contradict)."""
+    meals = [meal for p in periods for meal in _MEAL_PARTS if p.value.endswith(meal)]
+    return len(meals) == len(set(meals)) and not any(
+        p.value.endswith(meal) and part in periods
+        for p in periods for meal, part in _MEAL_PARTS.items())
 
 
 timings = st.one_of(
@@ -89,12 +96,16 @@ def dosages(draw: st.DrawFn, *, last: bool = True, timed: bool = False) -> Dosag
     route = draw(st.sampled_from(sorted(UNIT_ROUTES[unit])))
     dose: Decimal | None = draw(_amounts(unit))
     dose_max = draw(st.none() | _amounts(unit, dose))
-    thin_layer = False
+    thin_layer = small_amount = False
     if route is Route.TOPICAL and draw(st.booleans()):
         dose = dose_max = None
-        thin_layer = draw(st.booleans())
+        thin_layer, small_amount = draw(st.sampled_from([(False, False), (True, False),
+                                                         (False, True)]))
     site = draw(st.none() | st.sampled_from(_SITES[route])) if route in _SITES else None
     reason = draw(st.none() | st.sampled_from(REASONS))
+    purpose = draw(st.none() | st.sampled_from(REASONS)) if reason is None else None
+    method = (draw(st.none() | st.sampled_from(list(Method)))
+              if unit is DoseUnit.ML and route is Route.ORAL else None)
     timing = draw(timings)
     if route is Route.SUBLINGUAL and reason and not timed and draw(st.booleans()):
         # every N minutes, as needed, up to a number of doses (nitroglycerin)
@@ -140,7 +151,10 @@ def dosages(draw: st.DrawFn, *, last: bool = True, timed: bool = False) -> Dosag
         foods = list(Meal)          # the meal is the timing
     food = draw(st.sampled_from(foods))
     water = draw(st.booleans())
-    instructions = tuple(i for i in Instruction if i == food or (water and i is Instruction.WITH_WATER))
+    # Sentences of their own ("Swallow whole.") belong to the last step (the grammar moves them).
+    sentences = draw(_subset(sorted(SENTENCE_INSTRUCTIONS), min_size=0)) if last else ()
+    instructions = tuple(i for i in Instruction
+                         if i == food or (water and i is Instruction.WITH_WATER) or i in sentences)
     return Dosage(
         route=route, timing=timing,
         dose=dose, dose_max=dose_max, unit=unit if dose is not None else None,
@@ -150,8 +164,10 @@ def dosages(draw: st.DrawFn, *, last: bool = True, timed: bool = False) -> Dosag
         duration=None if timing.frequency is Frequency.EVERY_MINUTES else draw(
             (st.none() if not timed else st.nothing())
             | st.builds(Duration, st.integers(1, 90), st.just(DurationUnit.DAYS))
-            | st.builds(Duration, st.integers(1, 12), st.just(DurationUnit.WEEKS))),
-        max_per_day=max_per_day, doses=per_period)
+            | st.builds(Duration, st.integers(1, 12), st.just(DurationUnit.WEEKS))
+            | st.builds(Duration, st.integers(1, 11), st.just(DurationUnit.MONTHS))),
+        max_per_day=max_per_day, small_amount=small_amount, method=method, purpose=purpose,
+        doses=per_period)
 
 
 @st.composite

@@ -96,7 +96,7 @@ def test_text_outside_the_grammar_prints_only_when_a_pharmacist_approved_it() ->
     text = "Take 1 capsule by mouth once daily at the same time each day."
     with pytest.raises(SafetyError) as err:
         parse_directions(text)
-    assert err.value.reason == ("unknown abbreviation 'at'; or a pharmacist may approve the text "
+    assert err.value.reason == ("'at the same' is not read; or a pharmacist may approve the text "
                                 "as written (directions_verbatim: {approved_by: <initials>})")
     assert parse_directions(text, verbatim=True) == PlainDirections(text)
     assert render_directions(parse_directions(text, verbatim=True)) == text
@@ -200,6 +200,19 @@ def test_refusals_name_the_token(sig: str, route: Route | None, unit: DoseUnit |
      "(sig-codes.md §5: ud, avoid alone)"),
     ("use as directed", "'as directed' alone tells the patient nothing to follow: write the "
                         "directions (sig-codes.md §5: ud, avoid alone)"),
+    ("Take 1 capsule by mouth once a day. Refills 0",
+     "'Refills 0' is a note for the pharmacy, not a direction: move it out of the directions "
+     "(quantity and refills are fields of the fill)"),
+    ("Take 1 capsule by mouth daily, ok to fill early",
+     "'ok to fill' is a note for the pharmacy, not a direction: move it out of the directions "
+     "(quantity and refills are fields of the fill)"),
+    ("Take 1tab by mouth each morning, gently",
+     "'1tab' runs sig codes together (1 tab); directions are either all plain words or all sig "
+     "codes"),
+    ("Take 1 capsule by mouth each morning for ha",
+     "unknown abbreviation 'ha': approved directions are plain words"),
+    ("Take 1 capsule by mouth each morning for nv",
+     "unknown abbreviation 'nv': approved directions are plain words"),
 ])
 def test_approved_text_still_holds_no_code(text: str, message: str) -> None:
     with pytest.raises(SafetyError) as err:

@@ -43,7 +43,13 @@ from .resources import templates_dir
 from .rules.abbreviations import find_banned, format_number, normalise_units
 from .rules.bud import Bud
 from .rules.cautions import Caution
-from .rules.sig import Directions, Dosage, PlainDirections, ums_periods
+from .rules.sig import (
+    SENTENCE_INSTRUCTIONS,
+    Directions,
+    Dosage,
+    PlainDirections,
+    ums_periods,
+)
 
 # ---- blocks ------------------------------------------------------------------------------------
 
@@ -289,8 +295,10 @@ _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,])")
 def step_context(dosage: Dosage) -> dict[str, Any]:
     data = asdict(dosage)
     data["periods"] = ums_periods(dosage)[0]
+    data["inline"] = [i for i in dosage.instructions if i not in SENTENCE_INSTRUCTIONS]
+    data["sentences"] = [i for i in dosage.instructions if i in SENTENCE_INSTRUCTIONS]
     data["each_dose"] = len(data["periods"]) > 1 and bool(
-        dosage.meal or dosage.instructions or dosage.as_needed_for)
+        dosage.meal or data["inline"] or dosage.as_needed_for or dosage.purpose)
     data["plural"] = 2 if (dosage.dose_max or dosage.dose or 0) > 1 else 1
     data["max_plural"] = 2 if (dosage.max_per_day or 0) > 1 else 1
     return data

@@ -53,6 +53,7 @@ class DoseUnit(StrEnum):
     DROP = "drop"
     APPLICATORFUL = "applicatorful"
     PUFF = "puff"
+    SPRAY = "spray"
 
 
 class Route(StrEnum):

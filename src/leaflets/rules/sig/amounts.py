@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from ...models import DoseUnit
 from ..abbreviations import format_number
-from .model import Dosage, Frequency, Sig, Timing
+from .model import Dosage, DurationUnit, Frequency, Sig, Timing
 from .vocabulary import MEASURED
 
 
@@ -71,7 +71,7 @@ def total_amount(sig: Sig, days_supply: int) -> Decimal | None:
     for step in sig.steps:
         days = step.duration.days if step.duration else (days_supply if len(sig.steps) == 1
                                                          else None)
-        if days is None:
+        if days is None or (step.duration and step.duration.unit is DurationUnit.MONTHS):
             return None
         t = step.timing
         if step.dose is None or step.as_needed_for is not None or step.dose_max is not None:

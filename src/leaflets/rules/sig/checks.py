@@ -35,14 +35,18 @@ from .model import (
     daily,
     err,
 )
+from .tokens import glued
 from .vocabulary import (
     AS_DIRECTED_WORDS,
     DIVISIBLE,
     MAX_DOSE,
     MAX_DURATION_DAYS,
     MEASURED,
+    SHORT_WORDS,
     UNIT_ROUTES,
     is_code,
+    note_message,
+    pharmacy_note,
     plain_words,
     split_code,
 )
@@ -99,7 +103,20 @@ def build_step(s: Slots, context: Context) -> Dosage:
                   "check the unit and the route")
     if s.thin_layer and route is not Route.TOPICAL:
         raise err("'a thin layer' is for a product applied to the skin")
-    if s.dose is None and not s.thin_layer and route is not Route.TOPICAL:
+    if s.small_amount and route is not Route.TOPICAL:
+        raise err("'a small amount' is for a product applied to the skin")
+    if s.verb == "swish" and s.method is None:
+        raise err("'swish' must say what follows: 'swish and spit' or 'swish and swallow'")
+    if s.method is not None and (route is not Route.ORAL or unit is not DoseUnit.ML):
+        raise err(f"'{s.method.value.replace('-', ' ')}' is for a liquid measured in mL and "
+                  "used in the mouth")
+    if s.purpose is not None and not s.purpose:
+        raise err("'for' must be followed by what the medicine is for, or a duration")
+    if (s.dose is None and not (s.thin_layer or s.small_amount) and route is Route.TOPICAL
+            and s.verb is None and s.route is None and s.site is None and not s.application):
+        raise err("directions need a dose or what to do (for example 'apply to the affected "
+                  "area')")
+    if s.dose is None and not s.thin_layer and not s.small_amount and route is not Route.TOPICAL:
         raise err("directions need a dose (for example '1 cap')")
     if unit is not None:
         for value in (s.dose, s.dose_max, s.max_per_day):
@@ -125,7 +142,9 @@ def build_step(s: Slots, context: Context) -> Dosage:
                     thin_layer=s.thin_layer, site=site, meal=s.meal,
                     instructions=tuple(sorted(s.instructions, key=list(Instruction).index)),
                     as_needed_for=" ".join(s.reason) if s.reason else None,
-                    duration=s.duration, max_per_day=s.max_per_day, doses=per_period)
+                    duration=s.duration, max_per_day=s.max_per_day,
+                    small_amount=s.small_amount, method=s.method,
+                    purpose=" ".join(s.purpose) if s.purpose else None, doses=per_period)
     check_timing(dosage, s)
     if dosage.max_per_day is not None:
         if dosage.dose is None:
@@ -296,4 +315,13 @@ def check_plain(text: str) -> PlainDirections:
         if code:
             raise err(f"'{code}' is a sig code; directions are either all plain words or all "
                       "sig codes")
+        if note := pharmacy_note(words, i):
+            raise err(note_message(" ".join(words[i:i + note])))
+        pieces = glued(word)
+        if pieces and any(is_code(piece) for piece in pieces):
+            raise err(f"'{word}' runs sig codes together ({' '.join(pieces)}); directions are "
+                      "either all plain words or all sig codes")
+        bare = word.rstrip(".")
+        if len(bare) <= 3 and any(ch.isalpha() for ch in bare) and bare not in SHORT_WORDS:
+            raise err(f"unknown abbreviation '{bare}': approved directions are plain words")
     return PlainDirections(text)

@@ -5,23 +5,25 @@ contradictory is an error naming the token, never a guess."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import fields, replace
 from decimal import Decimal
 
-from ...models import Route
+from ...models import DoseUnit, Route
 from .amounts import amount_text
 from .checks import build_step, check_steps
 from .model import (
+    MEAL_NAME,
     MEAL_PART,
     MEAL_PERIODS,
     MEAL_RELATION,
+    SENTENCE_INSTRUCTIONS,
     Context,
     Dosage,
     Duration,
-    DurationUnit,
     Frequency,
     Instruction,
     Meal,
+    Method,
     NotSig,
     Period,
     Reading,
@@ -36,9 +38,12 @@ from .model import (
 )
 from .tokens import RANGE, Token, number
 from .vocabulary import (
+    ACRONYMS,
     CLOCK,
+    DAILY_MAX_WORDS,
     DOSE_COUNTS,
     DURATION,
+    DURATION_UNITS,
     GLUED_INTERVAL,
     HOUR_WORDS,
     HOURLY,
@@ -49,17 +54,23 @@ from .vocabulary import (
     MINUTELY,
     PER_DAY,
     PHRASES_BY_FIRST_WORD,
+    PILL_WORDS,
     Q_NUMBER,
+    REASON_CANNOT_BEGIN,
     REASON_CODES,
     REASON_STOPS,
     REJECT,
+    ROUTE_ADJECTIVES,
     SHORT_DURATION,
     SHORT_WORDS,
     SITE_CODES,
     SITE_ROUTE,
+    TIMES_PERIODS,
     UNITS,
     VERBS,
     WEEKDAYS,
+    note_message,
+    pharmacy_note,
 )
 
 
@@ -68,12 +79,16 @@ class Parser:
 
     def __init__(self, tokens: list[Token], context: Context, *, explain: bool = False) -> None:
         self.t = tokens
+        self.lows = [t.low for t in tokens]
+        # a sig written all in capitals: a word in capitals is not therefore an acronym
+        self.shouting = not any(ch.islower() for t in tokens for ch in t.text)
         self.i = 0
         self._last: list[Token] = []      # the phrase matched last
         self.context = context
         self.route = context.route
         self.unit = context.unit
         self.readings: list[Reading] | None = [] if explain else None
+        self._code_period_ends = -1     # where a time-of-day code ("qam") ended
 
     # -- helpers --
     def peek(self, k: int = 0) -> Token | None:
@@ -97,27 +112,33 @@ class Parser:
     def sig(self) -> Sig:
         steps = [self.step(first=True)]
         while self.i < len(self.t):
-            assert self.low() == "then"
-            self.i += 1
+            if self.low() == "then":
+                self.i += 1
             steps.append(self.step(first=False))
         check_steps(steps)
+        if len(steps) > 1:          # "Swallow whole." prints after every step: the last's
+            said = {i for step in steps for i in step.instructions if i in SENTENCE_INSTRUCTIONS}
+            steps = [replace(step, instructions=tuple(
+                i for i in step.instructions if i not in SENTENCE_INSTRUCTIONS)) for step in steps]
+            steps[-1] = replace(steps[-1], instructions=tuple(
+                sorted({*steps[-1].instructions, *said}, key=list(Instruction).index)))
         return Sig(tuple(steps))
 
     def step(self, *, first: bool) -> Dosage:
         s = Slots()
-        if self.low() in VERBS:
+        if self.low() in VERBS and not self.phrase():      # "swish and spit" is a phrase
             s.verb = self.low()
             self.i += 1
         elif not first and not self.peek():
             raise err("'then' must be followed by the next step")
         while (tok := self.peek()) is not None:
-            if tok.low == "then":
+            if tok.low == "then" or self._next_step(s):
                 break
-            if s.reason_open:
+            if s.reason_open or s.purpose_open:
                 if not self._ends_reason():
                     self._read(s, self._reason_word, tok)
                     continue
-                s.reason_open = False
+                s.reason_open = s.purpose_open = False
             self._read(s, self._slot, tok)
         return build_step(s, self.context)
 
@@ -139,6 +160,8 @@ class Parser:
         if tok.kind == "punct":
             self.i += 1
             return
+        if note := self._note():
+            raise err(note_message(" ".join(t.text for t in self.t[self.i:self.i + note])))
         found = self.phrase()
         if found:
             length, slot, value = found
@@ -154,6 +177,17 @@ class Parser:
         if CLOCK.match(low):
             raise err(f"'{tok.text}' is refused: a clock-time code (ISMP error-prone); write "
                       "the time in words")
+        if self._dose_count_ahead(s):            # "may repeat up to 3 doses", "q5min x3"
+            self._dose_count(s)
+            return
+        if tok.kind == "number" and self.low(1).rstrip(".") in MINUTE_WORDS | HOUR_WORDS:
+            raise NotSig(self._offset(tok))      # "30 min before breakfast"
+        if self._at_duration():
+            self._duration(s)
+            return
+        if tok.kind == "number" and self.low(1) == "x" and (times := self._times(2)):
+            self._set_timing(s, times, tok)
+            return
         if tok.kind in ("number", "range") or low == "one-half":
             self._amount(s)
             return
@@ -162,9 +196,6 @@ class Parser:
             return
         if self._interval_ahead():              # q 8 h, q8 hrs, every 8 hr, q5min
             self._read_interval(s)
-            return
-        if self.at(("up", "to")) or self.at(("may", "repeat")):
-            self._dose_count(s)                  # "may repeat up to 3 doses"
             return
         if HOURLY.match(low) or (low == "every" and self.peek(1) is not None
                                   and self.peek(1).kind in ("number", "range")):  # type: ignore[union-attr]
@@ -177,32 +208,49 @@ class Parser:
         if (low in ("q", "every", "on") and self.low(1) in WEEKDAYS) or low in WEEKDAYS:
             self._weekdays(s, tok)
             return
-        if low in UNITS:
+        if low in UNITS or low in PILL_WORDS:
             if s.unit is not None:
                 raise NotSig(f"a second unit '{tok.text}'")
-            s.unit = UNITS[low]
+            s.unit = UNITS[low] if low in UNITS else self._pill(tok)
             self.i += 1
             return
-        if DURATION.match(low) or (low in ("x", "for") and (
-                (self.peek(1) is not None and self.peek(1).kind == "number")  # type: ignore[union-attr]
-                or SHORT_DURATION.match(self.low(1)))):
-            self._duration(s)
+        if low == "for" and (self._plain_word(1) or (
+                self.low(1) in ROUTE_ADJECTIVES and self._plain_word(2))):
+            if s.purpose is not None or s.reason is not None:
+                raise NotSig(f"'for {self.peek(1).text}' after a reason already given")  # type: ignore[union-attr]
+            self.i += 1
+            s.purpose, s.purpose_open = [], True
             return
         for words in MAX_WORDS:
             if self.at(words):
                 self.i += len(words)
-                self._maximum(s, tok)
+                self._maximum(s, tok, daily=words in DAILY_MAX_WORDS)
                 return
         if s.reason and (low in VERBS or low in REASON_STOPS):
             raise NotSig(f"'{tok.text}' after the as-needed reason '{' '.join(s.reason)}' is not "
-                          "read: put instructions before 'prn' (for example '1 tab po q8h with "
-                          "food prn nausea')")
-        raise NotSig(f"unknown abbreviation '{tok.text}'")
+                         "read: put instructions before 'prn' (for example '1 tab po q8h with "
+                         "food prn nausea')")
+        raise NotSig(self._unread(tok))
+
+    def _unread(self, tok: Token) -> str:
+        """Why `tok` stops the reading: an unknown abbreviation, or English words the grammar
+        does not read here (shown up to the first word that is not a short English word)."""
+        if not (tok.low.isalpha() and (tok.low in SHORT_WORDS or len(tok.low) > 3)):
+            return f"unknown abbreviation '{tok.text}'"
+        end = self.i + 1
+        while (tok.low in SHORT_WORDS and end < len(self.t) and end - self.i < 3
+               and self.t[end].kind == "word"):
+            end += 1
+            if self.t[end - 1].low not in SHORT_WORDS:
+                break
+        return f"'{' '.join(t.text for t in self.t[self.i:end])}' is not read"
 
     def _fill(self, s: Slots, slot: str, value: object, tok: Token) -> None:
         if slot == "route":
             assert isinstance(value, Route)
             route = Route.INHALATION if value is Route.ORAL and s.verb == "inhale" else value
+            if s.route is route and not s.site:
+                return                  # "po by mouth": a code followed by its own English
             if s.route is not None and not (s.site and SITE_ROUTE[s.site] is route):
                 raise err(f"a second route '{tok.text}'")
             s.route = route
@@ -227,14 +275,23 @@ class Parser:
                 raise err(f"'{tok.text}' repeats an instruction")
             s.instructions.append(value)
         elif slot == "amount":
-            if s.dose is not None or s.thin_layer:
+            if s.dose is not None or s.thin_layer or s.small_amount:
                 raise NotSig(f"a second amount '{tok.text}'")
-            s.thin_layer = True
+            s.thin_layer = value == "thin-layer"
+            s.small_amount = value == "small-amount"
+            s.application = value == "application"
+            if value == "application" and (self.route or s.route) is not Route.TOPICAL:
+                raise err(f"'{tok.text}' is for a product applied to the skin")
+        elif slot == "method":
+            assert isinstance(value, Method)
+            if s.method is not None and s.method is not value:
+                raise err(f"'{tok.text}' conflicts with '{s.method.value.replace('-', ' ')}'")
+            s.method = value
         elif slot == "prn":
             if s.reason is not None:
                 raise err("'as needed' twice")
             s.reason, s.reason_open = [], True
-        elif slot == "each":
+        elif slot in ("each", "filler"):
             pass                        # "Take each dose with food.": the qualifiers follow
 
     # -- amounts --
@@ -251,7 +308,7 @@ class Parser:
                 raise err(f"dose range '{tok.text}' must go from low to high")
             return low, high
         low = self._single()
-        if self.low() == "to" and self.peek(1) is not None and (
+        if self.low() in ("to", "or") and self.peek(1) is not None and (
                 self.peek(1).kind == "number" or self.low(1) == "one-half"):  # type: ignore[union-attr]
             self.i += 1
             high = self._single()
@@ -276,6 +333,9 @@ class Parser:
             if nxt.low == "and" and self.low(1) == "one-half":
                 self.i += 2
                 return value + Decimal("0.5")
+            if nxt.low == "and" and self.low(1) == "a" and self.low(2) == "half":
+                self.i += 3
+                return value + Decimal("0.5")
         return value
 
     def _amount(self, s: Slots) -> None:
@@ -288,13 +348,15 @@ class Parser:
                 if UNITS[self.low()] is not (s.unit or self.unit):
                     raise NotSig(f"'{self.peek().text}' differs from the dose's unit")  # type: ignore[union-attr]
                 self.i += 1
+            self._same_route(s)                 # "and 1 cap po qpm": the step's route again
             if (low, high) != (s.dose, s.dose_max) and (high or s.dose_max) is not None:
                 raise NotSig("a dose range with different doses at different times of day: write "
                               "them out in words for a pharmacist to approve as written "
                               "(directions_verbatim)")
             found = self.phrase()
             if not found or found[1] != "period":
-                raise NotSig(f"a repeated dose '{tok.text}' must be followed by a time of day")
+                written = " ".join(t.text for t in self.t[self.t.index(tok):self.i])
+                raise NotSig(f"a repeated dose '{written}' must be followed by a time of day")
             s.next_dose = low               # that time's dose ("1 tab qam and 2 tabs qhs")
             return
         if s.dose is not None or s.thin_layer or s.timing or s.periods or s.days:
@@ -344,7 +406,16 @@ class Parser:
             s.once_daily = True
         if period in s.periods:
             raise err(f"'{tok.text}' repeats a time of day")
+        words = len(self._last)
+        start = self.i - words
+        if (s.periods and words > 1 and self._code_period_ends == start
+                and s.periods[-1] is not period):
+            # "qam every evening": a code, then words for another time. Read as a code and its
+            # own English gone wrong, never as two times of day.
+            raise err(f"'{tok.text}' right after '{self.t[start - 1].text}' names another time "
+                      "of day: write both times the same way ('qam qpm')")
         s.periods.append(period)
+        self._code_period_ends = self.i if words == 1 else -1
         while self.low() in (",", "and"):
             self.i += 1
 
@@ -373,7 +444,7 @@ class Parser:
     def _weekdays(self, s: Slots, tok: Token) -> None:
         if self.low() == "on" and not self.low(1).endswith("s"):
             raise NotSig(f"'on {self.peek(1).text}' may mean one day only: write 'every "  # type: ignore[union-attr]
-                          f"{self.peek(1).text}' or 'q {self.peek(1).text}'")  # type: ignore[union-attr]
+                         f"{self.peek(1).text}' or 'q {self.peek(1).text}'")  # type: ignore[union-attr]
         if self.low() in ("q", "every", "on"):
             self.i += 1
         days: list[Weekday] = []
@@ -441,6 +512,10 @@ class Parser:
             other = next(p for p in both if p is not period)
             raise err(f"'{tok.text}' and '{s.period_words[s.periods.index(other)]}' may be one "
                       f"dose or two: name one time of day for each dose")
+        for other, word in zip(s.periods, s.period_words, strict=True):
+            if other is not period and MEAL_NAME.get(other, "") == MEAL_NAME.get(period):
+                # "before breakfast after breakfast": one meal, two times
+                raise err(f"'{tok.text}' and '{word}' name one meal twice: one dose or two?")
         self._period(s, period, tok)
         s.period_words.append(tok.text)
         s.period_doses.append(s.next_dose)
@@ -460,8 +535,20 @@ class Parser:
         if GLUED_INTERVAL.match(nxt.low):
             return True
         j = 4 if self.low(2) == "to" else 2          # the unit of "every 4 to 6 hrs"
-        units = (HOUR_WORDS if low == "q" else HOUR_WORDS - {"hour", "hours"}) | MINUTE_WORDS
+        if low == "q":                  # "q 8" with no unit is refused naming it (_interval)
+            return nxt.kind in ("number", "range")
+        units = (HOUR_WORDS - {"hour", "hours"}) | MINUTE_WORDS
         return nxt.kind in ("number", "range") and self.low(j) in units
+
+    def _same_route(self, s: Slots) -> None:
+        found = self.phrase()
+        if found is not None and found[1] == "route" and found[2] is s.route:
+            self.i += found[0]
+
+    def _offset(self, tok: Token) -> str:
+        """Why "30 min before breakfast" is not read: a time before or after a meal."""
+        written = f"{tok.text} {self.peek(1).text}"       # type: ignore[union-attr]
+        return f"'{written}' before or after a meal or a dose is not read"
 
     def _read_interval(self, s: Slots) -> None:
         start = self.i
@@ -513,24 +600,44 @@ class Parser:
         s.interval_text = written
         return Timing(Frequency.EVERY_MINUTES, minutes=int(low))
 
+    def _dose_count_ahead(self, s: Slots) -> bool:
+        if self.at(("up", "to")) or self.at(("may", "repeat")):
+            return True
+        # after a minute interval, "x3" and "max 3 doses" count its doses (nitroglycerin)
+        minutes = s.timing is not None and s.timing.frequency is Frequency.EVERY_MINUTES
+        nxt = self.peek(1)
+        return minutes and nxt is not None and nxt.kind == "number" and (
+            (self.low() == "x" and self.low(2) not in DURATION_UNITS)   # not "x 7 days"
+            or (self.low() in ("max", "maximum") and self.low(2) in ("dose", "doses")))
+
     def _dose_count(self, s: Slots) -> None:
-        """The most doses of a minute interval: "up to 3 doses", "may repeat up to 3 doses"."""
+        """The most doses of a minute interval: "up to 3 doses", "may repeat up to 3 doses", and
+        right after it "x3", "x 3 doses", "max 3 doses"."""
         start = self.i
-        if self.at(("may", "repeat")):
+        if self.low() in ("x", "max", "maximum"):
+            count = self.peek(1)
             self.i += 2
-        count = self.peek(2)
-        if (not self.at(("up", "to")) or count is None or not count.text.isdigit()
-                or self.low(3) not in ("dose", "doses")):
-            written = " ".join(t.text for t in self.t[start:self.i + 4])
-            raise NotSig(f"'{written}' must say the most doses: 'up to 3 doses'")
-        self.i += 4
+        else:
+            if self.at(("may", "repeat")):
+                self.i += 2
+            count = self.peek(2)
+            if (not self.at(("up", "to")) or count is None or not count.text.isdigit()
+                    or self.low(3) not in ("dose", "doses")):
+                written = " ".join(t.text for t in self.t[start:self.i + 4])
+                raise NotSig(f"'{written}' must say the most doses: 'up to 3 doses'")
+            self.i += 3
+        if self.low() in ("dose", "doses"):
+            self.i += 1
+        assert count is not None
+        if not count.text.isdigit():
+            written = " ".join(t.text for t in self.t[start:self.i])
+            raise err(f"'{written}': a dose count is a whole number of doses")
+        written = " ".join(t.text for t in self.t[start:self.i])
         if s.dose_count is not None:
-            raise err("a second dose count")
+            raise err(f"'{written}': a second dose count")
         if int(count.text) not in DOSE_COUNTS:
-            raise err(f"'up to {count.text} doses' is not a usable count (2 to "
-                      f"{DOSE_COUNTS[-1]} doses)")
-        s.dose_count = int(count.text)
-        s.dose_count_text = " ".join(t.text for t in self.t[start:self.i])
+            raise err(f"'{written}' is not a usable count (2 to {DOSE_COUNTS[-1]} doses)")
+        s.dose_count, s.dose_count_text = int(count.text), written
 
     # -- as needed, duration, maximum --
     def _ends_reason(self) -> bool:
@@ -538,64 +645,136 @@ class Parser:
         grammar (a frequency, time of day, meal or instruction is parsed, never taken as
         words of the reason)."""
         low = self.low()
-        nxt = self.peek(1)
-        if low in (".", ";", ",", "then") or DURATION.match(low) or HOURLY.match(low):
+        if low in (".", ";", ",", "(", ")", "then") or HOURLY.match(low) or self._at_duration():
             return True
         if low in VERBS or low in REASON_STOPS:   # "prn nausea take with food": not the reason
             return True
-        if low in ("x", "for") and nxt is not None and (nxt.kind == "number"
-                                                        or SHORT_DURATION.match(nxt.low)):
+        if self._note() or self.at(("as", "directed")):
             return True
-        if self.phrase() is not None:
-            return True
+        if (found := self.phrase()) is not None:
+            # "prn vaginal dryness": a route adjective before a plain word describes the reason
+            return not (found[0] == 1 and low in ROUTE_ADJECTIVES and self._plain_word(1))
+
         return any(self.at(words) for words in MAX_WORDS)
 
+    def _plain_word(self, k: int) -> bool:
+        """The token k ahead is a word of no phrase of the grammar."""
+        tok = self.peek(k)
+        if tok is None or tok.kind != "word":
+            return False
+        self.i += k
+        try:
+            return self.phrase() is None and not self._note() and not self._at_duration()
+        finally:
+            self.i -= k
+
+    def _times(self, k: int) -> Timing | None:
+        """"2x/week", "3x daily", "2x a day": N times a period, the period k tokens ahead."""
+        count = self.peek()
+        assert count is not None
+        for words, weekly in TIMES_PERIODS:
+            if all(self.low(k + j) == w for j, w in enumerate(words)):
+                n = int(number(count.low))
+                if n != number(count.low) or not 1 <= n <= (3 if weekly else 4):
+                    raise err(f"'{count.text} x {' '.join(words)}' is not a schedule read here")
+                self.i += k + len(words)
+                return Timing(Frequency.TIMES_WEEKLY if weekly else Frequency.TIMES_DAILY,
+                              count=n)
+        return None
+
+    def _pill(self, tok: Token) -> DoseUnit:
+        """"pill" is the product's tablet or capsule; anything else it would be a guess."""
+        if self.unit in (DoseUnit.TABLET, DoseUnit.CAPSULE):
+            return self.unit
+        raise err(f"'{tok.text}' may be a tablet or a capsule: write which"
+                  + (f" (this product is dosed in {self.unit.value})" if self.unit else ""))
+
+    def _note(self) -> int:
+        return pharmacy_note(self.lows, self.i) if self.i < len(self.t) else 0
+
+    def _next_step(self, s: Slots) -> bool:
+        """A taper written without 'then' ("2 tabs bid x 3 days 1 tab bid x 3 days"): once a
+        step has its duration, a new dose or verb starts the next step."""
+        if s.duration is None or (s.reason_open and not self._ends_reason()):
+            return False
+        j = 0
+        while self.low(j) in (",", ";", "."):
+            j += 1
+        nxt = self.peek(j)
+        if nxt is None or not (nxt.kind in ("number", "range") or nxt.low in VERBS):
+            return False
+        self.i += j
+        found = self.phrase()
+        if found is not None and found[1] == "each":     # "Take each dose ...": this step's
+            self.i -= j
+            return False
+        return True
+
     def _reason_word(self, s: Slots, tok: Token) -> None:
-        assert s.reason is not None
+        words = s.reason if s.reason_open else s.purpose
+        assert words is not None
         low = tok.low
         self.i += 1
-        if not s.reason and low == "for":
+        if not words and low == "for" and s.reason_open:
             return
+        if not words and low in REASON_CANNOT_BEGIN:
+            raise NotSig(f"'{tok.text}' cannot begin the "
+                         f"{'as-needed reason' if s.reason_open else 'purpose'}: write what it "
+                         "is for ('prn pain')")
+        if words and low.startswith("/"):     # "pain/fever": a slash between reasons is "or"
+            words.append("or")
+            low = low[1:]
+            if not low:
+                return
         word = REASON_CODES.get(low, low)
         short = len(low) <= 3 and low not in SHORT_WORDS
-        if low not in REASON_CODES and (not low.replace("-", "").isalpha() or short):
-            raise NotSig(f"unknown abbreviation '{tok.text}' in the as-needed reason: "
-                          "write the reason in plain words")
-        s.reason.append(word)
+        acronym = low in ACRONYMS or (len(tok.text) > 1 and tok.text.isupper()
+                                      and not self.shouting)
+        if low not in REASON_CODES and (not low.replace("-", "").isalpha() or short or acronym):
+            which = "as-needed reason" if s.reason_open else "purpose"
+            raise NotSig(f"unknown abbreviation '{tok.text}' in the {which}: write the "
+                         f"{which.removeprefix('as-needed ')} in plain words")
+        words.append(word)
 
     def _duration(self, s: Slots) -> None:
-        tok = self.peek()
-        assert tok is not None
+        """x7d, x 7 d, x30days, for 2 weeks, 90 days, for 1 month."""
+        start = self.peek()
+        assert start is not None
         if s.duration is not None:
             raise err("a second duration")
-        if m := DURATION.match(tok.low):
-            value, unit = int(m.group(1)), DurationUnit.DAYS
+        if start.low in ("x", "for"):
             self.i += 1
-        elif m := SHORT_DURATION.match(self.low(1)):
-            value = int(m.group(1))
-            unit = DurationUnit.DAYS if m.group(2) == "d" else DurationUnit.WEEKS
-            self.i += 2
+        tok = self.peek()
+        assert tok is not None
+        if m := DURATION.match(tok.low) or SHORT_DURATION.match(tok.low):
+            value, word = int(m.group(1)), m.group(2)
+            self.i += 1
         else:
-            n = self.peek(1)
-            assert n is not None
-            if not n.text.isdigit():
-                raise err(f"'{tok.text} {n.text}': a duration is a whole number of days")
-            value = int(n.text)
-            self.i += 2
+            written = f"{start.text} {tok.text}" if start is not tok else tok.text
+            if not tok.low.isdigit():
+                raise err(f"'{written}': a duration is a whole number of days")
+            value = int(tok.low)
+            self.i += 1
             word = self.low()
-            if word in ("d", "day", "days"):
-                unit = DurationUnit.DAYS
-            elif word in ("wk", "wks", "week", "weeks"):
-                unit = DurationUnit.WEEKS
-            else:
-                raise NotSig(f"'{tok.text} {n.text}' must say days or weeks ('x 7 d', "
-                              "'for 2 weeks')")
+            if word not in DURATION_UNITS:
+                raise NotSig(f"'{written}' must say days, weeks or months ('x 7 d', "
+                             "'for 2 weeks')")
             self.i += 1
         if value < 1:
             raise err("a duration must be at least 1 day")
-        s.duration = Duration(value, unit)
+        s.duration = Duration(value, DURATION_UNITS[word])
 
-    def _maximum(self, s: Slots, tok: Token) -> None:
+    def _at_duration(self) -> bool:
+        """A duration starts here: x7d, 30days, "x 7 d", "for 2 weeks", "90 days"."""
+        low, nxt = self.low(), self.peek(1)
+        if DURATION.match(low) or SHORT_DURATION.match(low):
+            return True
+        if low in ("x", "for") and nxt is not None:
+            return nxt.kind == "number" or bool(SHORT_DURATION.match(nxt.low))
+        tok = self.peek()
+        return tok is not None and tok.kind == "number" and self.low(1) in DURATION_UNITS
+
+    def _maximum(self, s: Slots, tok: Token, *, daily: bool) -> None:
         if s.max_per_day is not None:
             raise err("a second maximum")
         nxt = self.peek()
@@ -613,8 +792,9 @@ class Parser:
                 self.i += len(words)
                 break
         else:
-            raise err(f"'{tok.text} {nxt.text}' must say over what time: 'per day' or 'in 24 "
-                      "hours'")
+            if not daily:
+                raise err(f"'{tok.text} {nxt.text}' must say over what time: 'per day' or 'in 24 "
+                          "hours'")
         s.max_per_day = value
 
 

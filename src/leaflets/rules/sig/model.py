@@ -77,6 +77,28 @@ class Site(StrEnum):
     RIGHT_EAR = "right-ear"
     LEFT_EAR = "left-ear"
     EACH_EAR = "each-ear"
+    RIGHT_NOSTRIL = "right-nostril"
+    LEFT_NOSTRIL = "left-nostril"
+    EACH_NOSTRIL = "each-nostril"
+    # Where on the skin, as the prescriber names it ("apply to the inner thighs")
+    FACE = "face"
+    SCALP = "scalp"
+    HANDS = "hands"
+    FEET = "feet"
+    CHEST = "chest"
+    ABDOMEN = "abdomen"
+    BACK = "back"
+    NECK = "neck"
+    SHOULDERS = "shoulders"
+    UPPER_ARMS = "upper-arms"
+    INNER_ARMS = "inner-arms"
+    INNER_THIGHS = "inner-thighs"
+    INNER_WRISTS = "inner-wrists"
+
+
+BODY_SITES = frozenset({
+    Site.FACE, Site.SCALP, Site.HANDS, Site.FEET, Site.CHEST, Site.ABDOMEN, Site.BACK, Site.NECK,
+    Site.SHOULDERS, Site.UPPER_ARMS, Site.INNER_ARMS, Site.INNER_THIGHS, Site.INNER_WRISTS})
 
 
 class Meal(StrEnum):
@@ -92,11 +114,33 @@ class Instruction(StrEnum):
     EMPTY_STOMACH = "empty-stomach"
     WITH_WATER = "with-water"
     WITH_OR_WITHOUT_FOOD = "with-or-without-food"
+    # Sentences of their own, printed after the directions (SENTENCE_INSTRUCTIONS).
+    SWALLOW_WHOLE = "swallow-whole"
+    NO_CRUSH_OR_CHEW = "do-not-crush-or-chew"
+    NO_CRUSH = "do-not-crush"
+    NO_CHEW = "do-not-chew"
+    RINSE_MOUTH = "rinse-mouth"
+    SHAKE_WELL = "shake-well"
+
+
+# Instructions that are sentences of their own ("Swallow whole."), printed after all the steps;
+# a taper keeps them on its last step, where the printed sentences read back.
+SENTENCE_INSTRUCTIONS = frozenset({
+    Instruction.SWALLOW_WHOLE, Instruction.NO_CRUSH_OR_CHEW, Instruction.NO_CRUSH,
+    Instruction.NO_CHEW, Instruction.RINSE_MOUTH, Instruction.SHAKE_WELL})
+
+
+class Method(StrEnum):
+    """How a liquid is used in the mouth (FHIR Dosage.method)."""
+
+    SWISH_AND_SPIT = "swish-and-spit"
+    SWISH_AND_SWALLOW = "swish-and-swallow"
 
 
 class DurationUnit(StrEnum):
     DAYS = "days"
     WEEKS = "weeks"
+    MONTHS = "months"
 
 
 @dataclass(frozen=True)
@@ -117,7 +161,10 @@ class Duration:
 
     @property
     def days(self) -> int:
-        return self.value * (7 if self.unit is DurationUnit.WEEKS else 1)
+        """The days it lasts; a month counts 31, its longest, for the limits (a quantity over
+        months is not fixed: amounts.total_amount)."""
+        return self.value * {DurationUnit.DAYS: 1, DurationUnit.WEEKS: 7,
+                             DurationUnit.MONTHS: 31}[self.unit]
 
 
 @dataclass(frozen=True)
@@ -138,6 +185,9 @@ class Dosage:
     as_needed_for: str | None = None
     duration: Duration | None = None
     max_per_day: Decimal | None = None
+    small_amount: bool = False          # "a small amount" ("apply sparingly")
+    method: Method | None = None        # swish and spit, swish and swallow
+    purpose: str | None = None          # "for reflux": what it is for, when not as needed
     # Different doses at different times of day ("1 tab qam and 2 tabs qhs"): one dose per
     # period of a DAY_PERIODS timing, in its order, and `dose` is the first (FHIR: one Dosage
     # per time, all with the same sequence). Empty when every period takes `dose`.
@@ -187,6 +237,9 @@ AS_NEEDED_NO_UMS = ("as needed: fixed times of day would turn 'up to 4 times a d
                     "schedule (sig-codes.md §1)")
 MANY_DOSES_NO_UMS = ("more than 4 doses a day: the UMS has four periods (usp-17-labels.md §3), "
                      "and no UMS rendering maps 5 or 6")
+PURPOSE_NO_UMS = ("a purpose after the last time of day would read as that dose's only: "
+                  "'twice daily for reflux'")
+METHOD_NO_UMS = ("'swish ... and spit it out in the evening' would read as the evening dose only")
 MEAL_NO_UMS = ("the meals set the times, and 'in the evening after meals' would read as the "
                "evening dose only")
 
@@ -206,6 +259,10 @@ def ums_periods(dosage: Dosage) -> tuple[tuple[Period, ...], str | None]:
         return (), MEAL_NO_UMS
     if dosage.as_needed_for is not None:
         return (), AS_NEEDED_NO_UMS
+    if dosage.purpose is not None:
+        return (), PURPOSE_NO_UMS
+    if dosage.method is not None:
+        return (), METHOD_NO_UMS
     return UMS_PERIODS[t.count], None
 
 # The named meals (FHIR Timing.when): each one's relation to the meal, and the UMS period of the
@@ -225,6 +282,7 @@ MEAL_PERIODS: dict[tuple[Meal, str], Period] = {
 MEAL_RELATION: dict[Period, Meal] = {period: meal for (meal, _), period in MEAL_PERIODS.items()}
 _PART = {"breakfast": Period.MORNING, "lunch": Period.NOON, "dinner": Period.EVENING}
 MEAL_PART: dict[Period, Period] = {period: _PART[name] for (_, name), period in MEAL_PERIODS.items()}
+MEAL_NAME: dict[Period, str] = {period: name for (_, name), period in MEAL_PERIODS.items()}
 
 
 def clash(periods: tuple[Period, ...] | list[Period]) -> tuple[Period, Period] | None:
@@ -274,6 +332,9 @@ class Slots:
     dose_text: str = ""             # the dose as written, for messages
     unit: DoseUnit | None = None
     thin_layer: bool = False
+    small_amount: bool = False
+    application: bool = False       # "1 application": applied, no amount
+    method: Method | None = None
     route: Route | None = None
     route_text: str = ""            # the route as written, for messages
     site: Site | None = None
@@ -292,6 +353,8 @@ class Slots:
     instructions: list[Instruction] = field(default_factory=list)
     reason: list[str] | None = None
     reason_open: bool = False       # words are the as-needed reason until a keyword or a stop
+    purpose: list[str] | None = None
+    purpose_open: bool = False      # words are the purpose ("for reflux") until the same
     duration: Duration | None = None
     max_per_day: Decimal | None = None
 

@@ -13,10 +13,13 @@ from decimal import Decimal
 from ...models import DoseUnit, Route
 from ..abbreviations import PUNCTUATION
 from .model import (
+    BODY_SITES,
     MEAL_PERIODS,
+    DurationUnit,
     Frequency,
     Instruction,
     Meal,
+    Method,
     Period,
     Site,
     Timing,
@@ -31,13 +34,18 @@ UNITS: dict[str, DoseUnit] = {
     **dict.fromkeys(["troche", "troches"], DoseUnit.TROCHE),
     **dict.fromkeys(["supp", "supps", "suppository", "suppositories"], DoseUnit.SUPPOSITORY),
     # "cc" is ISMP error-prone: EXPAND to mL (error-prone-abbreviations.md §3)
-    **dict.fromkeys(["ml", "cc"], DoseUnit.ML),
+    **dict.fromkeys(["ml", "mls", "cc"], DoseUnit.ML),
     **dict.fromkeys(["g", "gram", "grams"], DoseUnit.G),
     **dict.fromkeys(["gtt", "gtts", "drop", "drops"], DoseUnit.DROP),
     **dict.fromkeys(["puff", "puffs"], DoseUnit.PUFF),
+    **dict.fromkeys(["spray", "sprays"], DoseUnit.SPRAY),
     **dict.fromkeys(["applicatorful", "applicatorfuls"], DoseUnit.APPLICATORFUL),
 }
-VERBS = {"take", "apply", "insert", "instill", "inhale", "use", "place", "dissolve"}
+# The verb as written is read and not printed: the template's verb follows the route
+# (README "Directions"); "swish" needs its method ("and spit", "and swallow").
+PILL_WORDS = {"pill", "pills"}
+VERBS = {"take", "apply", "insert", "instill", "inhale", "use", "place", "dissolve", "give",
+         "administer", "spray", "swish"}
 
 # Multi-word phrases and codes, matched longest first: (words, slot, value).
 _Phrase = tuple[tuple[str, ...], str, object]
@@ -52,12 +60,26 @@ _ROUTE_WORDS: dict[str, object] = {
     "top": Route.TOPICAL, "inh": Route.INHALATION, "buccal": Route.BUCCAL,
     "per os": Route.ORAL,           # ISMP error-prone: EXPAND → "by mouth"
     "by mouth": Route.ORAL, "orally": Route.ORAL, "in the mouth": Route.ORAL,
+    "oral": Route.ORAL, "by oral route": Route.ORAL, "per oral route": Route.ORAL,
+    "via mouth": Route.ORAL, "per mouth": Route.ORAL, "p.o.": Route.ORAL,
+    "sublingual": Route.SUBLINGUAL, "under tongue": Route.SUBLINGUAL,
+    "vaginal": Route.VAGINAL, "per vagina": Route.VAGINAL, "rectal": Route.RECTAL,
+    "per rectum": Route.RECTAL, "topical": Route.TOPICAL, "by inhalation": Route.INHALATION,
+    "via inhalation": Route.INHALATION,
     "under the tongue": Route.SUBLINGUAL, "sublingually": Route.SUBLINGUAL,
     "between the cheek and gum": Route.BUCCAL,
     "to the affected area": Route.TOPICAL, "topically": Route.TOPICAL,
+    **dict.fromkeys([f"to {the}affected {where}" for the in ("", "the ")
+                     for where in ("area", "areas", "area(s)", "skin")], Route.TOPICAL),
     "rectally": Route.RECTAL, "vaginally": Route.VAGINAL,
     "in the eye": Route.OPHTHALMIC, "in the ear": Route.OTIC, "in the nose": Route.NASAL,
+    # "in" alone is ISMP error-prone (intranasal); "in ear" is English
+    "in eye": Route.OPHTHALMIC, "in ear": Route.OTIC, "in nose": Route.NASAL,
+    "intranasally": Route.NASAL, "nasally": Route.NASAL,
 }
+# Adjectives that name a route, and describe an as-needed reason before a plain word ("prn vaginal
+# dryness", "prn oral thrush").
+ROUTE_ADJECTIVES = {"oral", "sublingual", "vaginal", "rectal", "topical"}
 # Eye and ear codes: EXPAND only for an ophthalmic or otic product, otherwise REJECT (§3).
 SITE_CODES: dict[str, Site] = {"od": Site.RIGHT_EYE, "os": Site.LEFT_EYE, "ou": Site.EACH_EYE,
                                 "ad": Site.RIGHT_EAR, "as": Site.LEFT_EAR, "au": Site.EACH_EAR}
@@ -67,10 +89,32 @@ _SITE_WORDS: dict[str, object] = {
     "in each eye": Site.EACH_EYE, "in both eyes": Site.EACH_EYE,
     "in the right ear": Site.RIGHT_EAR, "in the left ear": Site.LEFT_EAR,
     "in each ear": Site.EACH_EAR, "in both ears": Site.EACH_EAR,
+    "in the right nostril": Site.RIGHT_NOSTRIL, "in the left nostril": Site.LEFT_NOSTRIL,
+    "in each nostril": Site.EACH_NOSTRIL, "in both nostrils": Site.EACH_NOSTRIL,
+    "each nostril": Site.EACH_NOSTRIL, "per nostril": Site.EACH_NOSTRIL,
+    "in eyes": Site.EACH_EYE, "in ears": Site.EACH_EAR, "in nostrils": Site.EACH_NOSTRIL,
+    **dict.fromkeys(["to the face", "to face"], Site.FACE),
+    **dict.fromkeys(["to the scalp", "to scalp"], Site.SCALP),
+    **dict.fromkeys(["to the hands", "to hands"], Site.HANDS),
+    **dict.fromkeys(["to the feet", "to feet"], Site.FEET),
+    **dict.fromkeys(["to the chest", "to chest"], Site.CHEST),
+    **dict.fromkeys(["to the abdomen", "to abdomen"], Site.ABDOMEN),
+    **dict.fromkeys(["to the back", "to back"], Site.BACK),
+    **dict.fromkeys(["to the neck", "to neck"], Site.NECK),
+    **dict.fromkeys(["to the shoulders", "to shoulders"], Site.SHOULDERS),
+    **dict.fromkeys(["to the upper arms", "to upper arms"], Site.UPPER_ARMS),
+    **dict.fromkeys(["to the inner arms", "to inner arms"], Site.INNER_ARMS),
+    **dict.fromkeys(["to the inner thighs", "to inner thighs"], Site.INNER_THIGHS),
+    **dict.fromkeys(["to the inner wrists", "to inner wrists"], Site.INNER_WRISTS),
 }
+# "into the right eye", "into both ears": "into" reads as "in".
+_SITE_WORDS.update({"into " + words[3:]: site for words, site in list(_SITE_WORDS.items())
+                    if words.startswith("in ")})
 SITE_ROUTE = {Site.SKIN: Route.TOPICAL, Site.RIGHT_EYE: Route.OPHTHALMIC, Site.LEFT_EYE: Route.OPHTHALMIC,
               Site.EACH_EYE: Route.OPHTHALMIC, Site.RIGHT_EAR: Route.OTIC,
-              Site.LEFT_EAR: Route.OTIC, Site.EACH_EAR: Route.OTIC}
+              Site.LEFT_EAR: Route.OTIC, Site.EACH_EAR: Route.OTIC,
+              Site.RIGHT_NOSTRIL: Route.NASAL, Site.LEFT_NOSTRIL: Route.NASAL,
+              Site.EACH_NOSTRIL: Route.NASAL, **dict.fromkeys(BODY_SITES, Route.TOPICAL)}
 
 _FREQUENCY_WORDS: dict[str, object] = {
     # qd, q1d: TJC/ISMP error-prone, EXPAND → "once daily"
@@ -84,7 +128,8 @@ _FREQUENCY_WORDS: dict[str, object] = {
     **dict.fromkeys(["qod", "q.o.d.", "every other day"], Timing(Frequency.EVERY_OTHER_DAY)),
     **dict.fromkeys(["qw", "qwk", "q week", "weekly", "once a week", "once weekly"], weekly(1)),
     # biw, tiw: ISMP error-prone, EXPAND → "2 times a week", "3 times a week"
-    **dict.fromkeys(["biw", "2 times a week", "twice a week", "2 times weekly"], weekly(2)),
+    **dict.fromkeys(["biw", "2 times a week", "twice a week", "2 times weekly", "twice weekly"],
+                    weekly(2)),
     **dict.fromkeys(["tiw", "3 times a week", "3 times weekly"], weekly(3)),
 }
 _PERIOD_WORDS: dict[str, object] = {
@@ -106,12 +151,36 @@ _INSTRUCTION_WORDS: dict[str, object] = {
     "with water": Instruction.WITH_WATER,
     "with a full glass of water": Instruction.WITH_WATER,
     "with or without food": Instruction.WITH_OR_WITHOUT_FOOD,
+    "swallow whole": Instruction.SWALLOW_WHOLE,
+    **dict.fromkeys(["do not crush or chew", "do not chew or crush", "do not crush chew",
+                     "do not crush, chew", "don't crush or chew"], Instruction.NO_CRUSH_OR_CHEW),
+    **dict.fromkeys(["do not crush", "don't crush"], Instruction.NO_CRUSH),
+    **dict.fromkeys(["do not chew", "don't chew"], Instruction.NO_CHEW),
+    **dict.fromkeys(["rinse mouth after use", "rinse mouth after each use", "rinse your mouth "
+                     "after each use", "rinse mouth with water after use", "rinse mouth after "
+                     "inhalation", "rinse mouth"], Instruction.RINSE_MOUTH),
+    **dict.fromkeys(["shake well", "shake well before use", "shake well before each use",
+                     "shake before use", "shake before using"], Instruction.SHAKE_WELL),
 }
-_AMOUNT_WORDS: dict[str, object] = {"a thin layer": "thin-layer"}
+_AMOUNT_WORDS: dict[str, object] = {
+    **dict.fromkeys(["a thin layer", "a thin film", "thin layer", "thin film"], "thin-layer"),
+    **dict.fromkeys(["a small amount", "small amount", "sparingly"], "small-amount"),
+    # "1 application" on a topical: no amount ("Apply to the affected area twice daily")
+    **dict.fromkeys(["1 application", "an application", "application"], "application"),
+}
+_METHOD_WORDS: dict[str, object] = {
+    "swish and spit": Method.SWISH_AND_SPIT, "and spit it out": Method.SWISH_AND_SPIT,
+    "swish and swallow": Method.SWISH_AND_SWALLOW, "and swallow": Method.SWISH_AND_SWALLOW,
+    "swish /spit": Method.SWISH_AND_SPIT, "swish /swallow": Method.SWISH_AND_SWALLOW,
+}
 # "Take each dose with food.": how the qualifiers of a dose given at several times of day print.
 _EACH_WORDS: dict[str, object] = {f"{verb} each dose": "each" for verb in
                                   ("take", "apply", "insert", "instill", "inhale", "use", "place",
-                                   "dissolve")}
+                                   "dissolve", "swish")}
+# Words that say nothing to read: "1 tablet to be taken daily".
+_FILLER_WORDS: dict[str, object] = dict.fromkeys(
+    [f"to be {done}" for done in ("taken", "used", "applied", "inserted", "given", "instilled")],
+    "filler")
 _PRN_WORDS: dict[str, object] = {"prn": "prn", "as needed": "prn", "as needed for": "prn",
                                  "prn for": "prn"}
 # Issue 12, timing: more ways to write a frequency or a time of day, and the named meals.
@@ -132,15 +201,21 @@ _MORE_PERIOD_WORDS: dict[str, object] = {
 # A meal by name; supper is dinner (it prints "dinner").
 MEAL_NOUNS = {"breakfast": "breakfast", "lunch": "lunch", "dinner": "dinner", "supper": "dinner"}
 _MEAL_PREPOSITIONS = {"before": Meal.BEFORE, "with": Meal.WITH, "after": Meal.AFTER}
+# Meals named by their time of day: after a preposition only ("with evening meal").
+_MEAL_PHRASES = {**{f"{the}{time} meal": meal for the in ("", "the ")
+                    for time, meal in (("morning", "breakfast"), ("midday", "lunch"),
+                                       ("evening", "dinner"))}}
 _NAMED_MEAL_WORDS: dict[str, object] = {
     f"{word} {noun}": MEAL_PERIODS[(relation, meal)]
-    for word, relation in _MEAL_PREPOSITIONS.items() for noun, meal in MEAL_NOUNS.items()}
+    for word, relation in _MEAL_PREPOSITIONS.items()
+    for noun, meal in {**MEAL_NOUNS, **_MEAL_PHRASES}.items()}
 _PHRASE_TABLE: list[_Phrase] = sorted(
     _phrases("route", _ROUTE_WORDS) + _phrases("site", _SITE_WORDS)
     + _phrases("frequency", _FREQUENCY_WORDS) + _phrases("period", _PERIOD_WORDS)
     + _phrases("meal", _MEAL_WORDS) + _phrases("instruction", _INSTRUCTION_WORDS)
     + _phrases("amount", _AMOUNT_WORDS) + _phrases("prn", _PRN_WORDS)
-    + _phrases("each", _EACH_WORDS)
+    + _phrases("each", _EACH_WORDS) + _phrases("method", _METHOD_WORDS)
+    + _phrases("filler", _FILLER_WORDS)
     + _phrases("frequency", _MORE_FREQUENCY_WORDS) + _phrases("period", _MORE_PERIOD_WORDS)
     + _phrases("period", _NAMED_MEAL_WORDS),
     key=lambda p: -len(p[0]))
@@ -182,13 +257,39 @@ REJECT: dict[str, str] = {
     "tbsp": "household measures are error-prone for oral liquids: write the dose in mL "
             "(sig-codes.md §3)",
     "mwf": "day-letter codes are ambiguous: name the days ('Mon Wed Fri')",
+    **dict.fromkeys(["inject", "injection", "injections", "subcutaneously", "subcut",
+                     "intramuscularly", "intravenously"],
+                    "no nonsterile preparation is injected"),
+    **dict.fromkeys(["units", "unit"], "units are error-prone and no product here is dosed in "
+                                      "units"),
+    "insulin": "insulin is not a preparation made here, and a drug name is not a direction",
+    "sliding": "a sliding scale is not a dose (ISMP: 'SS' and 'SSI' are error-prone)",
+    **dict.fromkeys(["spoon", "spoons", "spoonful", "spoonsful", "spoonfuls", "teaspoon",
+                     "teaspoons", "teaspoonful", "tablespoon", "tablespoons", "tablespoonful",
+                     "tsp.", "tbsp."],
+                    "household measures are error-prone for oral liquids: write the dose in mL "
+                    "(sig-codes.md §3)"),
+    **dict.fromkeys(["bd", "b.d.", "tds", "t.d.s.", "qds", "q.d.s.", "nocte", "mane", "om",
+                     "hrly", "o.n."],
+                    "a UK or Latin code this pharmacy's labels do not use: write the words "
+                    "('twice daily', 'at bedtime', 'every 4 hours')"),
+    "ut": "'ut dict' is Latin for 'as directed', which alone is not a direction (USP <17>)",
+    "ng": "a feeding tube is not a route these labels give: a pharmacist writes such directions",
+    "peg": "a feeding tube is not a route these labels give: a pharmacist writes such directions",
     "ʒ": "apothecary units need a pharmacist's conversion (ISMP)",
     "♏": "apothecary units need a pharmacist's conversion (ISMP)",
 }
 HOURLY = re.compile(r"^q(\d+)(?:-(\d+))?(?:h|hr|hrs)$")    # q8h, q8hr, q8hrs, q4-6h
 CLOCK = re.compile(r"^q\d+(?:am|pm)$")
-DURATION = re.compile(r"^x(\d+)d$")          # x3d, ISMP error-prone: EXPAND → "for 3 days"
-SHORT_DURATION = re.compile(r"^(\d+)(d|wk)$")  # the "3d" of "x 3d"
+# x3d is ISMP error-prone: EXPAND → "for 3 days"; "x30days", "x 3d", "30days" are the same glued
+_DURATION_UNIT = r"(d|days?|wks?|weeks?|mos?|months?)"
+DURATION = re.compile(rf"^x(\d+){_DURATION_UNIT}$")
+SHORT_DURATION = re.compile(rf"^(\d+){_DURATION_UNIT}$")
+DURATION_UNITS: dict[str, DurationUnit] = {
+    **dict.fromkeys(["d", "day", "days"], DurationUnit.DAYS),
+    **dict.fromkeys(["wk", "wks", "week", "weeks"], DurationUnit.WEEKS),
+    **dict.fromkeys(["mo", "mos", "month", "months"], DurationUnit.MONTHS),
+}
 # Which routes each dose unit can be given by: anything else is a slip (a troche is not inhaled).
 UNIT_ROUTES: dict[DoseUnit, frozenset[Route]] = {
     DoseUnit.CAPSULE: frozenset({Route.ORAL, Route.VAGINAL}),
@@ -201,6 +302,7 @@ UNIT_ROUTES: dict[DoseUnit, frozenset[Route]] = {
     DoseUnit.DROP: frozenset({Route.OPHTHALMIC, Route.OTIC, Route.NASAL, Route.ORAL,
                               Route.SUBLINGUAL}),
     DoseUnit.PUFF: frozenset({Route.INHALATION, Route.NASAL}),
+    DoseUnit.SPRAY: frozenset({Route.NASAL, Route.ORAL, Route.SUBLINGUAL, Route.BUCCAL}),
     DoseUnit.APPLICATORFUL: frozenset({Route.VAGINAL, Route.RECTAL}),
 }
 DIVISIBLE = {DoseUnit.TABLET}                 # the only unit a dose may be half of
@@ -210,22 +312,79 @@ MEASURED = {DoseUnit.ML, DoseUnit.G}          # decimals are fine
 # dose past them ("10000 tab") is a slip to send back, never a label. README: "Limits".
 MAX_DOSE = {**dict.fromkeys(DoseUnit, Decimal(30)), DoseUnit.ML: Decimal(1000), DoseUnit.G: Decimal(1000)}
 MAX_DURATION_DAYS = 366
-# As-needed reasons are plain words; these short words are English, anything else of three
-# letters or fewer is treated as an unknown abbreviation (e.g. "ha" for headache).
-SHORT_WORDS = {"a", "an", "and", "or", "of", "the", "to", "in", "at", "on", "dry", "eye",
-                "ear", "leg", "arm", "hip", "low", "gas", "itch", "back", "skin", "mild", "pain",
-                "acid", "cold", "cough", "sore", "hot", "flu"}
+# As-needed reasons and approved text are plain words; these short words are English, anything
+# else of three letters or fewer is treated as an unknown abbreviation ("ha" for headache).
+SHORT_WORDS = {
+    "a", "i", "am", "an", "as", "at", "be", "by", "do", "g", "if", "in", "is", "it", "me", "mg",
+    "ml", "my", "no", "of", "on", "or", "pm", "so", "to", "up", "we", "add", "ago", "air", "all",
+    "and", "any", "are", "arm", "bed", "but", "can", "cup", "cut", "day", "dry", "ear", "eat",
+    "end", "eye", "few", "flu", "for", "gas", "get", "gum", "has", "her", "him", "his", "hip",
+    "hot", "how", "ice", "its", "jaw", "leg", "let", "lid", "lip", "low", "may", "mcg", "mix",
+    "new", "nor", "not", "now", "off", "oil", "one", "our", "out", "own", "per", "put", "red",
+    "rib", "rub", "see", "set", "sip", "sit", "six", "sun", "tea", "ten", "the", "tip", "toe", "too",
+    "two", "use", "via", "was", "way", "wet", "who", "why", "yet", "you"}
+# Words an as-needed reason or a purpose cannot begin with ("prn or as directed").
+REASON_CANNOT_BEGIN = {"or", "and", "as", "to", "of", "the", "a", "an", "in", "at", "on", "if",
+                       "by", "per", "up", "but", "nor", "so"}
+# Medical acronyms longer than three letters: "for GERD" is written out for the patient.
+ACRONYMS = {"gerd", "copd", "adhd", "afib", "ptsd", "esrd", "nstemi", "stemi", "hfref", "bphs",
+            "uti's", "urti", "lrti", "ibd's"}
+# "2x/week", "3x daily": the period after "Nx", and whether it is a week.
+TIMES_PERIODS = sorted([(("/day",), False), (("a", "day"), False), (("daily",), False),
+                        (("per", "day"), False), (("/d",), False), (("/week",), True),
+                        (("a", "week"), True), (("weekly",), True), (("per", "week"), True),
+                        (("/wk",), True)], key=lambda p: -len(p[0]))
 REASON_CODES = {"sob": "shortness of breath", "n/v": "nausea and vomiting"}
 # Words that begin an instruction, never a reason ("as needed for pain swallow whole"): the
 # reason ends before them, and what follows is read as the grammar reads it, or refused.
 REASON_STOPS = {"swallow", "chew", "crush", "do", "don't", "avoid", "rinse", "shake", "may",
                  "repeat", "with", "without", "before", "after", "until", "if", "while",
                  "every", "each", "daily", "once", "twice", "not"}
-MAX_WORDS = [("do", "not", "take", "more", "than"), ("do", "not", "use", "more", "than"),
-              ("do", "not", "exceed"),
-              ("not", "to", "exceed"), ("no", "more", "than"), ("maximum",), ("max",)]
-PER_DAY = [("per", "day"), ("a", "day"), ("/day",), ("in", "24", "hours"), ("per", "24", "hours"),
-            ("/24h",), ("/24", "hours"), ("in", "1", "day"), ("in", "one", "day")]
+# A maximum: the words before the amount, longest first. Those that say "daily" need no
+# "per day" after the amount ("mdd 4", "max daily dose 4 tabs").
+DAILY_MAX_WORDS = [("maximum", "daily", "dose"), ("max", "daily", "dose"), ("mdd",),
+                   ("maximum", "daily"), ("max", "daily")]
+MAX_WORDS = sorted([("do", "not", "take", "more", "than"), ("do", "not", "use", "more", "than"),
+                    ("do", "not", "exceed"), ("not", "to", "exceed"), ("no", "more", "than"),
+                    ("maximum", "of"), ("max", "of"), ("maximum",), ("max",), *DAILY_MAX_WORDS],
+                   key=len, reverse=True)
+PER_DAY = sorted([("per", "day"), ("a", "day"), ("/day",), ("daily",), ("each", "day"),
+                  ("in", "24", "hours"), ("per", "24", "hours"), ("in", "24", "hrs"),
+                  ("per", "24", "hrs"), ("in", "24", "hr"), ("in", "24", "h"), ("/24h",),
+                  ("/24hrs",), ("/24hr",), ("/24", "hours"), ("/24", "hrs"), ("in", "1", "day")],
+                 key=len, reverse=True)
+
+# Notes for the pharmacy, not the patient: a sig holding one is refused, approved or not, with a
+# message to move it to the fill's fields ("refills 0", "dispense 30", "#30", "ok to fill").
+_NOTE_LEADS = {"refills", "refill", "dispense", "disp", "qty", "quantity"}
+_NOTE_PHRASES = [("no", "refills"), ("ok", "to", "fill"), ("okay", "to", "fill"), ("daw",),
+                 ("dispense", "as", "written"), ("brand", "medically", "necessary"),
+                 ("substitution", "permitted"), ("do", "not", "substitute"), ("generic", "ok"),
+                 ("may", "substitute"), ("brand", "only")]
+_NOTE_NUMBER = re.compile(r"^#\d+$")
+_NOTE_FIRST = _NOTE_LEADS | {phrase[0] for phrase in _NOTE_PHRASES}
+
+
+def pharmacy_note(words: list[str], at: int) -> int:
+    """How many of `words` (lower case) from `at` are a note for the pharmacy; 0: none."""
+    word = words[at].rstrip(":")
+    if word not in _NOTE_FIRST and not word.startswith("#"):
+        return 0
+    for phrase in _NOTE_PHRASES:
+        if tuple(w.rstrip(":") for w in words[at:at + len(phrase)]) == phrase:
+            return len(phrase)
+    if _NOTE_NUMBER.match(word):
+        return 1
+    if word in _NOTE_LEADS:
+        nxt = words[at + 1] if at + 1 < len(words) else ""
+        return 2 if nxt[:1].isdigit() or _NOTE_NUMBER.match(nxt) else 1
+    return 0
+
+
+def note_message(written: str) -> str:
+    return (f"'{written}' is a note for the pharmacy, not a direction: move it out of the "
+            "directions (quantity and refills are fields of the fill)")
+
 
 # The words of "use as directed" and its kin: approved text of only these says nothing.
 AS_DIRECTED_WORDS = {"use", "take", "apply", "insert", "instill", "inhale", "place", "dissolve",
@@ -242,7 +401,7 @@ PLAIN_CODES = {
     "po", "pr", "pv", "sl", "inh", "qd", "q1d", "bid", "tid", "qid", "qod", "qw", "qwk", "biw",
     "tiw", "qam", "qnoon", "qpm", "qhs", "qn", "bt", "ac", "pc", "od", "os", "ou", "ad", "au",
     "prn", "cap", "caps", "tab", "tabs", "supp", "supps", "gtt", "gtts", "cc", "q", "qh", "qds",
-    "stat", *(REJECT.keys() - {"in"})}
+    "stat", "mdd", *(REJECT.keys() - {"in"})}
 DOTTED = re.compile(r"^(?:[a-z]\.){2,}$")        # q.a.m., b.i.d., p.o.
 X_COUNT = re.compile(r"^x\d+(?:d|wk)?$")          # x7, x7d
 
