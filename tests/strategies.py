@@ -145,6 +145,8 @@ def dosages(draw: st.DrawFn, *, last: bool = True, timed: bool = False) -> Dosag
         foods = [None, Instruction.WITH_FOOD] + (
             [Instruction.EMPTY_STOMACH] if all(p.value.startswith("before-") for p in named)
             else [])
+    if timing.frequency is Frequency.TIMES_DAILY and timing.count > 4:
+        foods = [f for f in foods if not isinstance(f, Meal)]     # 3 meals, 5 doses?
     if Period.BEDTIME in timing.periods:     # "at bedtime before meals" is refused
         foods = [f for f in foods if not isinstance(f, Meal)]
     if timing.frequency is Frequency.MEALS:

@@ -9,8 +9,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "leaflets"
 # Stage order (../shared/STYLE.md); foundation modules may be imported by any stage. `parse` is
 # the input boundary every file passes, the language table and the models' checks included.
 FOUNDATION = {"errors", "parse", "models", "resources", "fonts", "codes", "__init__"}
-ORDER = ["load", "rules", "i18n", "compose", "layout", "pdf", "render", "write", "pipeline", "batch",
-         "qa", "cli"]
+ORDER = ["load", "rules", "i18n", "readback", "compose", "layout", "pdf", "render", "write", "pipeline",
+         "batch", "qa", "cli"]
 
 
 def _stage(module: str) -> str:

@@ -125,8 +125,8 @@ def test_a_missing_translation_names_the_catalog_and_the_message() -> None:
 
 def test_spanish_directions_come_from_the_structure() -> None:
     sig = parse_directions("1-2 tab po q4-6h prn pain x 5 d")
-    assert render_directions(sig, "es") == ("Tome 1 a 2 tabletas por la boca cada 4 a 6 horas si "
-                                            "lo necesita para el dolor durante 5 días.")
+    assert render_directions(sig, "es") == ("Tome de 1 a 2 tabletas por la boca cada 4 a 6 horas "
+                                            "si lo necesita para el dolor durante 5 días.")
 
 
 def test_an_untranslated_reason_is_refused_in_spanish_only() -> None:

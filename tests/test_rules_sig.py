@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -112,6 +113,35 @@ def _outcome(sig: str) -> str:
 TABLE_SIGS = sorted({row["sig"] for row in ACCEPTED + REFUSED})
 
 
+CORPUS_SIGS = sorted({e["sig"] for e in yaml.safe_load(
+    (Path(__file__).parent / "data" / "sig-corpus.yaml").read_text(encoding="utf-8"))["sigs"]})
+
+
+def _spaced(sig: str, gaps: list[str]) -> str:
+    words = sig.split()
+    return "".join(w + gaps[i % len(gaps)] for i, w in enumerate(words)).strip(" ")
+
+
+@settings(max_examples=300, deadline=None)
+@given(sig=st.sampled_from(TABLE_SIGS + CORPUS_SIGS),
+       case=st.sampled_from(["upper", "lower", "title", "first"]),
+       gaps=st.lists(st.sampled_from([" ", "  ", "\t", " \n "]), min_size=1, max_size=4),
+       stop=st.booleans())
+def test_case_spacing_and_a_full_stop_never_change_the_outcome(sig: str, case: str, gaps: list[str],
+                                                              stop: bool) -> None:
+    """How a sig is typed (capitals, spaces, line breaks, a closing full stop) never changes whether
+    it is read or how: only its words do."""
+    variant = {"upper": sig.upper(), "lower": sig.lower(), "title": sig.title(),
+               "first": sig[:1].upper() + sig[1:]}[case]
+    variant = _spaced(variant, gaps)
+    if stop and not variant.endswith("."):
+        variant += "."
+    plain, other = _outcome(sig), _outcome(variant)
+    assert other.startswith("refused") == plain.startswith("refused"), (variant, other, plain)
+    if not plain.startswith("refused"):
+        assert other == plain, variant
+
+
 @pytest.mark.parametrize("sig", TABLE_SIGS)
 def test_capitalisation_never_changes_what_is_accepted(sig: str) -> None:
     """The old escape hatch: a refused sig with a capital first letter was printed as written.
@@ -207,8 +237,11 @@ def test_refusals_name_the_token(sig: str, route: Route | None, unit: DoseUnit |
      "'ok to fill' is a note for the pharmacy, not a direction: move it out of the directions "
      "(quantity and refills are fields of the fill)"),
     ("Take 1tab by mouth each morning, gently",
-     "'1tab' runs sig codes together (1 tab); directions are either all plain words or all sig "
-     "codes"),
+     "'1tab' runs sig codes or words together (1 tab); directions are either all plain words or "
+     "all sig codes"),
+    ("Take 1 tablet by mouth twice dailypc, gently",
+     "'dailypc' runs sig codes or words together (daily pc); directions are either all plain "
+     "words or all sig codes"),
     ("Take 1 capsule by mouth each morning for ha",
      "unknown abbreviation 'ha': approved directions are plain words"),
     ("Take 1 capsule by mouth each morning for nv",

@@ -18,8 +18,10 @@ from .amounts import (
     plural_noun,
 )
 from .model import (
+    MEAL_NAMES,
     MEAL_RELATION,
     UMS_COUNT,
+    UMS_PERIODS,
     Context,
     Dosage,
     Frequency,
@@ -48,6 +50,7 @@ from .vocabulary import (
     note_message,
     pharmacy_note,
     plain_words,
+    run_together,
     split_code,
 )
 
@@ -68,7 +71,7 @@ def build_step(s: Slots, context: Context) -> Dosage:
     """The Dosage of one step's slots, read for the product of `context`."""
     product_route, product_unit = context.route, context.unit
     if s.reason is not None and not s.reason:
-        raise err("'prn' needs the reason it is taken for (sig-codes.md §1: "
+        raise err(f"'{s.reason_text}' needs the reason it is taken for (sig-codes.md §1: "
                   "'as needed for pain')")
     timing = s.timing
     if s.days:
@@ -191,7 +194,15 @@ def timing_of(s: Slots, timing: Timing | None) -> tuple[Timing | None, tuple[Dec
         doses = tuple(d for _, d in order)
         s.dose = doses[0]               # the first time's dose is the step's dose
     if timing is None and s.meal is not None:
+        if s.meal_glued:
+            # "1 poac": a meal code alone is the timing only written as a word of its own
+            raise err(f"'{s.meal_glued}' runs codes together, and '{s.meal_text}' alone would "
+                      "be the timing: write them apart")
         timing = Timing(Frequency.MEALS)
+    if (timing is not None and s.meal is not None and timing.frequency is Frequency.TIMES_DAILY
+            and timing.count > max(UMS_PERIODS)):     # 5 or 6 (qid ac is read as written)
+        raise err(f"'{s.meal_text}' with {timing.count} times a day: there are "
+                  f"{len(MEAL_NAMES)} meals a day")
     if timing is not None and timing.frequency is Frequency.EVERY_MINUTES:
         if s.dose_count is None:
             raise err(f"'{s.interval_text}' needs the most doses it may be repeated to "
@@ -317,10 +328,10 @@ def check_plain(text: str) -> PlainDirections:
                       "sig codes")
         if note := pharmacy_note(words, i):
             raise err(note_message(" ".join(words[i:i + note])))
-        pieces = glued(word)
-        if pieces and any(is_code(piece) for piece in pieces):
-            raise err(f"'{word}' runs sig codes together ({' '.join(pieces)}); directions are "
-                      "either all plain words or all sig codes")
+        pieces = glued(word) or run_together(word)
+        if pieces and (len(pieces) == 2 or any(is_code(piece) for piece in pieces)):
+            raise err(f"'{word}' runs sig codes or words together ({' '.join(pieces)}); "
+                      "directions are either all plain words or all sig codes")
         bare = word.rstrip(".")
         if len(bare) <= 3 and any(ch.isalpha() for ch in bare) and bare not in SHORT_WORDS:
             raise err(f"unknown abbreviation '{bare}': approved directions are plain words")

@@ -61,6 +61,7 @@ from .vocabulary import (
     REASON_STOPS,
     REJECT,
     ROUTE_ADJECTIVES,
+    ROUTE_CODES,
     SHORT_DURATION,
     SHORT_WORDS,
     SITE_CODES,
@@ -71,6 +72,7 @@ from .vocabulary import (
     WEEKDAYS,
     note_message,
     pharmacy_note,
+    run_together,
 )
 
 
@@ -80,8 +82,6 @@ class Parser:
     def __init__(self, tokens: list[Token], context: Context, *, explain: bool = False) -> None:
         self.t = tokens
         self.lows = [t.low for t in tokens]
-        # a sig written all in capitals: a word in capitals is not therefore an acronym
-        self.shouting = not any(ch.islower() for t in tokens for ch in t.text)
         self.i = 0
         self._last: list[Token] = []      # the phrase matched last
         self.context = context
@@ -110,6 +110,7 @@ class Parser:
 
     # -- grammar --
     def sig(self) -> Sig:
+        self._refused_anywhere()
         steps = [self.step(first=True)]
         while self.i < len(self.t):
             if self.low() == "then":
@@ -162,6 +163,9 @@ class Parser:
             return
         if note := self._note():
             raise err(note_message(" ".join(t.text for t in self.t[self.i:self.i + note])))
+        if low in ROUTE_CODES and self.low(1)[:1] == "/" and self.low(1)[1:] in ROUTE_CODES:
+            raise err(f"'{tok.text}{self.peek(1).text}' gives two routes: write the one this "  # type: ignore[union-attr]
+                      "product is given by")
         found = self.phrase()
         if found:
             length, slot, value = found
@@ -174,9 +178,15 @@ class Parser:
             raise NotSig("'as directed' is not a direction (USP <17>): write the directions")
         if low in REJECT:
             raise err(f"'{tok.text}' is refused: {REJECT[low]}")
+        if self._affected_organ():
+            return
         if CLOCK.match(low):
             raise err(f"'{tok.text}' is refused: a clock-time code (ISMP error-prone); write "
                       "the time in words")
+        if (low == "once" and self.low(1) == "every") or (
+                low == "1" and self.low(1) == "time" and self.low(2) == "every"):
+            self.i += 1 if low == "once" else 2         # "once every 6 hours": every 6 hours
+            return
         if self._dose_count_ahead(s):            # "may repeat up to 3 doses", "q5min x3"
             self._dose_count(s)
             return
@@ -232,9 +242,29 @@ class Parser:
                          "food prn nausea')")
         raise NotSig(self._unread(tok))
 
+    def _refused_anywhere(self) -> None:
+        """A refused code anywhere in the sig (hs, IV, units, a pharmacy note...) is named
+        first: it is the problem to fix, whatever else is not read before it."""
+        for k, tok in enumerate(self.t):
+            if tok.low in REJECT and not (tok.low == "in" or tok.low in SITE_CODES):
+                raise err(f"'{tok.text}' is refused: {REJECT[tok.low]}")
+            if note := pharmacy_note(self.lows, k):
+                raise err(note_message(" ".join(t.text for t in self.t[k:k + note])))
+
+    def _refused_ahead(self) -> None:
+        """A refused word just ahead explains a number out of place ("5ml 3 hrly", "2 x 5 ml
+        spoon"): name it rather than the number."""
+        for k in range(1, 4):
+            word = self.low(k)
+            if word in REJECT:
+                raise err(f"'{self.peek(k).text}' is refused: {REJECT[word]}")  # type: ignore[union-attr]
+
     def _unread(self, tok: Token) -> str:
         """Why `tok` stops the reading: an unknown abbreviation, or English words the grammar
         does not read here (shown up to the first word that is not a short English word)."""
+        for ahead in self.t[self.i:self.i + 3]:
+            if ahead.kind == "word" and (pair := run_together(ahead.low)):
+                return f"'{ahead.text}' runs '{pair[0]}' and '{pair[1]}' together"
         if not (tok.low.isalpha() and (tok.low in SHORT_WORDS or len(tok.low) > 3)):
             return f"unknown abbreviation '{tok.text}'"
         end = self.i + 1
@@ -269,6 +299,7 @@ class Parser:
                 raise err(f"a second meal instruction '{tok.text}'")
             assert isinstance(value, Meal)
             s.meal = value
+            s.meal_text, s.meal_glued = tok.text, self._last[0].word    # for messages
         elif slot == "instruction":
             assert isinstance(value, Instruction)
             if value in s.instructions:
@@ -290,7 +321,7 @@ class Parser:
         elif slot == "prn":
             if s.reason is not None:
                 raise err("'as needed' twice")
-            s.reason, s.reason_open = [], True
+            s.reason, s.reason_open, s.reason_text = [], True, tok.text
         elif slot in ("each", "filler"):
             pass                        # "Take each dose with food.": the qualifiers follow
 
@@ -360,6 +391,10 @@ class Parser:
             s.next_dose = low               # that time's dose ("1 tab qam and 2 tabs qhs")
             return
         if s.dose is not None or s.thin_layer or s.timing or s.periods or s.days:
+            self._refused_ahead()
+            if s.timing or s.periods or s.days:
+                raise NotSig(f"unexpected number '{tok.text}' after a whole step: each step of a "
+                             "taper needs its duration ('for 3 days') before the next")
             raise NotSig(f"unexpected number '{tok.text}'")
         start = self.i
         s.dose, s.dose_max = self._value()
@@ -668,6 +703,18 @@ class Parser:
         finally:
             self.i -= k
 
+    def _affected_organ(self) -> bool:
+        """"into the affected eye": which eye (or ear) is for the prescriber to say."""
+        j = 1 if self.low() in ("in", "into", "to") else 0
+        j += 1 if self.low(j) == "the" else 0
+        if self.low(j) == "affected" and self.low(j + 1).rstrip("(s)") in ("eye", "eyes", "ear",
+                                                                          "ears"):
+            organ = self.low(j + 1)[:3]
+            words = " ".join(t.text for t in self.t[self.i:self.i + j + 2])
+            raise err(f"'{words}': which {organ}? write the right {organ}, the left {organ} or "
+                      f"each {organ}")
+        return False
+
     def _times(self, k: int) -> Timing | None:
         """"2x/week", "3x daily", "2x a day": N times a period, the period k tokens ahead."""
         count = self.peek()
@@ -728,9 +775,8 @@ class Parser:
                 return
         word = REASON_CODES.get(low, low)
         short = len(low) <= 3 and low not in SHORT_WORDS
-        acronym = low in ACRONYMS or (len(tok.text) > 1 and tok.text.isupper()
-                                      and not self.shouting)
-        if low not in REASON_CODES and (not low.replace("-", "").isalpha() or short or acronym):
+        if low not in REASON_CODES and (not low.replace("-", "").isalpha() or short
+                                        or low in ACRONYMS):
             which = "as-needed reason" if s.reason_open else "purpose"
             raise NotSig(f"unknown abbreviation '{tok.text}' in the {which}: write the "
                          f"{which.removeprefix('as-needed ')} in plain words")

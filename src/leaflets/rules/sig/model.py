@@ -94,11 +94,13 @@ class Site(StrEnum):
     INNER_ARMS = "inner-arms"
     INNER_THIGHS = "inner-thighs"
     INNER_WRISTS = "inner-wrists"
+    VAGINAL_AREA = "vaginal-area"
 
 
 BODY_SITES = frozenset({
     Site.FACE, Site.SCALP, Site.HANDS, Site.FEET, Site.CHEST, Site.ABDOMEN, Site.BACK, Site.NECK,
-    Site.SHOULDERS, Site.UPPER_ARMS, Site.INNER_ARMS, Site.INNER_THIGHS, Site.INNER_WRISTS})
+    Site.SHOULDERS, Site.UPPER_ARMS, Site.INNER_ARMS, Site.INNER_THIGHS, Site.INNER_WRISTS,
+    Site.VAGINAL_AREA})
 
 
 class Meal(StrEnum):
@@ -120,6 +122,7 @@ class Instruction(StrEnum):
     NO_CRUSH = "do-not-crush"
     NO_CHEW = "do-not-chew"
     RINSE_MOUTH = "rinse-mouth"
+    RINSE_MOUTH_AND_THROAT = "rinse-mouth-and-throat"
     SHAKE_WELL = "shake-well"
 
 
@@ -127,7 +130,8 @@ class Instruction(StrEnum):
 # a taper keeps them on its last step, where the printed sentences read back.
 SENTENCE_INSTRUCTIONS = frozenset({
     Instruction.SWALLOW_WHOLE, Instruction.NO_CRUSH_OR_CHEW, Instruction.NO_CRUSH,
-    Instruction.NO_CHEW, Instruction.RINSE_MOUTH, Instruction.SHAKE_WELL})
+    Instruction.NO_CHEW, Instruction.RINSE_MOUTH, Instruction.RINSE_MOUTH_AND_THROAT,
+    Instruction.SHAKE_WELL})
 
 
 class Method(StrEnum):
@@ -283,6 +287,7 @@ MEAL_RELATION: dict[Period, Meal] = {period: meal for (meal, _), period in MEAL_
 _PART = {"breakfast": Period.MORNING, "lunch": Period.NOON, "dinner": Period.EVENING}
 MEAL_PART: dict[Period, Period] = {period: _PART[name] for (_, name), period in MEAL_PERIODS.items()}
 MEAL_NAME: dict[Period, str] = {period: name for (_, name), period in MEAL_PERIODS.items()}
+MEAL_NAMES = tuple(_PART)       # breakfast, lunch, dinner: what "ac" and "pc" count
 
 
 def clash(periods: tuple[Period, ...] | list[Period]) -> tuple[Period, Period] | None:
@@ -345,6 +350,8 @@ class Slots:
     period_doses: list[Decimal | None] = field(default_factory=list)   # None: the step's dose
     next_dose: Decimal | None = None    # a dose read for the next period ("and 2 tabs qhs")
     dose_count: int | None = None   # "up to 3 doses", with a minute interval
+    meal_text: str = ""             # the meal as written ("pc"), for messages
+    meal_glued: str = ""            # the word it was cut from ("poac"), if any
     dose_count_text: str = ""       # as written, for messages
     interval_text: str = ""         # a minute interval as written, for messages
     once_daily: bool = False        # "once daily in the morning": one time of day only
@@ -352,6 +359,7 @@ class Slots:
     meal: Meal | None = None
     instructions: list[Instruction] = field(default_factory=list)
     reason: list[str] | None = None
+    reason_text: str = ""           # the as-needed words as written ("prn", "when required")
     reason_open: bool = False       # words are the as-needed reason until a keyword or a stop
     purpose: list[str] | None = None
     purpose_open: bool = False      # words are the purpose ("for reflux") until the same

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
 
@@ -16,6 +16,7 @@ class Token:
     text: str           # as written
     low: str            # lower case, for matching
     kind: str           # number, range, word, punct
+    word: str = ""      # the word it was cut from, when codes ran together ("poac")
 
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+|\d*½|\d+/\d+)"   # 1,000 as printed
@@ -23,12 +24,13 @@ NUMBER = re.compile(rf"^{_NUM}$")
 RANGE = re.compile(rf"^({_NUM})-({_NUM})$")
 
 
-_SLASHED = {"d/c", "n/v"}
-_PUNCT = {",", ".", ";", "(", ")", "[", "]"}
+_SLASHED = {"d/c", "n/v", "h/a"}
+_PUNCT = {",", ".", ";", "(", ")", "[", "]", "-", "–", "—", ":"}
 # Numbers written as words read as numerals ("one (1) tablet"); "one half" is "one-half".
 NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
                 "seven": "7", "eight": "8", "nine": "9", "ten": "10", "twelve": "12",
                 "fourteen": "14", "fifteen": "15", "twenty": "20", "thirty": "30"}
+_TENS = {"twenty", "thirty"}
 
 
 def _token(raw: str) -> Token:
@@ -51,7 +53,7 @@ def tokenize(text: str) -> list[Token]:
         tail: list[Token] = []
         # a comma, bracket or a sentence's full stop after a word; "q.d." and "b.i.d." keep
         # their dots
-        while len(raw) > 1 and not raw.endswith("(s)") and (raw[-1] in ",;)]" or (
+        while len(raw) > 1 and not raw.lower().endswith("(s)") and (raw[-1] in ",;)]" or (
                 raw[-1] == "." and ("." not in raw[:-1] or raw[-2] in ")]"))):
             tail.insert(0, Token(raw[-1], raw[-1], "punct"))
             raw = raw[:-1]
@@ -60,18 +62,23 @@ def tokenize(text: str) -> list[Token]:
         head, slash, rate = raw.partition("/")
         if slash and head and rate and not (NUMBER.match(raw) or RANGE.match(raw)
                                             or raw.lower() in _SLASHED):
-            tokens.append(_token(head))
+            tokens.extend(_unglued(head))
             raw = slash + rate
-        pieces = glued(raw.lower())
-        if pieces:                  # fields run together by a prescribing system: "qd30days"
-            start = 0
-            for piece in pieces:
-                tokens.append(_token(raw[start:start + len(piece)]))
-                start += len(piece)
-        else:
-            tokens.append(_token(raw))
+        tokens.extend(_unglued(raw))
         tokens.extend(tail)
     return _one_half(_without_repeated_numerals(tokens))
+
+
+def _unglued(raw: str) -> list[Token]:
+    """The tokens of one word: its pieces when it is fields run together ("qd30days")."""
+    pieces = glued(raw.lower())
+    if not pieces:
+        return [_token(raw)]
+    tokens, start = [], 0
+    for piece in pieces:
+        tokens.append(replace(_token(raw[start:start + len(piece)]), word=raw))
+        start += len(piece)
+    return tokens
 
 
 def _without_repeated_numerals(tokens: list[Token]) -> list[Token]:
@@ -95,11 +102,23 @@ def _without_repeated_numerals(tokens: list[Token]) -> list[Token]:
 
 
 def _one_half(tokens: list[Token]) -> list[Token]:
-    """"one half" is "one-half" (never 1 and a half)."""
+    """"one half" is "one-half" (never 1 and a half); "twenty four" is 24."""
     out: list[Token] = []
-    for tok in tokens:
+    for i, tok in enumerate(tokens):
         if tok.low == "half" and out and out[-1].text.lower() == "one":
             out[-1] = Token(f"{out[-1].text} {tok.text}", "one-half", "word")
+            continue
+        if tok.low == "a" and out and out[-1].low == "half":      # "half a tablet"
+            out[-1] = Token(f"{out[-1].text} {tok.text}", "one-half", "word")
+            continue
+        if tok.low == "half" and i + 1 < len(tokens) and tokens[i + 1].low == "a":
+            out.append(tok)
+            continue
+        before = out[-1] if out else None
+        if (before is not None and before.text.lower() in _TENS and tok.text.lower() in NUMBER_WORDS
+                and int(tok.low) < 10):
+            out[-1] = Token(f"{before.text} {tok.text}", str(int(before.low) + int(tok.low)),
+                            "number")
             continue
         out.append(tok)
     return out
@@ -110,7 +129,7 @@ def _one_half(tokens: list[Token]) -> list[Token]:
 # What a prescribing system glues together: numbers, units, codes and durations. A word splits
 # only when every piece is one of these, so no English word is ever split ("pain", "acid").
 _GLUE_CODES = {"po", "pr", "pv", "sl", "qd", "bid", "tid", "qid", "qod", "qw", "qam", "qpm", "qhs",
-               "prn", "ac", "pc", "tab", "tabs", "cap", "caps", "ml", "gtt", "gtts"}
+               "prn", "ac", "pc", "tab", "tabs", "cap", "caps", "ml", "mls", "gtt", "gtts"}
 _GLUE_AFTER_NUMBER = {"d", "day", "days", "wk", "wks", "week", "weeks"}
 _GLUE_PIECE = re.compile(r"q\d+(?:-\d+)?h|x\d+d|\d+-\d+|\d+(?:\.\d+)?|[a-z]+")
 

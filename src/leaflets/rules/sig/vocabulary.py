@@ -34,7 +34,8 @@ UNITS: dict[str, DoseUnit] = {
     **dict.fromkeys(["troche", "troches"], DoseUnit.TROCHE),
     **dict.fromkeys(["supp", "supps", "suppository", "suppositories"], DoseUnit.SUPPOSITORY),
     # "cc" is ISMP error-prone: EXPAND to mL (error-prone-abbreviations.md §3)
-    **dict.fromkeys(["ml", "mls", "cc"], DoseUnit.ML),
+    **dict.fromkeys(["ml", "mls", "cc", "millilitre", "millilitres", "milliliter", "milliliters"],
+                    DoseUnit.ML),
     **dict.fromkeys(["g", "gram", "grams"], DoseUnit.G),
     **dict.fromkeys(["gtt", "gtts", "drop", "drops"], DoseUnit.DROP),
     **dict.fromkeys(["puff", "puffs"], DoseUnit.PUFF),
@@ -44,7 +45,7 @@ UNITS: dict[str, DoseUnit] = {
 # The verb as written is read and not printed: the template's verb follows the route
 # (README "Directions"); "swish" needs its method ("and spit", "and swallow").
 PILL_WORDS = {"pill", "pills"}
-VERBS = {"take", "apply", "insert", "instill", "inhale", "use", "place", "dissolve", "give",
+VERBS = {"instil", "take", "apply", "insert", "instill", "inhale", "use", "place", "dissolve", "give",
          "administer", "spray", "swish"}
 
 # Multi-word phrases and codes, matched longest first: (words, slot, value).
@@ -76,7 +77,11 @@ _ROUTE_WORDS: dict[str, object] = {
     # "in" alone is ISMP error-prone (intranasal); "in ear" is English
     "in eye": Route.OPHTHALMIC, "in ear": Route.OTIC, "in nose": Route.NASAL,
     "intranasally": Route.NASAL, "nasally": Route.NASAL,
+    "into the vagina": Route.VAGINAL, "in the vagina": Route.VAGINAL,
+    "into the rectum": Route.RECTAL, "in the rectum": Route.RECTAL,
+    "into the lungs": Route.INHALATION, "in the lungs": Route.INHALATION,
 }
+ROUTE_CODES = {"po", "pr", "pv", "sl", "top", "inh", "buccal"}
 # Adjectives that name a route, and describe an as-needed reason before a plain word ("prn vaginal
 # dryness", "prn oral thrush").
 ROUTE_ADJECTIVES = {"oral", "sublingual", "vaginal", "rectal", "topical"}
@@ -86,6 +91,9 @@ SITE_CODES: dict[str, Site] = {"od": Site.RIGHT_EYE, "os": Site.LEFT_EYE, "ou": 
 _SITE_WORDS: dict[str, object] = {
     "to the skin": Site.SKIN, "on the skin": Site.SKIN,
     "in the right eye": Site.RIGHT_EYE, "in the left eye": Site.LEFT_EYE,
+    "right eye": Site.RIGHT_EYE, "left eye": Site.LEFT_EYE, "each eye": Site.EACH_EYE,
+    "both eyes": Site.EACH_EYE, "right ear": Site.RIGHT_EAR, "left ear": Site.LEFT_EAR,
+    "each ear": Site.EACH_EAR, "both ears": Site.EACH_EAR,
     "in each eye": Site.EACH_EYE, "in both eyes": Site.EACH_EYE,
     "in the right ear": Site.RIGHT_EAR, "in the left ear": Site.LEFT_EAR,
     "in each ear": Site.EACH_EAR, "in both ears": Site.EACH_EAR,
@@ -94,6 +102,7 @@ _SITE_WORDS: dict[str, object] = {
     "each nostril": Site.EACH_NOSTRIL, "per nostril": Site.EACH_NOSTRIL,
     "in eyes": Site.EACH_EYE, "in ears": Site.EACH_EAR, "in nostrils": Site.EACH_NOSTRIL,
     **dict.fromkeys(["to the face", "to face"], Site.FACE),
+    **dict.fromkeys(["to the vaginal area", "to vaginal area"], Site.VAGINAL_AREA),
     **dict.fromkeys(["to the scalp", "to scalp"], Site.SCALP),
     **dict.fromkeys(["to the hands", "to hands"], Site.HANDS),
     **dict.fromkeys(["to the feet", "to feet"], Site.FEET),
@@ -132,6 +141,13 @@ _FREQUENCY_WORDS: dict[str, object] = {
                     weekly(2)),
     **dict.fromkeys(["tiw", "3 times a week", "3 times weekly"], weekly(3)),
 }
+# As prescribing systems write them: "1 time daily", "per day", dotted codes without the last dot.
+for _n in (1, 2, 3, 4):
+    _FREQUENCY_WORDS.update(dict.fromkeys(
+        [f"{_n} {times} {per}" for times in ("time", "times") for per in ("daily", "a day", "per day")],
+        daily(_n)))
+_FREQUENCY_WORDS.update({"per day": daily(1), "q.d": daily(1), "b.i.d": daily(2), "t.i.d": daily(3),
+                         "q.i.d": daily(4), "q.o.d": Timing(Frequency.EVERY_OTHER_DAY)})
 _PERIOD_WORDS: dict[str, object] = {
     "qam": Period.MORNING, "qnoon": Period.NOON, "qpm": Period.EVENING,
     # qhs, qn, BT: ISMP error-prone, EXPAND → "at bedtime"
@@ -159,6 +175,9 @@ _INSTRUCTION_WORDS: dict[str, object] = {
     **dict.fromkeys(["rinse mouth after use", "rinse mouth after each use", "rinse your mouth "
                      "after each use", "rinse mouth with water after use", "rinse mouth after "
                      "inhalation", "rinse mouth"], Instruction.RINSE_MOUTH),
+    **dict.fromkeys(["rinse mouth and throat after use", "rinse mouth and throat after each use",
+                     "rinse your mouth and throat after each use"],
+                    Instruction.RINSE_MOUTH_AND_THROAT),
     **dict.fromkeys(["shake well", "shake well before use", "shake well before each use",
                      "shake before use", "shake before using"], Instruction.SHAKE_WELL),
 }
@@ -181,8 +200,10 @@ _EACH_WORDS: dict[str, object] = {f"{verb} each dose": "each" for verb in
 _FILLER_WORDS: dict[str, object] = dict.fromkeys(
     [f"to be {done}" for done in ("taken", "used", "applied", "inserted", "given", "instilled")],
     "filler")
-_PRN_WORDS: dict[str, object] = {"prn": "prn", "as needed": "prn", "as needed for": "prn",
-                                 "prn for": "prn"}
+_PRN_WORDS: dict[str, object] = {
+    **dict.fromkeys(["prn", "as needed", "as needed for", "prn for", "as required",
+                     "as required for", "when required", "when required for", "when needed",
+                     "when needed for", "if needed", "if needed for"], "prn")}
 # Issue 12, timing: more ways to write a frequency or a time of day, and the named meals.
 _MORE_FREQUENCY_WORDS: dict[str, object] = {
     "every week": weekly(1),
@@ -209,7 +230,7 @@ _NAMED_MEAL_WORDS: dict[str, object] = {
     f"{word} {noun}": MEAL_PERIODS[(relation, meal)]
     for word, relation in _MEAL_PREPOSITIONS.items()
     for noun, meal in {**MEAL_NOUNS, **_MEAL_PHRASES}.items()}
-_PHRASE_TABLE: list[_Phrase] = sorted(
+PHRASE_TABLE: list[_Phrase] = sorted(
     _phrases("route", _ROUTE_WORDS) + _phrases("site", _SITE_WORDS)
     + _phrases("frequency", _FREQUENCY_WORDS) + _phrases("period", _PERIOD_WORDS)
     + _phrases("meal", _MEAL_WORDS) + _phrases("instruction", _INSTRUCTION_WORDS)
@@ -220,7 +241,7 @@ _PHRASE_TABLE: list[_Phrase] = sorted(
     + _phrases("period", _NAMED_MEAL_WORDS),
     key=lambda p: -len(p[0]))
 PHRASES_BY_FIRST_WORD: dict[str, list[_Phrase]] = {}
-for _phrase in _PHRASE_TABLE:                  # longest first within each first word
+for _phrase in PHRASE_TABLE:                  # longest first within each first word
     PHRASES_BY_FIRST_WORD.setdefault(_phrase[0][0], []).append(_phrase)
 
 WEEKDAYS: dict[str, Weekday] = {
@@ -273,6 +294,10 @@ REJECT: dict[str, str] = {
                      "hrly", "o.n."],
                     "a UK or Latin code this pharmacy's labels do not use: write the words "
                     "('twice daily', 'at bedtime', 'every 4 hours')"),
+    **dict.fromkeys(["/kg", "/m2", "/m²"], "a dose by body weight or surface area is worked "
+                                           "out by a pharmacist, not printed as written"),
+    "taper": "a taper is written out step by step ('2 tabs qd x 3 days, then 1 tab qd x 3 "
+             "days')",
     "ut": "'ut dict' is Latin for 'as directed', which alone is not a direction (USP <17>)",
     "ng": "a feeding tube is not a route these labels give: a pharmacist writes such directions",
     "peg": "a feeding tube is not a route these labels give: a pharmacist writes such directions",
@@ -368,6 +393,9 @@ _NOTE_FIRST = _NOTE_LEADS | {phrase[0] for phrase in _NOTE_PHRASES}
 def pharmacy_note(words: list[str], at: int) -> int:
     """How many of `words` (lower case) from `at` are a note for the pharmacy; 0: none."""
     word = words[at].rstrip(":")
+    if (word[:1].isdigit() and tuple(words[at + 1:at + 3]) in (("day", "supply"),
+                                                                ("days", "supply"))):
+        return 3                    # "90 day supply"
     if word not in _NOTE_FIRST and not word.startswith("#"):
         return 0
     for phrase in _NOTE_PHRASES:
@@ -377,7 +405,10 @@ def pharmacy_note(words: list[str], at: int) -> int:
         return 1
     if word in _NOTE_LEADS:
         nxt = words[at + 1] if at + 1 < len(words) else ""
-        return 2 if nxt[:1].isdigit() or _NOTE_NUMBER.match(nxt) else 1
+        if not (nxt[:1].isdigit() or _NOTE_NUMBER.match(nxt)):
+            return 1
+        after = words[at + 2] if at + 2 < len(words) else ""
+        return 3 if after in UNITS else 2        # "dispense 100 mL"
     return 0
 
 
@@ -433,3 +464,16 @@ def split_code(words: list[str], i: int) -> str | None:
     found = tuple(w.rstrip(".") for w in words[i:i + 3])
     return " ".join(found) if found in SPLIT_CODES else None
 
+
+
+# Every word the grammar reads, for naming words run together ("dailypc", "mouthdaily").
+_KNOWN_WORDS = ({w for words, _, _ in PHRASE_TABLE for w in words if w.isalpha() and len(w) > 1}
+                | set(UNITS) | VERBS | set(WEEKDAYS) | set(PLAIN_CODES)) - {"as", "in", "to", "at"}
+
+
+def run_together(word: str) -> tuple[str, str] | None:
+    """The two words the grammar reads that `word` is made of, if it is two run together."""
+    for k in range(2, len(word) - 1):
+        if word[:k] in _KNOWN_WORDS and word[k:] in _KNOWN_WORDS:
+            return word[:k], word[k:]
+    return None
