@@ -50,6 +50,12 @@ def test_sig_loads_no_rendering_and_no_babel() -> None:
     assert "leaflets.rules.sig" in modules and "jinja2" in modules     # the probe is not vacuous
 
 
+def test_sig_explain_loads_no_rendering_and_no_babel() -> None:
+    modules, _ = loaded("sig", "--explain", "1 cap po qd")
+    assert modules & (RENDERING | {"babel"}) == set()
+    assert "leaflets.rules.sig.explain" in modules
+
+
 def test_sig_in_a_language_with_a_catalog_loads_babel() -> None:
     modules, _ = loaded("sig", "--language", "es", "1 cap po qd")
     assert "babel" in modules

@@ -381,15 +381,21 @@ def bud(product: str, compounded: dt.date, component_expiry: tuple[dt.date, ...]
 @click.option("--verbatim", is_flag=True,
               help="Check the text as directions a pharmacist approved as written "
                    "(a fill's directions_verbatim), where the grammar does not read it.")
+@click.option("--explain", is_flag=True,
+              help="Show how each word was read (words, slot, value) and, for a refusal, where "
+                   "reading stopped, why, and a rewrite where a safe one exists.")
 @catalog_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def sig(text: str, product: str | None, language: str, verbatim: bool, catalog: Path,
-        as_json: bool) -> None:
+def sig(text: str, product: str | None, language: str, verbatim: bool, explain: bool,
+        catalog: Path, as_json: bool) -> None:
     """Expand a sig (or check approved plain directions) into the words printed on the label."""
     from .compose import render_directions
     from .load import load_product
     from .rules.sig import Context, Sig, parse_directions
     p = load_product(catalog, product).model if product else None
+    if explain:
+        _explain_sig(text, Context.of(p) if p else None, language, verbatim, as_json)
+        return
     directions = parse_directions(text, Context.of(p) if p else None, verbatim=verbatim)
     printed = render_directions(directions, language)
     if as_json:
@@ -400,6 +406,73 @@ def sig(text: str, product: str | None, language: str, verbatim: bool, catalog: 
                                "structure": structure}, indent=2, ensure_ascii=False))
     else:
         click.echo(printed)
+
+
+def _explain_sig(text: str, context: Any, language: str, verbatim: bool, as_json: bool) -> None:
+    """`leaflets sig --explain`: the reading as a table (or JSON), then the printed directions,
+    or where reading stopped and a suggested rewrite; a refusal still exits 2 with its message
+    on stderr, as `leaflets sig`."""
+    from .compose import render_directions
+    from .errors import SafetyError
+    from .rules.sig import FIELD, Sig, parse_directions
+    from .rules.sig.explain import explain
+    found = explain(text, context, verbatim=verbatim)
+    printed = (render_directions(found.directions, language)
+               if found.directions is not None else None)
+    suggested = (render_directions(parse_directions(found.suggestion, context), language)
+                 if found.suggestion is not None else None)
+    if as_json:
+        structure = (json.loads(json.dumps(dataclasses.asdict(found.directions), default=str))
+                     if isinstance(found.directions, Sig) else None)
+        stop = found.stop
+        click.echo(json.dumps({
+            "input": text, "text": found.text, "language": language,
+            "tokens": list(found.tokens),
+            "readings": [{"words": r.words, "slot": r.slot, "value": r.value, "step": r.step,
+                          "tokens": [r.start, r.end], "at": list(r.at)}
+                         for r in found.readings],
+            "accepted": found.directions is not None,
+            "kind": (None if found.directions is None
+                     else "sig" if isinstance(found.directions, Sig) else "plain"),
+            "printed": printed, "structure": structure, "message": found.message,
+            "stop": None if stop is None else {
+                "words": stop.words, "step": stop.step,
+                "tokens": None if stop.start is None else [stop.start, stop.end],
+                "at": None if stop.at is None else list(stop.at)},
+            "suggestion": None if found.suggestion is None else {
+                "text": found.suggestion, "printed": suggested},
+        }, indent=2, ensure_ascii=False))
+    else:
+        rows = [("words", "slot", "value")]
+        last = None
+        for r in found.readings:        # a group that set two slots names its words once
+            rows.append(("" if (r.start, r.end) == last else r.words, r.slot or "-",
+                         r.value or "read; sets nothing"))
+            last = (r.start, r.end)
+        widths = [max(len(row[k]) for row in rows) for k in (0, 1)]
+        for words, slot, value in rows:
+            click.echo(f"{words:<{widths[0]}}  {slot:<{widths[1]}}  {value}".rstrip())
+        click.echo()
+        if found.stop is not None:
+            stop = found.stop
+            if stop.start is not None:
+                assert stop.at is not None
+                click.echo(f"Reading stopped at '{stop.words}':")
+                click.echo(f"  {found.text}")
+                click.echo(f"  {' ' * stop.at[0]}{'^' * (stop.at[1] - stop.at[0])}")
+            elif stop.step is not None:
+                click.echo(f"Reading stopped at the end of step {stop.step}: each of its words "
+                           "was read, and the step as a whole is refused.")
+            else:
+                click.echo("Reading stopped after every step was read: the steps together are "
+                           "refused.")
+        if printed is not None:
+            click.echo(printed)
+        if found.suggestion is not None:
+            click.echo(f"Suggested rewrite: {found.suggestion}")
+            click.echo(f"  which reads: {suggested}")
+    if found.message is not None:
+        raise SafetyError(FIELD, found.message)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@ contradictory is an error naming the token, never a guess."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields, replace
+from dataclasses import replace
 from decimal import Decimal
 
+from ...errors import SafetyError
 from ...models import DoseUnit, Route
 from .amounts import amount_text
 from .checks import build_step, check_steps
@@ -26,7 +27,6 @@ from .model import (
     Method,
     NotSig,
     Period,
-    Reading,
     Sig,
     Site,
     Slots,
@@ -79,7 +79,7 @@ from .vocabulary import (
 class Parser:
     """Reads tokens into the slots of each step (the grammar in rules/sig/__init__.py)."""
 
-    def __init__(self, tokens: list[Token], context: Context, *, explain: bool = False) -> None:
+    def __init__(self, tokens: list[Token], context: Context) -> None:
         self.t = tokens
         self.lows = [t.low for t in tokens]
         self.i = 0
@@ -87,7 +87,6 @@ class Parser:
         self.context = context
         self.route = context.route
         self.unit = context.unit
-        self.readings: list[Reading] | None = [] if explain else None
         self._code_period_ends = -1     # where a time-of-day code ("qam") ended
 
     # -- helpers --
@@ -110,7 +109,13 @@ class Parser:
 
     # -- grammar --
     def sig(self) -> Sig:
-        self._refused_anywhere()
+        try:
+            return self._sig()
+        except (NotSig, SafetyError):
+            self._refused_later()
+            raise
+
+    def _sig(self) -> Sig:
         steps = [self.step(first=True)]
         while self.i < len(self.t):
             if self.low() == "then":
@@ -128,8 +133,7 @@ class Parser:
     def step(self, *, first: bool) -> Dosage:
         s = Slots()
         if self.low() in VERBS and not self.phrase():      # "swish and spit" is a phrase
-            s.verb = self.low()
-            self.i += 1
+            self._read(s, self._verb, self.t[self.i])
         elif not first and not self.peek():
             raise err("'then' must be followed by the next step")
         while (tok := self.peek()) is not None:
@@ -143,18 +147,14 @@ class Parser:
             self._read(s, self._slot, tok)
         return build_step(s, self.context)
 
+    def _verb(self, s: Slots, tok: Token) -> None:
+        s.verb = tok.low
+        self.i += 1
+
     def _read(self, s: Slots, read: Callable[[Slots, Token], None], tok: Token) -> None:
-        """Read the words at the cursor into `s`; when explaining, note which slots they set."""
-        if self.readings is None:
-            read(s, tok)
-            return
-        start, before = self.i, _snapshot(s)
+        """Read the words at the cursor into `s`: every read of a step passes here, so
+        rules/sig/explain.py notes what each read sets by overriding this."""
         read(s, tok)
-        words = " ".join(t.text for t in self.t[start:self.i])
-        after = _snapshot(s)
-        changed = [(k, v) for k, v in after.items() if before.get(k) != v and k in _SHOWN]
-        for slot, value in changed or [("", "")]:
-            self.readings.append(Reading(words, slot, value))
 
     def _slot(self, s: Slots, tok: Token) -> None:
         low = tok.low
@@ -242,13 +242,17 @@ class Parser:
                          "food prn nausea')")
         raise NotSig(self._unread(tok))
 
-    def _refused_anywhere(self) -> None:
-        """A refused code anywhere in the sig (hs, IV, units, a pharmacy note...) is named
-        first: it is the problem to fix, whatever else is not read before it."""
-        for k, tok in enumerate(self.t):
-            if tok.low in REJECT and not (tok.low == "in" or tok.low in SITE_CODES):
-                raise err(f"'{tok.text}' is refused: {REJECT[tok.low]}")
+    def _refused_later(self) -> None:
+        """When reading stops, a refused code or a pharmacy note at or after the stop (hs, IV,
+        units, "refills 0" ...) is named instead: it is the problem to fix, whatever else was
+        not read before it. The cursor moves to it, so --explain marks the words up to it."""
+        for k in range(self.i, len(self.t)):
+            low = self.t[k].low
+            if low in REJECT and not (low == "in" or low in SITE_CODES):
+                self.i = k + 1
+                raise err(f"'{self.t[k].text}' is refused: {REJECT[low]}")
             if note := pharmacy_note(self.lows, k):
+                self.i = k + note
                 raise err(note_message(" ".join(t.text for t in self.t[k:k + note])))
 
     def _refused_ahead(self) -> None:
@@ -747,8 +751,10 @@ class Parser:
         j = 0
         while self.low(j) in (",", ";", "."):
             j += 1
-        nxt = self.peek(j)
-        if nxt is None or not (nxt.kind in ("number", "range") or nxt.low in VERBS):
+        nxt, after = self.peek(j), self.peek(j + 1)
+        dose = ("number", "range")
+        if nxt is None or not (nxt.kind in dose or (nxt.low in VERBS and after is not None
+                                                    and after.kind in dose)):
             return False
         self.i += j
         found = self.phrase()
@@ -843,32 +849,3 @@ class Parser:
                           "hours'")
         s.max_per_day = value
 
-
-# The slots `--explain` shows; the others are the parser's own notes.
-_SHOWN = ("dose", "dose_max", "unit", "thin_layer", "route", "site", "verb", "timing", "periods",
-          "days", "meal", "instructions", "reason", "duration", "max_per_day")
-
-
-def _snapshot(s: Slots) -> dict[str, str]:
-    """Each slot's value as words, so a change shows (lists are compared by their contents)."""
-    out: dict[str, str] = {}
-    for f in fields(s):
-        value = getattr(s, f.name)
-        if isinstance(value, list):
-            value = ", ".join(str(v) for v in value) if value else None
-        elif isinstance(value, Timing):
-            value = _timing_words(value)
-        if value is not None and value != "" and value is not False:
-            out[f.name] = str(value)
-    return out
-
-
-def _timing_words(t: Timing) -> str:
-    parts = [str(t.frequency)]
-    if t.count:
-        parts.append(f"count={t.count}")
-    if t.hours:
-        parts.append(f"hours={t.hours}" + (f"-{t.hours_max}" if t.hours_max else ""))
-    if t.minutes:
-        parts.append(f"minutes={t.minutes}")
-    return " ".join(parts)

@@ -366,11 +366,3 @@ class Slots:
     duration: Duration | None = None
     max_per_day: Decimal | None = None
 
-
-@dataclass(frozen=True)
-class Reading:
-    """How some words were read (`leaflets sig --explain`): the slot and the value they set."""
-
-    words: str
-    slot: str
-    value: str
