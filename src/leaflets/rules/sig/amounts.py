@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from ...models import DoseUnit
 from ..abbreviations import format_number
-from .model import Dosage, DurationUnit, Frequency, Sig, Timing
+from .model import MEAL_NAMES, Dosage, DurationUnit, Frequency, Sig, Timing
 from .vocabulary import MEASURED
 
 
@@ -54,7 +54,7 @@ def most_doses_a_day(t: Timing) -> int | None:
     if t.frequency is Frequency.EVERY_HOURS:
         return -(-24 // t.hours)
     if t.frequency is Frequency.MEALS:
-        return 3                    # ac, pc, with meals: breakfast, lunch and dinner
+        return len(MEAL_NAMES)      # ac, pc, with meals: breakfast, lunch and dinner
     return None
 
 

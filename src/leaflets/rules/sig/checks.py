@@ -242,13 +242,14 @@ def check_timing(dosage: Dosage, s: Slots) -> None:
         # "ac hs" is before meals AND at bedtime; read as one bedtime dose "before meals" it
         # would drop three doses
         word = s.period_words[s.periods.index(Period.BEDTIME)]
-        raise err(f"'{_WORDS[dosage.meal]}' with '{word}': bedtime is not a meal; for a dose "
+        raise err(f"'{s.meal_text}' with '{word}': bedtime is not a meal; for a dose "
                   "at each meal and at bedtime name each time ('before breakfast, lunch, and "
                   "dinner and at bedtime')")
     named = [p for p in t.periods if p in MEAL_RELATION]
     if named and dosage.meal is not None:
-        raise err(f"'{_WORDS[dosage.meal]}' with '{_MEAL_WORDS[named[0]]}': name the meals once "
-                  "('before breakfast and dinner')")
+        word = s.period_words[s.periods.index(named[0])]
+        raise err(f"'{s.meal_text}' with '{word}': name the meals once ('before breakfast and "
+                  "dinner')")
     for period in named:                # as "with meals" would: "with breakfast" is a meal
         relation = MEAL_RELATION[period]
         for a, b in _CONTRADICTIONS:
