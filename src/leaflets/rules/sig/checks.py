@@ -330,7 +330,7 @@ def check_plain(text: str) -> PlainDirections:
         if note := pharmacy_note(words, i):
             raise err(note_message(" ".join(words[i:i + note])))
         pieces = glued(word) or run_together(word)
-        if pieces and (len(pieces) == 2 or any(is_code(piece) for piece in pieces)):
+        if pieces and any(is_code(piece) for piece in pieces):
             raise err(f"'{word}' runs sig codes or words together ({' '.join(pieces)}); "
                       "directions are either all plain words or all sig codes")
         bare = word.rstrip(".")

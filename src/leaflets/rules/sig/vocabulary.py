@@ -472,10 +472,11 @@ _KNOWN_WORDS = ({w for words, _, _ in PHRASE_TABLE for w in words if w.isalpha()
 
 
 def run_together(word: str) -> tuple[str, str] | None:
-    """The two words the grammar reads that `word` is made of, if it is two run together."""
-    if word in _KNOWN_WORDS or word in REASON_STOPS:
-        return None                     # a word of its own: "without" is not "with out"
+    """The two words the grammar reads that `word` is made of, one of them a code, if it is two
+    run together ("dailypc", "bedtimeprn"; never "without", which is English)."""
     for k in range(2, len(word) - 1):
-        if word[:k] in _KNOWN_WORDS and word[k:] in _KNOWN_WORDS:
-            return word[:k], word[k:]
+        head, tail = word[:k], word[k:]
+        if (head in _KNOWN_WORDS and tail in _KNOWN_WORDS
+                and (head in PLAIN_CODES or tail in PLAIN_CODES)):
+            return head, tail
     return None
