@@ -64,8 +64,21 @@ def _subset(options: list, min_size: int = 1) -> st.SearchStrategy[tuple]:
         lambda picked: tuple(o for o in options if o in picked))
 
 
+# A named meal and the UMS period of its part of the day may be one dose or two: never together.
+_MEAL_PARTS = {"breakfast": Period.MORNING, "lunch": Period.NOON, "dinner": Period.EVENING}
+
+
+def _one_per_part(periods: tuple[Period, ...]) -> bool:
+    """No named meal beside the time of day it falls in, and no meal named twice ("before
+    breakfast" and "after breakfast" contradict)."""
+    meals = [meal for p in periods for meal in _MEAL_PARTS if p.value.endswith(meal)]
+    return len(meals) == len(set(meals)) and not any(
+        p.value.endswith(meal) and part in periods
+        for p in periods for meal, part in _MEAL_PARTS.items())
+
+
 timings = st.one_of(
-    st.integers(1, 4).map(lambda n: Timing(Frequency.TIMES_DAILY, count=n)),
+    st.integers(1, 6).map(lambda n: Timing(Frequency.TIMES_DAILY, count=n)),
     st.integers(1, 72).flatmap(lambda h: st.one_of(
         st.just(Timing(Frequency.EVERY_HOURS, hours=h)),
         st.integers(h + 1, 73).filter(lambda m: m <= 72).map(
@@ -74,8 +87,9 @@ timings = st.one_of(
     st.integers(1, 3).map(lambda n: Timing(Frequency.TIMES_WEEKLY, count=n)),
     _subset(list(Weekday)).map(lambda days: Timing(Frequency.WEEKDAYS, days=days)),
     # A set of periods that is a UMS day (morning and evening...) is canonically "times daily".
-    _subset(list(Period)).filter(lambda p: p not in UMS_PERIODS.values()).map(
-        lambda periods: Timing(Frequency.DAY_PERIODS, periods=periods)),
+    _subset(list(Period)).filter(lambda p: p not in UMS_PERIODS.values() and _one_per_part(p))
+    .map(lambda periods: Timing(Frequency.DAY_PERIODS, periods=periods)),
+    st.just(Timing(Frequency.MEALS)),           # ac, pc, with meals alone: needs its meal
 )
 
 
@@ -97,19 +111,52 @@ def dosages(draw: st.DrawFn, *, last: bool = True, timed: bool = False,
     purpose = draw(st.none() | st.sampled_from(REASONS)) if reason is None else None
     method = (draw(st.none() | st.sampled_from(list(Method)))
               if unit is DoseUnit.ML and route is Route.ORAL else None)
-    most = dose_max or dose
+    timing = draw(timings)
+    if route is Route.SUBLINGUAL and reason and not timed and draw(st.booleans()):
+        # every N minutes, as needed, up to a number of doses (nitroglycerin)
+        timing = Timing(Frequency.EVERY_MINUTES, minutes=draw(st.integers(1, 59)),
+                        count=draw(st.integers(2, 10)))
+    # Different doses at different times of day: a dose per period.
+    per_period: tuple[Decimal, ...] = ()
+    periods = (timing.periods if timing.frequency is Frequency.DAY_PERIODS
+               else UMS_PERIODS.get(timing.count, ()) if timing.frequency is Frequency.TIMES_DAILY
+               else ())
+    if dose is not None and dose_max is None and len(periods) > 1 and draw(st.booleans()):
+        picked = tuple(draw(_amounts(unit)) for _ in periods)
+        if len(set(picked)) > 1:
+            timing = Timing(Frequency.DAY_PERIODS, periods=periods)
+            per_period, dose = picked, picked[0]
+    most = max(per_period, default=dose_max or dose)
     # A maximum caps an as-needed dose (one on a fixed schedule would only repeat it).
     max_per_day = (draw(st.none() | _amounts(unit, most - Decimal("0.01")))
                    if last and most is not None and reason else None)
-    timing = draw(timings)
     doses = most_doses_a_day(timing)
     if max_per_day is not None and most is not None and doses is not None \
             and max_per_day > doses * most:
         max_per_day = None          # a maximum the schedule can never reach is refused
+    if max_per_day is not None and per_period and max_per_day > sum(per_period):
+        max_per_day = None          # nor one past the day's doses
+    if max_per_day is not None and most is not None \
+            and timing.frequency is Frequency.EVERY_MINUTES and max_per_day < timing.count * most:
+        max_per_day = None          # nor one below the doses the count allows
     # At most one word on food (a meal, with food, on an empty stomach, with or without food:
-    # any two contradict), and water with any of them.
-    food = draw(st.sampled_from([None, *Meal, Instruction.WITH_FOOD, Instruction.EMPTY_STOMACH,
-                                 Instruction.WITH_OR_WITHOUT_FOOD]))
+    # any two contradict), and water with any of them. Named meals are meals: no other meal
+    # beside them, and only "before" ones go with an empty stomach.
+    named = [p for p in timing.periods if p.value.startswith(("before-", "with-", "after-"))]
+    foods: list[Meal | Instruction | None] = [
+        None, *Meal, Instruction.WITH_FOOD, Instruction.EMPTY_STOMACH,
+        Instruction.WITH_OR_WITHOUT_FOOD]
+    if named:
+        foods = [None, Instruction.WITH_FOOD] + (
+            [Instruction.EMPTY_STOMACH] if all(p.value.startswith("before-") for p in named)
+            else [])
+    if timing.frequency is Frequency.TIMES_DAILY and timing.count > 4:
+        foods = [f for f in foods if not isinstance(f, Meal)]     # 3 meals, 5 doses?
+    if Period.BEDTIME in timing.periods:     # "at bedtime before meals" is refused
+        foods = [f for f in foods if not isinstance(f, Meal)]
+    if timing.frequency is Frequency.MEALS:
+        foods = list(Meal)          # the meal is the timing
+    food = draw(st.sampled_from(foods))
     water = draw(st.booleans())
     # Sentences of their own ("Swallow whole.") belong to the last step (the grammar moves them).
     sentences = draw(_subset(sorted(SENTENCE_INSTRUCTIONS), min_size=0)) if last else ()
@@ -121,11 +168,13 @@ def dosages(draw: st.DrawFn, *, last: bool = True, timed: bool = False,
         thin_layer=thin_layer, site=site, meal=food if isinstance(food, Meal) else None,
         instructions=instructions,
         as_needed_for=reason,
-        duration=draw((st.none() if not timed else st.nothing())
-                      | st.builds(Duration, st.integers(1, 90), st.just(DurationUnit.DAYS))
-                      | st.builds(Duration, st.integers(1, 12), st.just(DurationUnit.WEEKS))
-                      | st.builds(Duration, st.integers(1, 11), st.just(DurationUnit.MONTHS))),
-        max_per_day=max_per_day, small_amount=small_amount, method=method, purpose=purpose)
+        duration=None if timing.frequency is Frequency.EVERY_MINUTES else draw(
+            (st.none() if not timed else st.nothing())
+            | st.builds(Duration, st.integers(1, 90), st.just(DurationUnit.DAYS))
+            | st.builds(Duration, st.integers(1, 12), st.just(DurationUnit.WEEKS))
+            | st.builds(Duration, st.integers(1, 11), st.just(DurationUnit.MONTHS))),
+        max_per_day=max_per_day, small_amount=small_amount, method=method, purpose=purpose,
+        doses=per_period)
 
 
 @st.composite
@@ -169,7 +218,9 @@ def _measured_step(draw: st.DrawFn, context: Context, mass: Decimal, mass_unit: 
     topical = context.topical_site is not None
     route = Route.TOPICAL if topical else draw(st.sampled_from(
         sorted(UNIT_ROUTES[context.unit] - {Route.TOPICAL})))
-    base = draw(dosages(unit=context.unit, route=route, last=last, timed=timed))
+    # Different doses at different times of day are not given by mass or in clicks (refused).
+    base = draw(dosages(unit=context.unit, route=route, last=last, timed=timed)
+                .filter(lambda d: not d.doses))
     if topical and context.topical_site is TopicalSite.SKIN:
         base = replace(base, site=Site.SKIN)    # a step that names no site goes to the skin
     per_click = context.grams_per_click

@@ -277,7 +277,8 @@ def test_no_language_prints_a_banned_token(sig: Sig, code: str) -> None:
 
 
 @pytest.mark.parametrize("timing", [
-    Timing(Frequency.TIMES_DAILY, count=n) for n in (1, 2, 3, 4)] + [
+    Timing(Frequency.TIMES_DAILY, count=n) for n in (1, 2, 3, 4, 5, 6)] + [
+    Timing(Frequency.MEALS), Timing(Frequency.EVERY_MINUTES, minutes=5, count=3),
     Timing(Frequency.EVERY_HOURS, hours=8), Timing(Frequency.EVERY_HOURS, hours=4, hours_max=6),
     Timing(Frequency.EVERY_OTHER_DAY), Timing(Frequency.TIMES_WEEKLY, count=2),
     Timing(Frequency.WEEKDAYS, days=(Weekday.MONDAY,)),
@@ -299,7 +300,8 @@ def test_every_frequency_has_a_ums_rendering_or_a_reason(timing: Timing) -> None
 
 def test_every_frequency_is_covered_by_the_ums_test() -> None:
     covered = {Frequency.TIMES_DAILY, Frequency.EVERY_HOURS, Frequency.EVERY_OTHER_DAY,
-               Frequency.TIMES_WEEKLY, Frequency.WEEKDAYS, Frequency.DAY_PERIODS}
+               Frequency.TIMES_WEEKLY, Frequency.WEEKDAYS, Frequency.DAY_PERIODS,
+               Frequency.MEALS, Frequency.EVERY_MINUTES}
     assert covered == set(Frequency)
 
 

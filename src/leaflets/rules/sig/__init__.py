@@ -11,9 +11,14 @@ step the slots may come in any order, each at most once:
                  maximum?  ("Take each dose" may introduce the qualifiers, as printed)
     amount    := dose [unit] | "a thin layer"
     dose      := N | N-M | N "to" M | 1/2 | ½ | 1½ | 1 1/2 | "one-half" | N "and one-half" | 1,000
-    timing    := frequency | period ("and"? [amount] period)* | weekday+
+    timing    := frequency | period ("and"? [amount] period)* | weekday+ | meal
+                 | minutes "up to" N "doses"
                  (qd bid tid qid, q8h, q4-6h, qod, qw biw tiw, q Mon Wed Fri, qam qnoon qpm qhs,
-                  and their English: "twice daily", "every 4 to 6 hours", "at bedtime" ...)
+                  and their English: "twice daily", "every 4 to 6 hours", "at bedtime" ...;
+                  "5 times a day"; "q 8 h", "q8 hrs"; named meals "before breakfast" ... as
+                  periods; a dose before a later period is that period's own; q5min, as needed
+                  and sublingual only; a code and its own English read once: "qam every
+                  morning")
     meal      := ac | pc | "before meals" | "after meals" | "with meals"
     instruction := "with food" | "on an empty stomach" | "with a full glass of water" ...
     as-needed := ("prn" | "as needed") ["for"] WORD+   the reason, in plain words, up to

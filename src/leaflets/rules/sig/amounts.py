@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from ...models import DoseUnit
 from ..abbreviations import format_number
-from .model import Dosage, DurationUnit, Frequency, Sig, Timing
+from .model import MEAL_NAMES, Dosage, DurationUnit, Frequency, Sig, Timing
 from .vocabulary import MEASURED
 
 
@@ -36,6 +36,10 @@ def daily_amount(dosage: Dosage) -> Decimal | None:
         return None
     if t.frequency is Frequency.EVERY_HOURS and (t.hours_max or 24 % t.hours):
         return None                 # q5h or q4-6h: the day's count is not fixed
+    if t.frequency is Frequency.MEALS:
+        return None                 # "before meals": as many as the patient's meals
+    if dosage.doses:
+        return sum(dosage.doses, Decimal(0))    # a dose per time of day
     per_day = most_doses_a_day(t)
     return None if per_day is None else per_day * dosage.dose
 
@@ -49,7 +53,15 @@ def most_doses_a_day(t: Timing) -> int | None:
         return len(t.periods)
     if t.frequency is Frequency.EVERY_HOURS:
         return -(-24 // t.hours)
+    if t.frequency is Frequency.MEALS:
+        return len(MEAL_NAMES)      # ac, pc, with meals: breakfast, lunch and dinner
     return None
+
+
+def largest_dose(dosage: Dosage) -> Decimal | None:
+    """The largest single dose of a step: the top of a range, the largest dose of a time of
+    day; what the maximum checks count."""
+    return max(dosage.doses, default=dosage.dose_max or dosage.dose)
 
 
 def total_amount(sig: Sig, days_supply: int) -> Decimal | None:

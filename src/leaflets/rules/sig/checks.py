@@ -4,14 +4,25 @@ and why (shared/reference/sig-codes.md, error-prone-abbreviations.md)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from ...models import DoseUnit, Route, TopicalSite
 from ..abbreviations import find_banned
-from .amounts import amount_text, daily_amount, kind_of, most_doses_a_day, plural_noun
+from .amounts import (
+    amount_text,
+    daily_amount,
+    kind_of,
+    largest_dose,
+    most_doses_a_day,
+    plural_noun,
+)
 from .measures import resolve_measures, with_measures
 from .model import (
+    MEAL_NAMES,
+    MEAL_RELATION,
     UMS_COUNT,
+    UMS_PERIODS,
     Context,
     Dosage,
     Frequency,
@@ -23,6 +34,7 @@ from .model import (
     Slots,
     Timing,
     Weekday,
+    clash,
     daily,
     err,
 )
@@ -40,6 +52,7 @@ from .vocabulary import (
     pharmacy_note,
     plain_words,
     run_together,
+    split_code,
 )
 
 
@@ -68,6 +81,7 @@ def build_step(s: Slots, context: Context) -> Dosage:
         periods = tuple(sorted(s.periods, key=list(Period).index))
         timing = (daily(UMS_COUNT[periods]) if periods in UMS_COUNT
                   else Timing(Frequency.DAY_PERIODS, periods=periods))
+    timing, per_period = timing_of(s, timing)
     if timing is None:
         raise err("directions need a frequency or time of day (for example qd, bid, q8h, "
                   "qhs)")
@@ -135,12 +149,14 @@ def build_step(s: Slots, context: Context) -> Dosage:
                     as_needed_for=" ".join(s.reason) if s.reason else None,
                     duration=s.duration, max_per_day=s.max_per_day,
                     small_amount=s.small_amount, method=s.method,
-                    purpose=" ".join(s.purpose) if s.purpose else None)
+                    purpose=" ".join(s.purpose) if s.purpose else None, doses=per_period)
     dosage = with_measures(dosage, s)
+    check_timing(dosage, s)
     if dosage.max_per_day is not None:
         if dosage.dose is None:
             raise err("a maximum needs the dose it counts ('1 tab ... max 4 per day')")
-        one = dosage.dose_max or dosage.dose
+        one = largest_dose(dosage)
+        assert one is not None
         if dosage.max_per_day < one:
             raise err(f"the maximum of {amount_text(dosage.max_per_day)} in 24 hours is less "
                       f"than one dose ({amount_text(one)})")
@@ -159,6 +175,108 @@ def build_step(s: Slots, context: Context) -> Dosage:
                       f"{amount_text(one)} {unit_words}): check the sig")
     check_qualifiers(dosage)
     return dosage
+
+
+# ---- timing (issue 12): doses per time of day, the meals, minute intervals ---------------------
+
+
+def timing_of(s: Slots, timing: Timing | None) -> tuple[Timing | None, tuple[Decimal, ...]]:
+    """The timing of what the earlier rules did not settle, and the dose of each time of day:
+    different doses at different times ("1 tab qam and 2 tabs qhs") are times of day in the
+    day's order, each with its dose, the step's dose the first; the meals alone ("1 tab po ac")
+    set the times; a minute interval takes its dose count."""
+    doses: tuple[Decimal, ...] = ()
+    if s.dose is not None and any(d is not None and d != s.dose for d in s.period_doses):
+        for word, dose in zip(s.period_words[1:], s.period_doses[1:], strict=True):
+            if dose is None:
+                raise err(f"'{word}' has no dose of its own, and the doses differ by time of "
+                          "day: write the dose before each time ('1 tab qam and 2 tabs qhs')")
+        given = [s.dose, *(d for d in s.period_doses[1:] if d is not None)]
+        order = sorted(zip(s.periods, given, strict=True), key=lambda pd: list(Period).index(pd[0]))
+        timing = Timing(Frequency.DAY_PERIODS, periods=tuple(p for p, _ in order))
+        doses = tuple(d for _, d in order)
+        s.dose = doses[0]               # the first time's dose is the step's dose
+    if timing is None and s.meal is not None:
+        if s.meal_glued:
+            # "1 poac": a meal code alone is the timing only written as a word of its own
+            raise err(f"'{s.meal_glued}' runs codes together, and '{s.meal_text}' alone would "
+                      "be the timing: write them apart")
+        timing = Timing(Frequency.MEALS)
+    if (timing is not None and s.meal is not None and timing.frequency is Frequency.TIMES_DAILY
+            and timing.count > max(UMS_PERIODS)):     # 5 or 6 (qid ac is read as written)
+        raise err(f"'{s.meal_text}' with {timing.count} times a day: there are "
+                  f"{len(MEAL_NAMES)} meals a day")
+    if timing is not None and timing.frequency is Frequency.EVERY_MINUTES:
+        if s.dose_count is None:
+            raise err(f"'{s.interval_text}' needs the most doses it may be repeated to "
+                      "('may repeat up to 3 doses')")
+        timing = replace(timing, count=s.dose_count)
+    elif s.dose_count is not None:
+        raise err(f"'{s.dose_count_text}' goes with an interval of minutes ('every 5 minutes')")
+    return timing, doses
+
+
+_MEAL_WORDS = {Period.BEFORE_BREAKFAST: "before breakfast", Period.WITH_BREAKFAST: "with breakfast",
+               Period.AFTER_BREAKFAST: "after breakfast", Period.BEFORE_LUNCH: "before lunch",
+               Period.WITH_LUNCH: "with lunch", Period.AFTER_LUNCH: "after lunch",
+               Period.BEFORE_DINNER: "before dinner", Period.WITH_DINNER: "with dinner",
+               Period.AFTER_DINNER: "after dinner"}
+
+
+def check_timing(dosage: Dosage, s: Slots) -> None:
+    """A minute interval only as needed, under the tongue, up to a number of doses; named meals
+    not beside a general meal nor a qualifier they contradict; a dose for each time of day."""
+    t = dosage.timing
+    if t.frequency is Frequency.EVERY_MINUTES:
+        if dosage.as_needed_for is None:
+            raise err(f"'{s.interval_text}': a dose every few minutes is read only as needed, "
+                      "with its reason ('prn chest pain')")
+        if dosage.route is not Route.SUBLINGUAL:
+            raise err(f"'{s.interval_text}': an interval of minutes is read for a sublingual "
+                      "product only (by another route it may be a slip for hours)")
+        if dosage.duration is not None:
+            raise err(f"'{s.interval_text}' with a duration: the dose count ends the repeats")
+        one = largest_dose(dosage)
+        if dosage.max_per_day is not None and one is not None \
+                and dosage.max_per_day < t.count * one:
+            raise err(f"the maximum of {amount_text(dosage.max_per_day)} in 24 hours is less "
+                      f"than the {t.count} doses of '{s.dose_count_text}'")
+    if dosage.meal is not None and Period.BEDTIME in t.periods:
+        # "ac hs" is before meals AND at bedtime; read as one bedtime dose "before meals" it
+        # would drop three doses
+        word = s.period_words[s.periods.index(Period.BEDTIME)]
+        raise err(f"'{s.meal_text}' with '{word}': bedtime is not a meal; for a dose "
+                  "at each meal and at bedtime name each time ('before breakfast, lunch, and "
+                  "dinner and at bedtime')")
+    named = [p for p in t.periods if p in MEAL_RELATION]
+    if named and dosage.meal is not None:
+        word = s.period_words[s.periods.index(named[0])]
+        raise err(f"'{s.meal_text}' with '{word}': name the meals once ('before breakfast and "
+                  "dinner')")
+    for period in named:                # as "with meals" would: "with breakfast" is a meal
+        relation = MEAL_RELATION[period]
+        for a, b in _CONTRADICTIONS:
+            other = b if a is relation else a if b is relation else None
+            if other is not None and other in dosage.instructions:
+                raise err(f"'{_WORDS[other]}' and '{_MEAL_WORDS[period]}' contradict each other")
+    both = clash(t.periods)
+    if both:                            # the grammar refuses it first; a structure never has it
+        raise err(f"'{_MEAL_WORDS[both[1]]}' and the {both[0].value} dose may be one dose or two")
+    if dosage.doses:
+        assert dosage.unit is not None
+        for dose in dosage.doses:
+            if dose <= 0:
+                raise err(f"dose '{amount_text(dose)}' must be greater than 0")
+            check_part(dose, dosage.unit, amount_text(dose))
+            if dose > MAX_DOSE[dosage.unit]:
+                raise err(f"a dose of {amount_text(dose)} {plural_noun(dosage.unit)} is more "
+                          f"than {amount_text(MAX_DOSE[dosage.unit])}, the most one dose may "
+                          "be here: check the sig")
+        day = sum(dosage.doses, Decimal(0))
+        if dosage.max_per_day is not None and day < dosage.max_per_day:
+            raise err(f"the maximum of {amount_text(dosage.max_per_day)} in 24 hours is more "
+                      f"than the schedule can ever give ({amount_text(day)} "
+                      f"{plural_noun(dosage.unit)} a day): check the sig")
 
 
 # Qualifiers that cannot both hold for one dose.
@@ -208,6 +326,7 @@ def check_plain(text: str) -> PlainDirections:
     for i, word in enumerate(words):
         pair = " ".join(words[i:i + 2])
         code = pair if pair == "per os" else word if is_code(word) else None
+        code = code or split_code(words, i)
         if code:
             raise err(f"'{code}' is a sig code; directions are either all plain words or all "
                       "sig codes")

@@ -270,9 +270,10 @@ _SLOT_NAMES = {"dose": "dose", "unit": "unit", "thin_layer": "amount", "route": 
                "site": "where", "verb": "verb", "timing": "how often", "periods": "time of day",
                "days": "days of the week", "meal": "meals", "instructions": "instruction",
                "reason": "as needed for", "duration": "for how long",
-               "max_per_day": "most in 24 hours", "click_grams": "grams of the clicks"}
+               "max_per_day": "most in 24 hours", "click_grams": "grams of the clicks",
+               "next_dose": "dose at the next time of day", "dose_count": "most doses"}
 # The parser's own notes, not slots of the directions.
-_NOTES = {"once_daily", "dose_max"}
+_NOTES = {"once_daily", "dose_max", "period_words", "period_doses", "meal_glued"}
 _ROUTE_WORDS = {Route.ORAL: "oral (by mouth)", Route.SUBLINGUAL: "sublingual (under the tongue)",
                 Route.BUCCAL: "buccal (between the cheek and gum)",
                 Route.TOPICAL: "topical (on the skin)", Route.OPHTHALMIC: "ophthalmic (eye)",
@@ -366,6 +367,8 @@ def _timing(t: Timing) -> str:
         return "every " + ", ".join(_plain(d) for d in t.days)
     if f is Frequency.DAY_PERIODS:
         return ", ".join(_plain(p) for p in t.periods)
+    if f is Frequency.EVERY_MINUTES:
+        return "every minute" if t.minutes == 1 else f"every {t.minutes} minutes"
     details = [f"{x.name} {_plain(getattr(t, x.name))}" for x in fields(t)
                if x.name != "frequency" and getattr(t, x.name)]
     return " ".join([_plain(f), *details])

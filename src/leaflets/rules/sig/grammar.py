@@ -14,6 +14,10 @@ from .amounts import amount_text
 from .checks import build_step, check_steps
 from .measures import read_measure, refuse_mass_maximum
 from .model import (
+    MEAL_NAME,
+    MEAL_PART,
+    MEAL_PERIODS,
+    MEAL_RELATION,
     SENTENCE_INSTRUCTIONS,
     Context,
     Dosage,
@@ -29,6 +33,7 @@ from .model import (
     Slots,
     Timing,
     Weekday,
+    clash,
     daily,
     err,
 )
@@ -37,13 +42,21 @@ from .vocabulary import (
     ACRONYMS,
     CLOCK,
     DAILY_MAX_WORDS,
+    DOSE_COUNTS,
     DURATION,
     DURATION_UNITS,
+    GLUED_INTERVAL,
+    HOUR_WORDS,
     HOURLY,
+    MAX_MINUTES,
     MAX_WORDS,
+    MEAL_NOUNS,
+    MINUTE_WORDS,
+    MINUTELY,
     PER_DAY,
     PHRASES_BY_FIRST_WORD,
     PILL_WORDS,
+    Q_NUMBER,
     REASON_CANNOT_BEGIN,
     REASON_CODES,
     REASON_STOPS,
@@ -175,6 +188,11 @@ class Parser:
                 low == "1" and self.low(1) == "time" and self.low(2) == "every"):
             self.i += 1 if low == "once" else 2         # "once every 6 hours": every 6 hours
             return
+        if self._dose_count_ahead(s):            # "may repeat up to 3 doses", "q5min x3"
+            self._dose_count(s)
+            return
+        if tok.kind == "number" and self.low(1).rstrip(".") in MINUTE_WORDS | HOUR_WORDS:
+            raise NotSig(self._offset(tok))      # "30 min before breakfast"
         if self._at_duration():
             self._duration(s)
             return
@@ -188,6 +206,9 @@ class Parser:
             return
         if low in SITE_CODES:
             self._site_code(s, tok)
+            return
+        if self._interval_ahead():              # q 8 h, q8 hrs, every 8 hr, q5min
+            self._read_interval(s)
             return
         if HOURLY.match(low) or (low == "every" and self.peek(1) is not None
                                   and self.peek(1).kind in ("number", "range")):  # type: ignore[union-attr]
@@ -279,12 +300,13 @@ class Parser:
             self._set_timing(s, value, tok)
         elif slot == "period":
             assert isinstance(value, Period)
-            self._period(s, value, tok)
+            self._time_of_day(s, value, tok)
         elif slot == "meal":
             if s.meal:
                 raise err(f"a second meal instruction '{tok.text}'")
             assert isinstance(value, Meal)
             s.meal = value
+            s.meal_text, s.meal_glued = tok.text, self._last[0].word    # for messages
         elif slot == "instruction":
             assert isinstance(value, Instruction)
             if value in s.instructions:
@@ -364,12 +386,16 @@ class Parser:
                 if UNITS[self.low()] is not (s.unit or self.unit):
                     raise NotSig(f"'{self.peek().text}' differs from the dose's unit")  # type: ignore[union-attr]
                 self.i += 1
-            if (low, high) != (s.dose, s.dose_max):
-                raise NotSig("different doses at different times of day: write them out in words "
-                             "for a pharmacist to approve as written (directions_verbatim)")
+            self._same_route(s)                 # "and 1 cap po qpm": the step's route again
+            if (low, high) != (s.dose, s.dose_max) and (high or s.dose_max) is not None:
+                raise NotSig("a dose range with different doses at different times of day: write "
+                              "them out in words for a pharmacist to approve as written "
+                              "(directions_verbatim)")
             found = self.phrase()
             if not found or found[1] != "period":
-                raise NotSig(f"a repeated dose '{tok.text}' must be followed by a time of day")
+                written = " ".join(t.text for t in self.t[self.t.index(tok):self.i])
+                raise NotSig(f"a repeated dose '{written}' must be followed by a time of day")
+            s.next_dose = low               # that time's dose ("1 tab qam and 2 tabs qhs")
             return
         if s.dose is not None or s.thin_layer or s.timing or s.periods or s.days:
             self._refused_ahead()
@@ -401,6 +427,8 @@ class Parser:
         s.site, s.route, s.route_text = site, SITE_ROUTE[site], tok.text
 
     def _set_timing(self, s: Slots, timing: Timing, tok: Token) -> None:
+        if s.timing == timing:
+            return                      # a code and its own English: "bid twice daily"
         if s.timing or s.periods or s.days:
             if (timing.frequency is Frequency.TIMES_WEEKLY and s.days
                     and timing.count == len(s.days) and not s.timing):
@@ -484,6 +512,174 @@ class Parser:
         s.days = days
         if s.timing:
             s.timing = None             # "tiw Mon Wed Fri": the days say it all
+
+    # -- times of day, intervals and dose counts (issue 12, timing) --
+    _time_end = -1                      # where the last time of day read ended
+
+    def _time_of_day(self, s: Slots, period: Period, tok: Token) -> None:
+        """A time of day (a UMS period or a named meal) and the meals named after it with the
+        same word: "with breakfast and dinner", "before breakfast, lunch, and dinner"."""
+        self._one_time(s, period, tok, self.i - len(self._last))
+        relation = MEAL_RELATION.get(period)
+        while (relation is not None and self.t[self.i - 1].low in (",", "and")
+               and self.low() in MEAL_NOUNS):
+            noun = self.peek()
+            assert noun is not None
+            self.i += 1
+            self._one_time(s, MEAL_PERIODS[(relation, MEAL_NOUNS[noun.low])], noun, self.i - 1)
+
+    def _one_time(self, s: Slots, period: Period, tok: Token, start: int) -> None:
+        end = self.i
+        if s.periods and start == self._time_end and s.next_dose is None:
+            if s.periods[-1] is period:
+                # a code followed by its own English ("qam every morning"): read once
+                self._time_end = end
+                while self.low() in (",", "and"):
+                    self.i += 1
+                return
+            if MEAL_PART.get(period) is s.periods[-1]:
+                # "qam before breakfast": the morning's dose, before breakfast
+                s.periods[-1] = period
+                s.period_words[-1] += f" {tok.text}"
+                self._time_end = end
+                while self.low() in (",", "and"):
+                    self.i += 1
+                return
+            if (period in MEAL_PART) != (s.periods[-1] in MEAL_PART):
+                # "qhs after dinner": the bedtime dose, after dinner, or two doses?
+                raise err(f"'{tok.text}' right after '{s.period_words[-1]}' may be one dose or "
+                          "two: write 'and' between two times of day")
+        both = clash([*s.periods, period])
+        if both:
+            other = next(p for p in both if p is not period)
+            raise err(f"'{tok.text}' and '{s.period_words[s.periods.index(other)]}' may be one "
+                      f"dose or two: name one time of day for each dose")
+        for other, word in zip(s.periods, s.period_words, strict=True):
+            if other is not period and MEAL_NAME.get(other, "") == MEAL_NAME.get(period):
+                # "before breakfast after breakfast": one meal, two times
+                raise err(f"'{tok.text}' and '{word}' name one meal twice: one dose or two?")
+        self._period(s, period, tok)
+        s.period_words.append(tok.text)
+        s.period_doses.append(s.next_dose)
+        s.next_dose = None
+        self._time_end = end
+
+    def _interval_ahead(self) -> bool:
+        """An interval written apart, with hr/hrs, or in minutes: q 8 h, q 8h, q8 hrs, q 8 hours,
+        every 8 hrs, q8hr (HOURLY), q5min, q 5 min, every 5 minutes."""
+        low, nxt = self.low(), self.peek(1)
+        if MINUTELY.match(low) or (low == "every" and self.low(1) == "minute"):
+            return True
+        if Q_NUMBER.match(low):
+            return self.low(1) in HOUR_WORDS | MINUTE_WORDS
+        if nxt is None or low not in ("q", "every"):
+            return False
+        if GLUED_INTERVAL.match(nxt.low):
+            return True
+        j = 4 if self.low(2) == "to" else 2          # the unit of "every 4 to 6 hrs"
+        if low == "q":                  # "q 8" with no unit is refused naming it (_interval)
+            return nxt.kind in ("number", "range")
+        units = (HOUR_WORDS - {"hour", "hours"}) | MINUTE_WORDS
+        return nxt.kind in ("number", "range") and self.low(j) in units
+
+    def _same_route(self, s: Slots) -> None:
+        found = self.phrase()
+        if found is not None and found[1] == "route" and found[2] is s.route:
+            self.i += found[0]
+
+    def _offset(self, tok: Token) -> str:
+        """Why "30 min before breakfast" is not read: a time before or after a meal."""
+        written = f"{tok.text} {self.peek(1).text}"       # type: ignore[union-attr]
+        return f"'{written}' before or after a meal or a dose is not read"
+
+    def _read_interval(self, s: Slots) -> None:
+        start = self.i
+        timing = self._interval(s)
+        written = " ".join(t.text for t in self.t[start:self.i])     # messages name it
+        self._set_timing(s, timing, Token(written, written.lower(), "word"))
+
+    def _interval(self, s: Slots) -> Timing:
+        start = self.i
+        tok = self.peek()
+        assert tok is not None
+        if m := MINUTELY.match(tok.low):
+            self.i += 1
+            low, high, minutes = m.group(1), None, True
+        elif self.low(1) == "minute":                  # "every minute", as printed
+            self.i += 2
+            low, high, minutes = "1", None, True
+        elif m := Q_NUMBER.match(tok.low):
+            self.i += 2
+            low, high, minutes = m.group(1), m.group(2), self.low(-1) in MINUTE_WORDS
+        elif m := GLUED_INTERVAL.match(self.low(1)):
+            self.i += 2
+            low, high, minutes = m.group(1), m.group(2), m.group(3).startswith("min")
+        else:
+            self.i += 1
+            first = self.peek()
+            assert first is not None
+            lo_d, hi_d = self._value()
+            if self.low() not in HOUR_WORDS | MINUTE_WORDS:
+                raise NotSig(f"'{tok.text} {first.text}' must be followed by hours or minutes")
+            minutes = self.low() in MINUTE_WORDS
+            self.i += 1
+            if lo_d != lo_d.to_integral_value() or (hi_d is not None
+                                                     and hi_d != hi_d.to_integral_value()):
+                written = " ".join(t.text for t in self.t[start:self.i])
+                raise err(f"'{written}' is not a whole number of "
+                          f"{'minutes' if minutes else 'hours'}")
+            low, high = str(int(lo_d)), (str(int(hi_d)) if hi_d is not None else None)
+        written = " ".join(t.text for t in self.t[start:self.i])
+        if not minutes:
+            hours, hours_max = int(low), int(high or 0)
+            if not 1 <= hours <= 72 or (hours_max and not hours < hours_max <= 72):
+                raise err(f"'{written}' is not a usable interval")
+            return Timing(Frequency.EVERY_HOURS, hours=hours, hours_max=hours_max)
+        if high is not None:
+            raise err(f"'{written}': a minute interval is one number of minutes")
+        if not 1 <= int(low) <= MAX_MINUTES:
+            raise err(f"'{written}' is not a usable interval: write an hour or more in hours")
+        s.interval_text = written
+        return Timing(Frequency.EVERY_MINUTES, minutes=int(low))
+
+    def _dose_count_ahead(self, s: Slots) -> bool:
+        if self.at(("up", "to")) or self.at(("may", "repeat")):
+            return True
+        # after a minute interval, "x3" and "max 3 doses" count its doses (nitroglycerin)
+        minutes = s.timing is not None and s.timing.frequency is Frequency.EVERY_MINUTES
+        nxt = self.peek(1)
+        return minutes and nxt is not None and nxt.kind == "number" and (
+            (self.low() == "x" and self.low(2) not in DURATION_UNITS)   # not "x 7 days"
+            or (self.low() in ("max", "maximum") and self.low(2) in ("dose", "doses")))
+
+    def _dose_count(self, s: Slots) -> None:
+        """The most doses of a minute interval: "up to 3 doses", "may repeat up to 3 doses", and
+        right after it "x3", "x 3 doses", "max 3 doses"."""
+        start = self.i
+        if self.low() in ("x", "max", "maximum"):
+            count = self.peek(1)
+            self.i += 2
+        else:
+            if self.at(("may", "repeat")):
+                self.i += 2
+            count = self.peek(2)
+            if (not self.at(("up", "to")) or count is None or not count.text.isdigit()
+                    or self.low(3) not in ("dose", "doses")):
+                written = " ".join(t.text for t in self.t[start:self.i + 4])
+                raise NotSig(f"'{written}' must say the most doses: 'up to 3 doses'")
+            self.i += 3
+        if self.low() in ("dose", "doses"):
+            self.i += 1
+        assert count is not None
+        if not count.text.isdigit():
+            written = " ".join(t.text for t in self.t[start:self.i])
+            raise err(f"'{written}': a dose count is a whole number of doses")
+        written = " ".join(t.text for t in self.t[start:self.i])
+        if s.dose_count is not None:
+            raise err(f"'{written}': a second dose count")
+        if int(count.text) not in DOSE_COUNTS:
+            raise err(f"'{written}' is not a usable count (2 to {DOSE_COUNTS[-1]} doses)")
+        s.dose_count, s.dose_count_text = int(count.text), written
 
     # -- as needed, duration, maximum --
     def _ends_reason(self) -> bool:

@@ -26,18 +26,36 @@ class NotSig(Exception):
 
 
 class Frequency(StrEnum):
-    TIMES_DAILY = "times-daily"        # count: 1..4
+    TIMES_DAILY = "times-daily"        # count: 1..6 (5 and 6 have no UMS rendering)
     EVERY_HOURS = "every-hours"        # hours, hours_max
     EVERY_OTHER_DAY = "every-other-day"
     TIMES_WEEKLY = "times-weekly"      # count: 1..3
     WEEKDAYS = "weekdays"              # days: named days of the week
-    DAY_PERIODS = "day-periods"        # periods: morning, noon, evening, bedtime (UMS)
+    DAY_PERIODS = "day-periods"        # periods: morning, noon, evening, bedtime (UMS), meals
+    MEALS = "meals"                    # ac, pc, "with meals" alone: the meals set the times
+                                       # (FHIR Timing.repeat.when AC/PC/C, no frequency); the
+                                       # Dosage's meal says which
+    EVERY_MINUTES = "every-minutes"    # minutes, count: "every 5 minutes, up to 3 doses" (FHIR
+                                       # repeat.period 5 min + repeat.count 3); as needed only
 
 
 class Period(StrEnum):
+    """A time of day: the four UMS periods, and the named meals (FHIR Timing.when: ACM, CM,
+    PCM before, with and after breakfast; ACD, CD, PCD lunch; ACV, CV, PCV dinner). The order
+    is the day's, and the canonical order of a step's periods."""
+
     MORNING = "morning"
+    BEFORE_BREAKFAST = "before-breakfast"
+    WITH_BREAKFAST = "with-breakfast"
+    AFTER_BREAKFAST = "after-breakfast"
     NOON = "noon"
+    BEFORE_LUNCH = "before-lunch"
+    WITH_LUNCH = "with-lunch"
+    AFTER_LUNCH = "after-lunch"
     EVENING = "evening"
+    BEFORE_DINNER = "before-dinner"
+    WITH_DINNER = "with-dinner"
+    AFTER_DINNER = "after-dinner"
     BEDTIME = "bedtime"
 
 
@@ -159,6 +177,7 @@ class Timing:
     hours_max: int = 0
     periods: tuple[Period, ...] = ()
     days: tuple[Weekday, ...] = ()
+    minutes: int = 0                   # EVERY_MINUTES: the interval; count: the most doses
 
 
 @dataclass(frozen=True)
@@ -205,6 +224,10 @@ class Dosage:
     # (1 g)"), from the product's grams_per_click.
     clicks: Decimal | None = None
     clicks_max: Decimal | None = None
+    # Different doses at different times of day ("1 tab qam and 2 tabs qhs"): one dose per
+    # period of a DAY_PERIODS timing, in its order, and `dose` is the first (FHIR: one Dosage
+    # per time, all with the same sequence). Empty when every period takes `dose`.
+    doses: tuple[Decimal, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -241,11 +264,15 @@ NO_UMS: dict[Frequency, str] = {
     Frequency.TIMES_WEEKLY: "not every day: the UMS maps the doses of one day (usp-17-labels.md "
                             "§3); name the days when they are known",
     Frequency.WEEKDAYS: "not every day: the days are named instead",
+    Frequency.MEALS: "the meals set the times (sig-codes.md §5: ac, pc)",
+    Frequency.EVERY_MINUTES: "an interval of minutes, as needed, up to a number of doses",
 }
 ONCE_DAILY_NO_UMS = ("once daily: a time of day only when the prescriber gives one "
                      "(sig-codes.md §6)")
 AS_NEEDED_NO_UMS = ("as needed: fixed times of day would turn 'up to 4 times a day' into a "
                     "schedule (sig-codes.md §1)")
+MANY_DOSES_NO_UMS = ("more than 4 doses a day: the UMS has four periods (usp-17-labels.md §3), "
+                     "and no UMS rendering maps 5 or 6")
 PURPOSE_NO_UMS = ("a purpose after the last time of day would read as that dose's only: "
                   "'twice daily for reflux'")
 METHOD_NO_UMS = ("'swish ... and spit it out in the evening' would read as the evening dose only")
@@ -262,6 +289,8 @@ def ums_periods(dosage: Dosage) -> tuple[tuple[Period, ...], str | None]:
         return (), NO_UMS[t.frequency]
     if t.count == 1:
         return (), ONCE_DAILY_NO_UMS
+    if t.count not in UMS_PERIODS:
+        return (), MANY_DOSES_NO_UMS
     if dosage.meal is not None:
         return (), MEAL_NO_UMS
     if dosage.as_needed_for is not None:
@@ -271,6 +300,35 @@ def ums_periods(dosage: Dosage) -> tuple[tuple[Period, ...], str | None]:
     if dosage.method is not None:
         return (), METHOD_NO_UMS
     return UMS_PERIODS[t.count], None
+
+# The named meals (FHIR Timing.when): each one's relation to the meal, and the UMS period of the
+# part of the day it falls in. "In the morning" and "before breakfast" in one step may be one
+# dose or two, so a step never names both (`clash`).
+MEAL_PERIODS: dict[tuple[Meal, str], Period] = {
+    (Meal.BEFORE, "breakfast"): Period.BEFORE_BREAKFAST,
+    (Meal.WITH, "breakfast"): Period.WITH_BREAKFAST,
+    (Meal.AFTER, "breakfast"): Period.AFTER_BREAKFAST,
+    (Meal.BEFORE, "lunch"): Period.BEFORE_LUNCH,
+    (Meal.WITH, "lunch"): Period.WITH_LUNCH,
+    (Meal.AFTER, "lunch"): Period.AFTER_LUNCH,
+    (Meal.BEFORE, "dinner"): Period.BEFORE_DINNER,
+    (Meal.WITH, "dinner"): Period.WITH_DINNER,
+    (Meal.AFTER, "dinner"): Period.AFTER_DINNER,
+}
+MEAL_RELATION: dict[Period, Meal] = {period: meal for (meal, _), period in MEAL_PERIODS.items()}
+_PART = {"breakfast": Period.MORNING, "lunch": Period.NOON, "dinner": Period.EVENING}
+MEAL_PART: dict[Period, Period] = {period: _PART[name] for (_, name), period in MEAL_PERIODS.items()}
+MEAL_NAME: dict[Period, str] = {period: name for (_, name), period in MEAL_PERIODS.items()}
+MEAL_NAMES = tuple(_PART)       # breakfast, lunch, dinner: what "ac" and "pc" count
+
+
+def clash(periods: tuple[Period, ...] | list[Period]) -> tuple[Period, Period] | None:
+    """A named meal and the UMS period of its part of the day, both in `periods`, if any."""
+    for period in periods:
+        if period in MEAL_PART and MEAL_PART[period] in periods:
+            return MEAL_PART[period], period
+    return None
+
 
 def daily(n: int) -> Timing:
     return Timing(Frequency.TIMES_DAILY, count=n)
@@ -328,6 +386,14 @@ class Slots:
     verb: str | None = None
     timing: Timing | None = None
     periods: list[Period] = field(default_factory=list)
+    period_words: list[str] = field(default_factory=list)     # each period as written
+    period_doses: list[Decimal | None] = field(default_factory=list)   # None: the step's dose
+    next_dose: Decimal | None = None    # a dose read for the next period ("and 2 tabs qhs")
+    dose_count: int | None = None   # "up to 3 doses", with a minute interval
+    meal_text: str = ""             # the meal as written ("pc"), for messages
+    meal_glued: str = ""            # the word it was cut from ("poac"), if any
+    dose_count_text: str = ""       # as written, for messages
+    interval_text: str = ""         # a minute interval as written, for messages
     once_daily: bool = False        # "once daily in the morning": one time of day only
     days: list[Weekday] = field(default_factory=list)
     meal: Meal | None = None

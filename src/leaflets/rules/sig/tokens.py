@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
 
@@ -16,6 +16,7 @@ class Token:
     text: str           # as written
     low: str            # lower case, for matching
     kind: str           # number, range, word, punct
+    word: str = ""      # the word it was cut from, when codes ran together ("poac")
 
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+|\d*½|\d+/\d+)"   # 1,000 as printed
@@ -75,7 +76,7 @@ def _unglued(raw: str) -> list[Token]:
         return [_token(raw)]
     tokens, start = [], 0
     for piece in pieces:
-        tokens.append(_token(raw[start:start + len(piece)]))
+        tokens.append(replace(_token(raw[start:start + len(piece)]), word=raw))
         start += len(piece)
     return tokens
 

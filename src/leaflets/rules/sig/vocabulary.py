@@ -14,6 +14,7 @@ from ...models import DoseUnit, Route
 from ..abbreviations import PUNCTUATION
 from .model import (
     BODY_SITES,
+    MEAL_PERIODS,
     DurationUnit,
     Frequency,
     Instruction,
@@ -203,13 +204,41 @@ _PRN_WORDS: dict[str, object] = {
     **dict.fromkeys(["prn", "as needed", "as needed for", "prn for", "as required",
                      "as required for", "when required", "when required for", "when needed",
                      "when needed for", "if needed", "if needed for"], "prn")}
+# Issue 12, timing: more ways to write a frequency or a time of day, and the named meals.
+_MORE_FREQUENCY_WORDS: dict[str, object] = {
+    "every week": weekly(1),
+    # a code split by spaces reads as the code (sig-codes.md §5)
+    "b i d": daily(2), "t i d": daily(3), "q i d": daily(4),
+    # no code: 5 or 6 doses a day have no UMS rendering (model.MANY_DOSES_NO_UMS)
+    "5 times a day": daily(5), "5 times daily": daily(5),
+    "6 times a day": daily(6), "6 times daily": daily(6),
+}
+_MORE_PERIOD_WORDS: dict[str, object] = {
+    # qn is "nightly" (sig-codes.md §5) and prints "at bedtime", as qhs does
+    **dict.fromkeys(["every night", "nightly", "at night", "each night"], Period.BEDTIME),
+    **dict.fromkeys(["each morning", "in the am"], Period.MORNING),
+    "each evening": Period.EVENING,
+}
+# A meal by name; supper is dinner (it prints "dinner").
+MEAL_NOUNS = {"breakfast": "breakfast", "lunch": "lunch", "dinner": "dinner", "supper": "dinner"}
+_MEAL_PREPOSITIONS = {"before": Meal.BEFORE, "with": Meal.WITH, "after": Meal.AFTER}
+# Meals named by their time of day: after a preposition only ("with evening meal").
+_MEAL_PHRASES = {**{f"{the}{time} meal": meal for the in ("", "the ")
+                    for time, meal in (("morning", "breakfast"), ("midday", "lunch"),
+                                       ("evening", "dinner"))}}
+_NAMED_MEAL_WORDS: dict[str, object] = {
+    f"{word} {noun}": MEAL_PERIODS[(relation, meal)]
+    for word, relation in _MEAL_PREPOSITIONS.items()
+    for noun, meal in {**MEAL_NOUNS, **_MEAL_PHRASES}.items()}
 PHRASE_TABLE: list[_Phrase] = sorted(
     _phrases("route", _ROUTE_WORDS) + _phrases("site", _SITE_WORDS)
     + _phrases("frequency", _FREQUENCY_WORDS) + _phrases("period", _PERIOD_WORDS)
     + _phrases("meal", _MEAL_WORDS) + _phrases("instruction", _INSTRUCTION_WORDS)
     + _phrases("amount", _AMOUNT_WORDS) + _phrases("prn", _PRN_WORDS)
     + _phrases("each", _EACH_WORDS) + _phrases("method", _METHOD_WORDS)
-    + _phrases("filler", _FILLER_WORDS),
+    + _phrases("filler", _FILLER_WORDS)
+    + _phrases("frequency", _MORE_FREQUENCY_WORDS) + _phrases("period", _MORE_PERIOD_WORDS)
+    + _phrases("period", _NAMED_MEAL_WORDS),
     key=lambda p: -len(p[0]))
 PHRASES_BY_FIRST_WORD: dict[str, list[_Phrase]] = {}
 for _phrase in PHRASE_TABLE:                  # longest first within each first word
@@ -275,7 +304,7 @@ REJECT: dict[str, str] = {
     "ʒ": "apothecary units need a pharmacist's conversion (ISMP)",
     "♏": "apothecary units need a pharmacist's conversion (ISMP)",
 }
-HOURLY = re.compile(r"^q(\d+)(?:-(\d+))?h$")
+HOURLY = re.compile(r"^q(\d+)(?:-(\d+))?(?:h|hr|hrs)$")    # q8h, q8hr, q8hrs, q4-6h
 CLOCK = re.compile(r"^q\d+(?:am|pm)$")
 # x3d is ISMP error-prone: EXPAND → "for 3 days"; "x30days", "x 3d", "30days" are the same glued
 _DURATION_UNIT = r"(d|days?|wks?|weeks?|mos?|months?)"
@@ -411,7 +440,29 @@ X_COUNT = re.compile(r"^x\d+(?:d|wk)?$")          # x7, x7d
 def is_code(word: str) -> bool:
     bare = word.rstrip(".") if not DOTTED.match(word) else word
     return (bare in PLAIN_CODES or bool(DOTTED.match(word)) or bool(HOURLY.match(bare))
-            or bool(CLOCK.match(bare)) or bool(X_COUNT.match(bare)))
+            or bool(CLOCK.match(bare)) or bool(X_COUNT.match(bare))
+            or bool(MINUTELY.match(bare) or Q_NUMBER.match(bare)))
+
+
+# ---- intervals written apart or in minutes (issue 12, timing) ----------------------------------
+
+MINUTELY = re.compile(r"^q(\d+)(?:min|mins)$")                       # q5min
+Q_NUMBER = re.compile(r"^q(\d+)(?:-(\d+))?$")                       # the "q8" of "q8 hrs"
+GLUED_INTERVAL = re.compile(r"^(\d+)(?:-(\d+))?(h|hr|hrs|min|mins)$")  # the "8h" of "q 8h"
+HOUR_WORDS = {"h", "hr", "hrs", "hour", "hours"}
+MINUTE_WORDS = {"min", "mins", "minute", "minutes"}
+MAX_MINUTES = 59              # an hour or more is written in hours: one regimen, one structure
+DOSE_COUNTS = range(2, 11)    # "up to 3 doses": a repeat needs two; more than 10 is a slip
+# "up to 3 doses" ends an as-needed reason ("prn chest pain up to 3 doses")
+REASON_STOPS |= {"up"}
+# Codes split by spaces: approved text may not hold them either (check_plain).
+SPLIT_CODES = {("b", "i", "d"), ("t", "i", "d"), ("q", "i", "d")}
+
+
+def split_code(words: list[str], i: int) -> str | None:
+    """The split code ("b i d") that starts at words[i], if any."""
+    found = tuple(w.rstrip(".") for w in words[i:i + 3])
+    return " ".join(found) if found in SPLIT_CODES else None
 
 
 
