@@ -8,7 +8,8 @@ Prints figures; asserts nothing (tests/test_sig_corpus.py holds the lines that m
     .venv/bin/python benchmarks/sigs.py --misses            # list what is not read right
 
 Each corpus sig is labelled by hand: `en` (what the label must say) or `refuse` with `names` (a
-word the refusal must mention). Rows:
+word the refusal must mention, or a list of them when the sig has several problems: naming any
+one is naming a problem the prescriber must fix). Rows:
   clear: right      printed exactly the labelled sentence
   clear: wrong      printed something else (the figure that must stay 0)
   clear: refused    not printed (staff retype it; safe, but work)
@@ -88,7 +89,9 @@ def grade(entry: dict[str, Any], result: tuple[str, str]) -> str:
         return "clear: right" if text == entry["en"] else "clear: wrong"
     if kind == "printed":
         return "refuse: printed"
-    return "refuse: named" if str(entry["names"]).lower() in text.lower() else "refuse: unnamed"
+    names = entry["names"] if isinstance(entry["names"], list) else [entry["names"]]
+    named = any(str(name).lower() in text.lower() for name in names)
+    return "refuse: named" if named else "refuse: unnamed"
 
 
 ROWS = ["clear: right", "clear: wrong", "clear: refused", "refuse: named", "refuse: unnamed",

@@ -21,8 +21,8 @@ _spec.loader.exec_module(bench)
 
 CORPUS = yaml.safe_load((ROOT / "tests" / "data" / "sig-corpus.yaml").read_text(encoding="utf-8"))
 SIGS: list[dict[str, Any]] = CORPUS["sigs"]
-# The share of clear sigs read right may only go up (issue 12's target is 95 %).
-READ_RIGHT_AT_LEAST = 0.70
+# Issue 12's target: at least 95 % of the clear sigs read right (98.4 % when it closed).
+READ_RIGHT_AT_LEAST = 0.95
 
 
 def test_the_corpus_is_big_enough_and_every_source_has_a_licence() -> None:
@@ -48,6 +48,13 @@ def test_no_sig_is_printed_other_than_its_label(entry: dict[str, Any]) -> None:
         assert kind == "refused" or text == entry["en"]
     if kind == "refused":
         assert text.strip(), "a refusal says why"
+
+
+@pytest.mark.parametrize("entry", [e for e in SIGS if "refuse" in e],
+                         ids=[e["sig"] for e in SIGS if "refuse" in e])
+def test_every_refusal_names_a_problem_of_the_sig(entry: dict[str, Any]) -> None:
+    kind, text = bench.outcome(entry)
+    assert bench.grade(entry, (kind, text)) == "refuse: named", (entry["names"], text)
 
 
 def test_the_share_read_right_does_not_fall() -> None:

@@ -193,6 +193,10 @@ class Parser:
             return
         if tok.kind == "number" and self.low(1).rstrip(".") in MINUTE_WORDS | HOUR_WORDS:
             raise NotSig(self._offset(tok))      # "30 min before breakfast"
+        if low in ("a", "an") and self.low(1) in UNITS and s.dose is None and not s.timing:
+            s.dose, s.dose_text = Decimal(1), tok.text      # "take a tablet": one tablet
+            self.i += 1
+            return
         if self._at_duration():
             self._duration(s)
             return
@@ -212,7 +216,10 @@ class Parser:
             return
         if HOURLY.match(low) or (low == "every" and self.peek(1) is not None
                                   and self.peek(1).kind in ("number", "range")):  # type: ignore[union-attr]
-            self._set_timing(s, self._hourly(), tok)
+            start = self.i
+            timing = self._hourly()
+            written = " ".join(t.text for t in self.t[start:self.i])
+            self._set_timing(s, timing, Token(written, written.lower(), "word"))
             return
         if low == "every" and self.low(1) == "hour":
             self.i += 2
@@ -229,6 +236,11 @@ class Parser:
             return
         if low == "for" and (self._plain_word(1) or (
                 self.low(1) in ROUTE_ADJECTIVES and self._plain_word(2))):
+            if s.reason == [] and s.purpose is None:
+                # "prn q6h for pain": the reason of a prn whose timing came between
+                self.i += 1
+                s.reason_open = True
+                return
             if s.purpose is not None or s.reason is not None:
                 raise NotSig(f"'for {self.peek(1).text}' after a reason already given")  # type: ignore[union-attr]
             self.i += 1
@@ -251,6 +263,13 @@ class Parser:
         not read before it. The cursor moves to it, so --explain marks the words up to it."""
         for k in range(self.i, len(self.t)):
             low = self.t[k].low
+            if "\\" in low:
+                self.i = k + 1
+                raise err(f"'{self.t[k].text}' holds a backslash (a line break written out as "
+                          "'\\n'?): fix the text")
+            if low == "as" and k + 1 < len(self.t) and self.t[k + 1].low == "directed":
+                self.i = k + 2
+                raise NotSig("'as directed' is not a direction (USP <17>): write the directions")
             if low in REJECT and not (low == "in" or low in SITE_CODES):
                 self.i = k + 1
                 raise err(f"'{self.t[k].text}' is refused: {REJECT[low]}")
@@ -274,13 +293,17 @@ class Parser:
                 return f"'{ahead.text}' runs '{pair[0]}' and '{pair[1]}' together"
         if not (tok.low.isalpha() and (tok.low in SHORT_WORDS or len(tok.low) > 3)):
             return f"unknown abbreviation '{tok.text}'"
-        end = self.i + 1
-        while (tok.low in SHORT_WORDS and end < len(self.t) and end - self.i < 3
-               and self.t[end].kind == "word"):
-            end += 1
-            if self.t[end - 1].low not in SHORT_WORDS:
+        shown = [tok]               # up to three words, to a word the grammar reads
+        for nxt in self.t[self.i + 1:self.i + 5]:
+            if len(shown) == 3:
                 break
-        return f"'{' '.join(t.text for t in self.t[self.i:end])}' is not read"
+            if nxt.kind == "punct" and nxt.low in "()[]":
+                continue                # "of (Bendaryl)": the word inside the brackets
+            if (nxt.kind != "word" or nxt.low in PHRASES_BY_FIRST_WORD or nxt.low in UNITS
+                    or nxt.low in VERBS):
+                break
+            shown.append(nxt)
+        return f"'{' '.join(t.text for t in shown)}' is not read"
 
     def _fill(self, s: Slots, slot: str, value: object, tok: Token) -> None:
         if slot == "route":
@@ -787,6 +810,9 @@ class Parser:
         if low not in REASON_CODES and (not low.replace("-", "").isalpha() or short
                                         or low in ACRONYMS):
             which = "as-needed reason" if s.reason_open else "purpose"
+            if tok.kind in ("number", "range") and words:   # "for fever to a maximim of 3"
+                raise NotSig(f"'{' '.join(words)} {tok.text}': a number in the {which} is not "
+                             f"read; write the {which.removeprefix('as-needed ')} in plain words")
             raise NotSig(f"unknown abbreviation '{tok.text}' in the {which}: write the "
                          f"{which.removeprefix('as-needed ')} in plain words")
         words.append(word)
