@@ -205,8 +205,12 @@ def _quantity(value: Any) -> Decimal:
     amount = _amount(value)
     if amount > MAX_QUANTITY:
         raise ValueError(f"expected a quantity of at most {MAX_QUANTITY:,}, got {_show(value)}")
+    return _three_decimals(amount, "a quantity", value)
+
+
+def _three_decimals(amount: Decimal, what: str, value: Any) -> Decimal:
     if amount.normalize().as_tuple().exponent < -3:     # type: ignore[operator]
-        raise ValueError(f"expected a quantity with at most 3 decimals, got {_show(value)}")
+        raise ValueError(f"expected {what} with at most 3 decimals, got {_show(value)}")
     return amount
 
 
@@ -219,9 +223,7 @@ def _grams_per_click(value: Any) -> Decimal:
     amount = _amount(value)
     if amount > MAX_GRAMS_PER_CLICK:
         raise ValueError(f"expected at most {MAX_GRAMS_PER_CLICK} g a click, got {_show(value)}")
-    if amount.normalize().as_tuple().exponent < -3:     # type: ignore[operator]
-        raise ValueError(f"expected grams with at most 3 decimals, got {_show(value)}")
-    return amount
+    return _three_decimals(amount, "grams", value)
 
 
 Whole = Annotated[int, BeforeValidator(_whole)]
