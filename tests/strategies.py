@@ -27,8 +27,8 @@ from leaflets.rules.sig import (
     Site,
     Timing,
     Weekday,
-    most_doses_a_day,
 )
+from leaflets.rules.sig.amounts import most_doses_in_24_hours
 from leaflets.rules.sig.model import MassUnit
 
 dates = st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2035, 12, 31))
@@ -130,7 +130,7 @@ def dosages(draw: st.DrawFn, *, last: bool = True, timed: bool = False,
     # A maximum caps an as-needed dose (one on a fixed schedule would only repeat it).
     max_per_day = (draw(st.none() | _amounts(unit, most - Decimal("0.01")))
                    if last and most is not None and reason else None)
-    doses = most_doses_a_day(timing)
+    doses = most_doses_in_24_hours(timing)
     if max_per_day is not None and most is not None and doses is not None \
             and max_per_day > doses * most:
         max_per_day = None          # a maximum the schedule can never reach is refused
@@ -230,7 +230,7 @@ def _measured_step(draw: st.DrawFn, context: Context, mass: Decimal, mass_unit: 
         clicks = draw(st.integers(1, 30))
         clicks_max = draw(st.none() | st.integers(clicks + 1, 31).filter(lambda n: n <= 30))
         most = clicks_max or clicks
-        doses = most_doses_a_day(base.timing)
+        doses = most_doses_in_24_hours(base.timing)
         max_per_day = None
         if last and base.as_needed_for and draw(st.booleans()):
             max_per_day = _plain(draw(st.integers(most, most * (doses or 4))) * per_click)

@@ -239,6 +239,10 @@ def test_refusals_name_the_token(sig: str, route: Route | None, unit: DoseUnit |
     ("Take 1tab by mouth each morning, gently",
      "'1tab' runs sig codes or words together (1 tab); directions are either all plain words or "
      "all sig codes"),
+    ("Take 1 tablet by mouth q.h.s, gently",
+     "'q.h.s' is a sig code; directions are either all plain words or all sig codes"),
+    ("Take 1 tablet by mouth qday, gently",
+     "'qday' is a sig code; directions are either all plain words or all sig codes"),
     ("Take 1 tablet by mouth twice dailypc, gently",
      "'dailypc' runs sig codes or words together (daily pc); directions are either all plain "
      "words or all sig codes"),

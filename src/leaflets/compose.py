@@ -251,17 +251,18 @@ def environment(language: str = "en") -> jinja2.Environment:
     env.filters["amount"] = lambda value: amount(value, separator)
     env.filters["whole"] = _whole
     env.filters["reason"] = lambda text: _reason(translations, text)
+    env.filters["purpose_words"] = lambda text: _reason(translations, text, "purpose")
     env.filters["purpose"] = lambda text: translations.lookup(PURPOSE, text)
     env.tests["half"] = _half
     return env
 
 
-def _reason(translations: Catalog, text: str) -> str:
+def _reason(translations: Catalog, text: str, what: str = "as-needed reason") -> str:
     """An as-needed reason is free words from the prescription: a language with a catalog prints
     only a reason its catalog translates (msgctxt "as-needed reason"), never the English."""
     found = translations.lookup(REASON, text)
     if found is None:
-        raise SafetyError("directions", f"the as-needed reason '{text}' has no "
+        raise SafetyError("directions", f"the {what} '{text}' has no "
                           f"{translations.language.english_name} wording in "
                           f"{translations.language.catalog_file}: add it there (a pharmacist "
                           "reviews it), or print this fill in English")

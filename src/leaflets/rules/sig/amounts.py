@@ -58,6 +58,15 @@ def most_doses_a_day(t: Timing) -> int | None:
     return None
 
 
+def most_doses_in_24_hours(t: Timing) -> int | None:
+    """The most doses any 24 hours can hold, for checking a maximum against the schedule: a
+    daily schedule's count; one for every other day, weekly and named days (at most a dose a
+    day); None for minute intervals, whose limit is their own dose count."""
+    if t.frequency in (Frequency.EVERY_OTHER_DAY, Frequency.TIMES_WEEKLY, Frequency.WEEKDAYS):
+        return 1
+    return most_doses_a_day(t)
+
+
 def largest_dose(dosage: Dosage) -> Decimal | None:
     """The largest single dose of a step: the top of a range, the largest dose of a time of
     day; what the maximum checks count."""

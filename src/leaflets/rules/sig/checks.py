@@ -14,7 +14,7 @@ from .amounts import (
     daily_amount,
     kind_of,
     largest_dose,
-    most_doses_a_day,
+    most_doses_in_24_hours,
     plural_noun,
 )
 from .measures import resolve_measures, with_measures
@@ -45,6 +45,7 @@ from .vocabulary import (
     MAX_DOSE,
     MAX_DURATION_DAYS,
     MEASURED,
+    REASON_CANNOT_END,
     SHORT_WORDS,
     UNIT_ROUTES,
     is_code,
@@ -117,6 +118,10 @@ def build_step(s: Slots, context: Context) -> Dosage:
                   "used in the mouth")
     if s.purpose is not None and not s.purpose:
         raise err("'for' must be followed by what the medicine is for, or a duration")
+    for which, words in (("as-needed reason", s.reason), ("purpose", s.purpose)):
+        if words and words[-1] in REASON_CANNOT_END:
+            raise err(f"the {which} '{' '.join(words)}' ends with '{words[-1]}': write the "
+                      f"{which.removeprefix('as-needed ')} in plain words")
     if (s.dose is None and not (s.thin_layer or s.small_amount) and route is Route.TOPICAL
             and s.verb is None and s.route is None and s.site is None and not s.application):
         raise err("directions need a dose or what to do (for example 'apply to the affected "
@@ -138,6 +143,8 @@ def build_step(s: Slots, context: Context) -> Dosage:
     if s.duration is not None and s.duration.days > MAX_DURATION_DAYS:
         raise err(f"a duration of {s.duration.days} days is more than a year: check the sig")
     site = s.site
+    if site is Site.AFFECTED_AREA and context.topical_site is not TopicalSite.SKIN:
+        site = None                     # the topical default: one structure, one sentence
     if site is None and route is Route.TOPICAL and context.topical_site is TopicalSite.SKIN:
         # A topical step that names no site goes where the product goes: "to the skin" for a
         # cream that acts through the skin (a testosterone cream has no affected area).
@@ -164,14 +171,14 @@ def build_step(s: Slots, context: Context) -> Dosage:
         if fixed is not None and fixed > dosage.max_per_day:
             raise err(f"the directions give {amount_text(fixed)} a day, more than their "
                       f"maximum of {amount_text(dosage.max_per_day)} in 24 hours")
-        doses = most_doses_a_day(dosage.timing)
+        doses = most_doses_in_24_hours(dosage.timing)
         if doses is not None and doses * one < dosage.max_per_day:
             # Both ways: a maximum the schedule can never reach contradicts it (one of the
             # two is wrong), so neither is printed.
             assert dosage.unit is not None      # a dose always has its unit (above)
             unit_words = dosage.unit.value if one == 1 else plural_noun(dosage.unit)
             raise err(f"the maximum of {amount_text(dosage.max_per_day)} in 24 hours is more "
-                      f"than the schedule can ever give ({doses} doses of "
+                      f"than the schedule can ever give ({doses} {'dose' if doses == 1 else 'doses'} of "
                       f"{amount_text(one)} {unit_words}): check the sig")
     check_qualifiers(dosage)
     return dosage

@@ -67,10 +67,12 @@ from .vocabulary import (
     SHORT_WORDS,
     SITE_CODES,
     SITE_ROUTE,
+    TIME_WORDS,
     TIMES_PERIODS,
     UNITS,
     VERBS,
     WEEKDAYS,
+    is_code,
     note_message,
     pharmacy_note,
     run_together,
@@ -89,6 +91,7 @@ class Parser:
         self.route = context.route
         self.unit = context.unit
         self._code_period_ends = -1     # where a time-of-day code ("qam") ended
+        self._route_before: Route | None = None     # the route of the step before
 
     # -- helpers --
     def peek(self, k: int = 0) -> Token | None:
@@ -146,7 +149,11 @@ class Parser:
                     continue
                 s.reason_open = s.purpose_open = False
             self._read(s, self._slot, tok)
-        return build_step(s, self.context)
+        if not first and s.route is None and s.site is None and self.route is None:
+            s.route = self._route_before    # "2 tabs po bid x 3 days then 1 tab bid x 3 days"
+        dosage = build_step(s, self.context)
+        self._route_before = dosage.route
+        return dosage
 
     def _verb(self, s: Slots, tok: Token) -> None:
         s.verb = tok.low
@@ -805,11 +812,17 @@ class Parser:
             low = low[1:]
             if not low:
                 return
+        which = "as-needed reason" if s.reason_open else "purpose"
+        if (low not in REASON_CODES and (low in TIME_WORDS or low in WEEKDAYS or low in UNITS
+                                         or low in REJECT or is_code(low))):
+            said = f" '{' '.join(words)}'" if words else ""
+            raise NotSig(f"'{tok.text}' in the {which}{said}: a code or a word of "
+                         f"time is not part of it; write the {which.removeprefix('as-needed ')} "
+                         "in plain words, and times and codes before 'prn'")
         word = REASON_CODES.get(low, low)
         short = len(low) <= 3 and low not in SHORT_WORDS
         if low not in REASON_CODES and (not low.replace("-", "").isalpha() or short
                                         or low in ACRONYMS):
-            which = "as-needed reason" if s.reason_open else "purpose"
             if tok.kind in ("number", "range") and words:   # "for fever to a maximim of 3"
                 raise NotSig(f"'{' '.join(words)} {tok.text}': a number in the {which} is not "
                              f"read; write the {which.removeprefix('as-needed ')} in plain words")

@@ -71,6 +71,7 @@ class Weekday(StrEnum):
 
 class Site(StrEnum):
     SKIN = "skin"                      # "to the skin": not necessarily an affected area
+    AFFECTED_AREA = "affected-area"    # "to the affected area", as the prescriber wrote it
     RIGHT_EYE = "right-eye"
     LEFT_EYE = "left-eye"
     EACH_EYE = "each-eye"

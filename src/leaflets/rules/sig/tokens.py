@@ -25,7 +25,7 @@ RANGE = re.compile(rf"^({_NUM})-({_NUM})$")
 
 
 _SLASHED = {"d/c", "n/v", "h/a"}
-_PUNCT = {",", ".", ";", "(", ")", "[", "]", "-", "–", "—", ":"}
+_PUNCT = {",", ".", ";", "(", ")", "[", "]", "-", "--", "–", "—", ":"}
 # Numbers written as words read as numerals ("one (1) tablet"); "one half" is "one-half".
 NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
                 "seven": "7", "eight": "8", "nine": "9", "ten": "10", "twelve": "12",
@@ -53,7 +53,7 @@ def tokenize(text: str) -> list[Token]:
         tail: list[Token] = []
         # a comma, bracket or a sentence's full stop after a word; "q.d." and "b.i.d." keep
         # their dots
-        while len(raw) > 1 and not raw.lower().endswith("(s)") and (raw[-1] in ",;)]" or (
+        while len(raw) > 1 and not raw.lower().endswith("(s)") and (raw[-1] in ",;:)]" or (
                 raw[-1] == "." and ("." not in raw[:-1] or raw[-2] in ")]"))):
             tail.insert(0, Token(raw[-1], raw[-1], "punct"))
             raw = raw[:-1]

@@ -69,9 +69,7 @@ _ROUTE_WORDS: dict[str, object] = {
     "via inhalation": Route.INHALATION,
     "under the tongue": Route.SUBLINGUAL, "sublingually": Route.SUBLINGUAL,
     "between the cheek and gum": Route.BUCCAL,
-    "to the affected area": Route.TOPICAL, "topically": Route.TOPICAL,
-    **dict.fromkeys([f"to {the}affected {where}" for the in ("", "the ")
-                     for where in ("area", "areas", "area(s)", "skin")], Route.TOPICAL),
+    "topically": Route.TOPICAL,
     "rectally": Route.RECTAL, "vaginally": Route.VAGINAL,
     "in the eye": Route.OPHTHALMIC, "in the ear": Route.OTIC, "in the nose": Route.NASAL,
     # "in" alone is ISMP error-prone (intranasal); "in ear" is English
@@ -90,6 +88,9 @@ SITE_CODES: dict[str, Site] = {"od": Site.RIGHT_EYE, "os": Site.LEFT_EYE, "ou": 
                                 "ad": Site.RIGHT_EAR, "as": Site.LEFT_EAR, "au": Site.EACH_EAR}
 _SITE_WORDS: dict[str, object] = {
     "to the skin": Site.SKIN, "on the skin": Site.SKIN,
+    # where the prescriber says: kept even for a product whose default is the skin
+    **dict.fromkeys([f"to {the}affected {where}" for the in ("", "the ")
+                     for where in ("area", "areas", "area(s)", "skin")], Site.AFFECTED_AREA),
     "in the right eye": Site.RIGHT_EYE, "in the left eye": Site.LEFT_EYE,
     "right eye": Site.RIGHT_EYE, "left eye": Site.LEFT_EYE, "each eye": Site.EACH_EYE,
     "both eyes": Site.EACH_EYE, "right ear": Site.RIGHT_EAR, "left ear": Site.LEFT_EAR,
@@ -119,7 +120,8 @@ _SITE_WORDS: dict[str, object] = {
 # "into the right eye", "into both ears": "into" reads as "in".
 _SITE_WORDS.update({"into " + words[3:]: site for words, site in list(_SITE_WORDS.items())
                     if words.startswith("in ")})
-SITE_ROUTE = {Site.SKIN: Route.TOPICAL, Site.RIGHT_EYE: Route.OPHTHALMIC, Site.LEFT_EYE: Route.OPHTHALMIC,
+SITE_ROUTE = {Site.SKIN: Route.TOPICAL, Site.AFFECTED_AREA: Route.TOPICAL,
+              Site.RIGHT_EYE: Route.OPHTHALMIC, Site.LEFT_EYE: Route.OPHTHALMIC,
               Site.EACH_EYE: Route.OPHTHALMIC, Site.RIGHT_EAR: Route.OTIC,
               Site.LEFT_EAR: Route.OTIC, Site.EACH_EAR: Route.OTIC,
               Site.RIGHT_NOSTRIL: Route.NASAL, Site.LEFT_NOSTRIL: Route.NASAL,
@@ -298,6 +300,8 @@ REJECT: dict[str, str] = {
                                            "out by a pharmacist, not printed as written"),
     "taper": "a taper is written out step by step ('2 tabs qd x 3 days, then 1 tab qd x 3 "
              "days')",
+    **dict.fromkeys(["stat", "statim", "hora", "somni", "diem", "mitte"],
+                    "a Latin sig word: write the directions in English words"),
     "ut": "'ut dict' is Latin for 'as directed', which alone is not a direction (USP <17>)",
     "ng": "a feeding tube is not a route these labels give: a pharmacist writes such directions",
     "peg": "a feeding tube is not a route these labels give: a pharmacist writes such directions",
@@ -364,7 +368,17 @@ REASON_CODES = {"sob": "shortness of breath", "n/v": "nausea and vomiting"}
 # reason ends before them, and what follows is read as the grammar reads it, or refused.
 REASON_STOPS = {"swallow", "chew", "crush", "do", "don't", "avoid", "rinse", "shake", "may",
                  "repeat", "with", "without", "before", "after", "until", "if", "while",
-                 "every", "each", "daily", "once", "twice", "not"}
+                 "every", "each", "daily", "once", "twice", "not", "no", "on"}
+# Words of time and frequency: never words of a reason or a purpose ("prn pain hourly", "for
+# days"), where they would print as if they were, when the grammar reads them elsewhere.
+TIME_WORDS = {"hourly", "nightly", "weekly", "monthly", "today", "tonight", "tomorrow", "now",
+              "morning", "mornings", "evening", "evenings", "night", "nights", "noon", "bedtime",
+              "am", "pm", "hour", "hours", "hr", "hrs", "day", "days", "week", "weeks", "month",
+              "months", "times", "time", "next", "another", "further", "stat", "statim",
+              "always", "sometimes", "often"}
+# A reason or a purpose ends on a word of its own, never on "and", "or", "the" ...
+REASON_CANNOT_END = {"or", "and", "the", "a", "an", "of", "to", "for", "with", "in", "at", "on",
+                     "by", "per", "but", "nor", "so", "from", "into", "than"}
 # A maximum: the words before the amount, longest first. Those that say "daily" need no
 # "per day" after the amount ("mdd 4", "max daily dose 4 tabs").
 DAILY_MAX_WORDS = [("maximum", "daily", "dose"), ("max", "daily", "dose"), ("mdd",),
@@ -382,7 +396,8 @@ PER_DAY = sorted([("per", "day"), ("a", "day"), ("/day",), ("daily",), ("each", 
 # Notes for the pharmacy, not the patient: a sig holding one is refused, approved or not, with a
 # message to move it to the fill's fields ("refills 0", "dispense 30", "#30", "ok to fill").
 _NOTE_LEADS = {"refills", "refill", "dispense", "disp", "qty", "quantity"}
-_NOTE_PHRASES = [("no", "refills"), ("ok", "to", "fill"), ("okay", "to", "fill"), ("daw",),
+_NOTE_PHRASES = [("e-rx",), ("erx",), ("e-script",), ("no", "refills"), ("ok", "to", "fill"),
+                 ("okay", "to", "fill"), ("daw",),
                  ("dispense", "as", "written"), ("brand", "medically", "necessary"),
                  ("substitution", "permitted"), ("do", "not", "substitute"), ("generic", "ok"),
                  ("may", "substitute"), ("brand", "only")]
@@ -432,8 +447,11 @@ PLAIN_CODES = {
     "po", "pr", "pv", "sl", "inh", "qd", "q1d", "bid", "tid", "qid", "qod", "qw", "qwk", "biw",
     "tiw", "qam", "qnoon", "qpm", "qhs", "qn", "bt", "ac", "pc", "od", "os", "ou", "ad", "au",
     "prn", "cap", "caps", "tab", "tabs", "supp", "supps", "gtt", "gtts", "cc", "q", "qh", "qds",
-    "stat", "mdd", *(REJECT.keys() - {"in"})}
-DOTTED = re.compile(r"^(?:[a-z]\.){2,}$")        # q.a.m., b.i.d., p.o.
+    "stat", "mdd", *(REJECT.keys() - {"in", "taper"})}
+DOTTED = re.compile(r"^[a-z](?:\.[a-z])+\.?$")   # q.a.m., b.i.d., p.o., q.h.s (no last dot)
+# "q" run into a word of time: qday, qdaily, qweek, qmwf, q6hours (sig-codes.md §5: not read)
+Q_WORD = re.compile(r"^q(?:\d+[a-z]*|day|daily|days|week|weekly|wk|month|monthly|night|nightly|"
+                    r"am|pm|morning|evening|hours?|hrs?|mwf|mon|tue|wed|thu|fri|sat|sun)$")
 X_COUNT = re.compile(r"^x\d+(?:d|wk)?$")          # x7, x7d
 
 
@@ -441,7 +459,7 @@ def is_code(word: str) -> bool:
     bare = word.rstrip(".") if not DOTTED.match(word) else word
     return (bare in PLAIN_CODES or bool(DOTTED.match(word)) or bool(HOURLY.match(bare))
             or bool(CLOCK.match(bare)) or bool(X_COUNT.match(bare))
-            or bool(MINUTELY.match(bare) or Q_NUMBER.match(bare)))
+            or bool(MINUTELY.match(bare) or Q_NUMBER.match(bare)) or bool(Q_WORD.match(bare)))
 
 
 # ---- intervals written apart or in minutes (issue 12, timing) ----------------------------------
