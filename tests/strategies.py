@@ -84,6 +84,9 @@ timings = st.one_of(
         st.integers(h + 1, 73).filter(lambda m: m <= 72).map(
             lambda m: Timing(Frequency.EVERY_HOURS, hours=h, hours_max=m)))),
     st.just(Timing(Frequency.EVERY_OTHER_DAY)),
+    st.integers(3, 366).filter(lambda d: d % 7).map(
+        lambda d: Timing(Frequency.EVERY_DAYS, count=d)),
+    st.integers(2, 52).map(lambda w: Timing(Frequency.EVERY_WEEKS, count=w)),
     st.integers(1, 3).map(lambda n: Timing(Frequency.TIMES_WEEKLY, count=n)),
     _subset(list(Weekday)).map(lambda days: Timing(Frequency.WEEKDAYS, days=days)),
     # A set of periods that is a UMS day (morning and evening...) is canonically "times daily".

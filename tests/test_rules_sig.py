@@ -286,6 +286,7 @@ def test_no_language_prints_a_banned_token(sig: Sig, code: str) -> None:
     Timing(Frequency.EVERY_HOURS, hours=8), Timing(Frequency.EVERY_HOURS, hours=4, hours_max=6),
     Timing(Frequency.EVERY_OTHER_DAY), Timing(Frequency.TIMES_WEEKLY, count=2),
     Timing(Frequency.WEEKDAYS, days=(Weekday.MONDAY,)),
+    Timing(Frequency.EVERY_DAYS, count=3), Timing(Frequency.EVERY_WEEKS, count=2),
     Timing(Frequency.DAY_PERIODS, periods=(Period.MORNING, Period.BEDTIME))])
 def test_every_frequency_has_a_ums_rendering_or_a_reason(timing: Timing) -> None:
     assert {t.frequency for t in [timing]} <= set(Frequency)
@@ -305,7 +306,8 @@ def test_every_frequency_has_a_ums_rendering_or_a_reason(timing: Timing) -> None
 def test_every_frequency_is_covered_by_the_ums_test() -> None:
     covered = {Frequency.TIMES_DAILY, Frequency.EVERY_HOURS, Frequency.EVERY_OTHER_DAY,
                Frequency.TIMES_WEEKLY, Frequency.WEEKDAYS, Frequency.DAY_PERIODS,
-               Frequency.MEALS, Frequency.EVERY_MINUTES}
+               Frequency.MEALS, Frequency.EVERY_MINUTES, Frequency.EVERY_DAYS,
+               Frequency.EVERY_WEEKS}
     assert covered == set(Frequency)
 
 

@@ -62,7 +62,8 @@ def most_doses_in_24_hours(t: Timing) -> int | None:
     """The most doses any 24 hours can hold, for checking a maximum against the schedule: a
     daily schedule's count; one for every other day, weekly and named days (at most a dose a
     day); None for minute intervals, whose limit is their own dose count."""
-    if t.frequency in (Frequency.EVERY_OTHER_DAY, Frequency.TIMES_WEEKLY, Frequency.WEEKDAYS):
+    if t.frequency in (Frequency.EVERY_OTHER_DAY, Frequency.TIMES_WEEKLY, Frequency.WEEKDAYS,
+                       Frequency.EVERY_DAYS, Frequency.EVERY_WEEKS):
         return 1
     return most_doses_a_day(t)
 
@@ -87,6 +88,9 @@ def total_amount(sig: Sig, days_supply: int) -> Decimal | None:
             return None
         if t.frequency is Frequency.EVERY_OTHER_DAY:
             total += step.dose * ((days + 1) // 2)
+        elif t.frequency in (Frequency.EVERY_DAYS, Frequency.EVERY_WEEKS):
+            every = t.count * (7 if t.frequency is Frequency.EVERY_WEEKS else 1)
+            total += step.dose * (-(-days // every))        # the first dose on day one
         elif t.frequency in (Frequency.TIMES_WEEKLY, Frequency.WEEKDAYS) and days % 7 == 0:
             per_week = t.count if t.frequency is Frequency.TIMES_WEEKLY else len(t.days)
             total += step.dose * per_week * (days // 7)

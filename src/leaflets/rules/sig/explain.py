@@ -363,6 +363,10 @@ def _timing(t: Timing) -> str:
         return "every hour" if t.hours == 1 else f"every {t.hours} hours"
     if f is Frequency.EVERY_OTHER_DAY:
         return "every other day"
+    if f is Frequency.EVERY_DAYS:
+        return f"every {t.count} days"
+    if f is Frequency.EVERY_WEEKS:
+        return f"every {t.count} weeks"
     if f is Frequency.WEEKDAYS:
         return "every " + ", ".join(_plain(d) for d in t.days)
     if f is Frequency.DAY_PERIODS:

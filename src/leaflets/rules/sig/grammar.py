@@ -36,18 +36,21 @@ from .model import (
     clash,
     daily,
     err,
+    weekly,
 )
 from .tokens import RANGE, Token, number
 from .vocabulary import (
     ACRONYMS,
     CLOCK,
     DAILY_MAX_WORDS,
+    DAY_OR_WEEK_WORDS,
     DOSE_COUNTS,
     DURATION,
     DURATION_UNITS,
     GLUED_INTERVAL,
     HOUR_WORDS,
     HOURLY,
+    MAX_DURATION_DAYS,
     MAX_MINUTES,
     MAX_WORDS,
     MEAL_NOUNS,
@@ -502,6 +505,8 @@ class Parser:
             first = self.peek()
             assert first is not None
             lo_d, hi_d = self._value()
+            if self.low() in DAY_OR_WEEK_WORDS:
+                return self._every_days(first, lo_d, hi_d)
             if self.low() not in ("hours", "hour"):
                 raise NotSig(f"'every {first.text}' must be followed by 'hours'")
             self.i += 1
@@ -512,6 +517,28 @@ class Parser:
         if not 1 <= low <= 72 or (high and not low < high <= 72):
             raise err(f"'{text}' is not a usable interval")
         return Timing(Frequency.EVERY_HOURS, hours=low, hours_max=high)
+
+    def _every_days(self, first: Token, low: Decimal, high: Decimal | None) -> Timing:
+        """"every 3 days", "every 2 weeks": a whole number, no range; one day is daily, two
+        every other day, a whole number of weeks is weeks (one structure, one sentence)."""
+        unit = self.peek()
+        assert unit is not None
+        self.i += 1
+        text = f"every {first.text} {unit.text}"
+        if high is not None or low != low.to_integral_value() or low < 1:
+            raise err(f"'{text}' is not a usable interval: write one whole number")
+        days = int(low) * (7 if DAY_OR_WEEK_WORDS[unit.low] == "weeks" else 1)
+        if days > MAX_DURATION_DAYS:
+            raise err(f"'{text}' is not a usable interval")
+        if days == 1:
+            return daily(1)
+        if days == 2:
+            return Timing(Frequency.EVERY_OTHER_DAY)
+        if days == 7:
+            return weekly(1)
+        if days % 7 == 0:
+            return Timing(Frequency.EVERY_WEEKS, count=days // 7)
+        return Timing(Frequency.EVERY_DAYS, count=days)
 
     def _weekdays(self, s: Slots, tok: Token) -> None:
         if self.low() == "on" and not self.low(1).endswith("s"):
@@ -756,13 +783,13 @@ class Parser:
         """"2x/week", "3x daily", "2x a day": N times a period, the period k tokens ahead."""
         count = self.peek()
         assert count is not None
-        for words, weekly in TIMES_PERIODS:
+        for words, in_a_week in TIMES_PERIODS:
             if all(self.low(k + j) == w for j, w in enumerate(words)):
                 n = int(number(count.low))
-                if n != number(count.low) or not 1 <= n <= (3 if weekly else 4):
+                if n != number(count.low) or not 1 <= n <= (3 if in_a_week else 4):
                     raise err(f"'{count.text} x {' '.join(words)}' is not a schedule read here")
                 self.i += k + len(words)
-                return Timing(Frequency.TIMES_WEEKLY if weekly else Frequency.TIMES_DAILY,
+                return Timing(Frequency.TIMES_WEEKLY if in_a_week else Frequency.TIMES_DAILY,
                               count=n)
         return None
 

@@ -35,6 +35,8 @@ class Frequency(StrEnum):
     MEALS = "meals"                    # ac, pc, "with meals" alone: the meals set the times
                                        # (FHIR Timing.repeat.when AC/PC/C, no frequency); the
                                        # Dosage's meal says which
+    EVERY_DAYS = "every-days"          # count: every 3 to 366 days, not a whole number of weeks
+    EVERY_WEEKS = "every-weeks"        # count: every 2 to 52 weeks
     EVERY_MINUTES = "every-minutes"    # minutes, count: "every 5 minutes, up to 3 doses" (FHIR
                                        # repeat.period 5 min + repeat.count 3); as needed only
 
@@ -267,6 +269,9 @@ NO_UMS: dict[Frequency, str] = {
     Frequency.WEEKDAYS: "not every day: the days are named instead",
     Frequency.MEALS: "the meals set the times (sig-codes.md §5: ac, pc)",
     Frequency.EVERY_MINUTES: "an interval of minutes, as needed, up to a number of doses",
+    Frequency.EVERY_DAYS: "not every day: the UMS maps the doses of one day (usp-17-labels.md §3)",
+    Frequency.EVERY_WEEKS: "not every day: the UMS maps the doses of one day (usp-17-labels.md "
+                           "§3)",
 }
 ONCE_DAILY_NO_UMS = ("once daily: a time of day only when the prescriber gives one "
                      "(sig-codes.md §6)")

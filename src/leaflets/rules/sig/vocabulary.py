@@ -314,6 +314,9 @@ CLOCK = re.compile(r"^q\d+(?:am|pm)$")
 _DURATION_UNIT = r"(d|days?|wks?|weeks?|mos?|months?)"
 DURATION = re.compile(rf"^x(\d+){_DURATION_UNIT}$")
 SHORT_DURATION = re.compile(rf"^(\d+){_DURATION_UNIT}$")
+# "every 3 days", "every 2 weeks": the unit of an interval of days
+DAY_OR_WEEK_WORDS = {**dict.fromkeys(["day", "days"], "days"),
+                     **dict.fromkeys(["week", "weeks", "wk", "wks"], "weeks")}
 DURATION_UNITS: dict[str, DurationUnit] = {
     **dict.fromkeys(["d", "day", "days"], DurationUnit.DAYS),
     **dict.fromkeys(["wk", "wks", "week", "weeks"], DurationUnit.WEEKS),
