@@ -7,10 +7,11 @@
                                     combined sheets without rendering complete fills again
 
 Crash safety: a fill's documents and record are published together, as `leaflets render`
-publishes them (pipeline.write_fill), and its part after them; every other file reaches its name
-only whole (write.AtomicFile). A killed run leaves at most hidden `.*.tmp` files and folders,
-which the next run removes; running the same command again skips every fill whose record, PDFs
-and part are complete and whose hashes match, renders the rest and rebuilds the combined sheets.
+publishes them (record.stage.publish: pipeline.write_fill, then the fill's ledger row), and its
+part after them; every other file reaches its name only whole (write.AtomicFile). A killed run
+leaves at most hidden `.*.tmp` files and folders, which the next run removes; running the same
+command again skips every fill whose record, PDFs and part are complete and whose hashes match,
+renders the rest and rebuilds the combined sheets.
 Ctrl-C, SIGTERM and SIGHUP stop the run between fills; an output that cannot be written (a full
 disk) stops it the same way, with the path in the message. Fills are not fsynced one by one
 (that was 40% of a batch's time): the run syncs once before writing the sheets and summary, and
@@ -47,7 +48,9 @@ from .errors import InputError, Interrupted, LeafletsError, OutputError, Problem
 from .load import Row, iter_batch, validate_row
 from .parse import MAX_FILE_BYTES, read_bytes
 from .pdf import Info, Ops, PdfWriter
-from .pipeline import Session, Settings, sha256, write_fill
+from .pipeline import Session, Settings, sha256
+from .record.ledger import LedgerError
+from .record.stage import publish
 from .render import Pages, write_pdf
 from .write import (
     AtomicFile,
@@ -226,7 +229,7 @@ def _render_chunk(tasks: list[tuple[int, Row]]) -> list[tuple[Outcome, _Sheets |
             key = loaded.model.key
             rendered = _session.prepare(loaded)
             sheets = _Sheets(rendered.documents)
-            write_fill(rendered, _out, durable=False, replace=_session.settings.replace)
+            publish(rendered, _out, _session.settings, durable=False)
             record = sha256(rendered.files["fill.json"])
             for path, data in _parts.files(rendered.key, record, sheets):
                 write_atomic(path, data, durable=False)
@@ -234,6 +237,12 @@ def _render_chunk(tasks: list[tuple[int, Row]]) -> list[tuple[Outcome, _Sheets |
             if err.errno not in DISK_FAULTS and _out.is_dir():   # this fill's folder: alone
                 results.append((Outcome(index, row.where, key, "failed", error=str(err)), None))
                 continue
+            results.append((Outcome(index, row.where, key, "failed", error=str(err), fault=True),
+                            None))
+            if _stop is not None:
+                _stop.set()
+            break
+        except LedgerError as err:     # the next fills would fail the same way: stop
             results.append((Outcome(index, row.where, key, "failed", error=str(err), fault=True),
                             None))
             if _stop is not None:

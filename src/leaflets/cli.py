@@ -65,6 +65,11 @@ replace_option = click.option(
     "--replace", is_flag=True,
     help="Replace a rendered fill whose record names another patient, product, directions or "
          "lot (same Rx and fill number); without it such a fill is refused.")
+ledger_option = click.option(
+    "--ledger", type=click.Path(path_type=Path), default=None,
+    help="The dispensing record, a SQLite file [default: ledger.sqlite beside the out folder].")
+user_option = click.option(
+    "--user", default=None, help="Who renders, for the ledger [default: the OS user name].")
 large_print_option = click.option(
     "--large-print", is_flag=True,
     help="Every fill in large print (as patient.large_print): the pharmacy's large_print_stock, "
@@ -108,13 +113,19 @@ def main() -> None:
 @click.option("--stock", default=None, help="Label stock name (default: the pharmacy's).")
 @large_print_option
 @replace_option
+@ledger_option
+@user_option
 def render(fill: Path, catalog: Path, pharmacy: Path, out: Path, stock: str | None,
-           large_print: bool, replace: bool) -> None:
+           large_print: bool, replace: bool, ledger: Path | None, user: str | None) -> None:
     """Render one fill (YAML or JSON) to out/<rx>-<fill>/label.pdf, leaflet.pdf and fill.json,
-    published together (the previous set stays until the new one is whole)."""
-    from .pipeline import Settings, render_fill
-    rendered, directory = render_fill(fill, Settings(catalog, pharmacy, stock, large_print,
-                                                     replace), out)
+    published together (the previous set stays until the new one is whole), and append a row
+    to the ledger."""
+    from .pipeline import Settings, prepare_fill
+    from .record.stage import check_ledger, publish
+    settings = Settings(catalog, pharmacy, stock, large_print, replace, ledger, user or "")
+    check_ledger(settings, out)
+    rendered = prepare_fill(fill, settings)
+    directory = publish(rendered, out, settings)
     for warning in rendered.warnings:
         click.echo(f"Warning: Rx {rendered.key}: {warning}", err=True)
     for name in rendered.files:
@@ -139,8 +150,11 @@ def _cores() -> int:
               help="Worker processes (default: this machine's cores). Output is identical for any count.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no per-fill lines.")
 @replace_option
+@ledger_option
+@user_option
 def batch(inputs: tuple[Path, ...], catalog: Path, pharmacy: Path, out: Path, stock: str | None,
-          large_print: bool, workers: int | None, quiet: bool, replace: bool) -> None:
+          large_print: bool, workers: int | None, quiet: bool, replace: bool,
+          ledger: Path | None, user: str | None) -> None:
     """Render a day's fills from INPUTS (CSV, a YAML list, a JSON array, JSON Lines, or a folder
     of fill files) and write the combined sheets to <out>/batches/<batch-id>/.
 
@@ -150,7 +164,9 @@ def batch(inputs: tuple[Path, ...], catalog: Path, pharmacy: Path, out: Path, st
     skipped. --quiet prints only the failures."""
     from .batch import run_batch
     from .pipeline import Settings
-    settings = Settings(catalog, pharmacy, stock, large_print, replace)
+    from .record.stage import check_ledger
+    settings = Settings(catalog, pharmacy, stock, large_print, replace, ledger, user or "")
+    check_ledger(settings, out)
     with _progress(quiet) as report:
         result = run_batch(list(inputs), settings, out, workers=workers or _cores(), report=report)
     for outcome in result.failed:
@@ -319,6 +335,66 @@ def products(catalog: Path, as_json: bool) -> None:
             click.echo(f"{r['slug']:<36} {r['name']}  [{r['bud_category']}, {r['storage']}]{extra}")
     if problems:
         raise InputError(problems)
+
+
+def _existing_ledger(path: Path | None) -> Any:
+    """The ledger to read: --ledger, or ledger.sqlite beside the default out folder. A ledger
+    that is not there is an error, not a new empty one."""
+    from .record.ledger import LedgerError, open_ledger
+    from .record.stage import default_ledger
+    path = path or default_ledger(Path("out"))
+    if not path.is_file():
+        raise LedgerError(f"ledger {path}: no such file (--ledger names it)")
+    return open_ledger(path)
+
+
+read_ledger_option = click.option(
+    "--ledger", type=click.Path(path_type=Path), default=None,
+    help="The ledger [default: ledger.sqlite beside out/, that is ./ledger.sqlite].")
+csv_option = click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
+
+
+@main.group()
+def ledger() -> None:
+    """The dispensing record (ledger.sqlite): every fill rendered, hash-chained."""
+
+
+@ledger.command()
+@read_ledger_option
+def verify(ledger: Path | None) -> None:
+    """Check the hash chain: exit 0 if every row is whole and in order, 1 naming the first row
+    that was edited, or follows a deleted or reordered one."""
+    with _existing_ledger(ledger) as opened:
+        broken = opened.verify()
+        if broken is not None:
+            click.echo(f"ledger {opened.path}: row {broken.id} {broken.reason}", err=True)
+            sys.exit(1)
+        click.echo(f"ledger ok: {opened.count()} rows (schema version {opened.version()})")
+
+
+@main.command()
+@click.argument("rx")
+@read_ledger_option
+@csv_option
+def history(rx: str, ledger: Path | None, as_csv: bool) -> None:
+    """Every fill of prescription RX in the ledger, oldest first."""
+    from .record.table import HISTORY, csv_table, text_table
+    with _existing_ledger(ledger) as opened:
+        rows = opened.history(rx)
+    click.echo(csv_table(HISTORY, rows) if as_csv else text_table(HISTORY, rows), nl=not as_csv)
+
+
+@main.command()
+@click.argument("lot")
+@read_ledger_option
+@csv_option
+def recall(lot: str, ledger: Path | None, as_csv: bool) -> None:
+    """Every fill of compounded LOT: patient, date of birth, Rx, fill date, BUD, printed when and
+    by whom."""
+    from .record.table import RECALL, csv_table, text_table
+    with _existing_ledger(ledger) as opened:
+        rows = opened.recall(lot)
+    click.echo(csv_table(RECALL, rows) if as_csv else text_table(RECALL, rows), nl=not as_csv)
 
 
 def _dates(reader: str) -> Any:

@@ -34,13 +34,28 @@ PAGE = 4096
 FULL = "No space left on device"
 
 
+# These tests are about the out folder's disk: the ledger (which defaults to beside out/, on the
+# same disk) is kept on an ordinary one. The ledger's own failures are tests/test_ledger.py's.
+_LEDGER: list[Path] = []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _ledger_elsewhere(tmp_path_factory: pytest.TempPathFactory) -> None:
+    _LEDGER[:] = [tmp_path_factory.mktemp("ledger") / "ledger.sqlite"]
+
+
+def _with_ledger(args: tuple[str | Path, ...]) -> list[str]:
+    extra = ["--ledger", str(_LEDGER[0])] if args and args[0] in ("render", "batch") else []
+    return [*LEAFLETS, *map(str, args), *extra]
+
+
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*LEAFLETS, *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+    return subprocess.run(_with_ledger(args), cwd=ROOT, capture_output=True, text=True,
                           check=False, timeout=600)
 
 
 def start(*args: str | Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([*LEAFLETS, *map(str, args)], cwd=ROOT, text=True,
+    return subprocess.Popen(_with_ledger(args), cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 

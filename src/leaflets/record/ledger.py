@@ -1,0 +1,212 @@
+"""The ledger: one SQLite file (standard library sqlite3, WAL), one append-only table of events,
+each row hash-chained to the one before, so an edited, deleted or reordered row is found by
+`verify` and named by its id.
+
+Writers wait for each other (a busy timeout) instead of failing, and each append reads the
+chain's head and writes the new row in one BEGIN IMMEDIATE transaction, so two processes
+appending at once never fork the chain. The schema version is `PRAGMA user_version`; MIGRATIONS
+takes any older ledger forward, one version at a time."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import LeafletsError
+
+GENESIS = "0" * 64
+BUSY_TIMEOUT_MS = 60_000
+
+# MIGRATIONS[n] takes a ledger from version n to n + 1; the schema version is len(MIGRATIONS).
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (   # 1: the events table
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            rx_number TEXT NOT NULL,
+            fill_number INTEGER NOT NULL,
+            fill_date TEXT NOT NULL,
+            patient_name TEXT NOT NULL,
+            date_of_birth TEXT NOT NULL,
+            product TEXT NOT NULL,
+            lot TEXT NOT NULL,
+            bud TEXT NOT NULL,
+            directions TEXT NOT NULL,
+            outputs TEXT NOT NULL,
+            inputs TEXT NOT NULL,
+            user TEXT NOT NULL,
+            at TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL UNIQUE)""",
+        "CREATE INDEX events_rx ON events (rx_number, fill_number)",
+        "CREATE INDEX events_lot ON events (lot)",
+        # Append-only in the database itself; the hash chain finds what is done around it.
+        """CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+            BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END""",
+        """CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+            BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END""",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# The columns an event gives, in the order they are hashed (id, prev_hash and hash are the
+# ledger's own). outputs and inputs are JSON objects of file name to SHA-256.
+FIELDS = ("kind", "rx_number", "fill_number", "fill_date", "patient_name", "date_of_birth",
+          "product", "lot", "bud", "directions", "outputs", "inputs", "user", "at")
+COLUMNS = ("id", *FIELDS, "prev_hash", "hash")
+
+
+class LedgerError(LeafletsError):
+    """The ledger cannot be opened, migrated or written. The message names the file, never a
+    patient."""
+
+
+@dataclass(frozen=True)
+class Broken:
+    """The first row of a ledger that fails verification."""
+
+    id: int
+    reason: str
+
+
+def canonical(row: Mapping[str, Any]) -> bytes:
+    """The bytes a row's hash covers: its id and fields as sorted, compact JSON."""
+    body = {name: row[name] for name in ("id", *FIELDS)}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
+    return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(row)).hexdigest()
+
+
+def _fail(path: Path, what: str, exc: BaseException) -> LedgerError:
+    return LedgerError(f"ledger {path}: cannot {what}: {exc}")
+
+
+class Ledger:
+    """An open ledger. Use as a context manager, or call close()."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000,
+                                       isolation_level=None)
+        except sqlite3.Error as exc:
+            raise _fail(path, "open it", exc) from None
+        self._db.row_factory = sqlite3.Row
+        try:
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode != "wal":
+                raise sqlite3.OperationalError(f"journal mode is {mode}, not wal")
+            self._db.execute("PRAGMA synchronous = FULL")
+            self._migrate()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise _fail(path, "open it", exc) from None
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _immediate(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, begun with the write lock held (other writers wait)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def version(self) -> int:
+        version: int = self._db.execute("PRAGMA user_version").fetchone()[0]
+        return version
+
+    def _migrate(self) -> None:
+        if self.version() == SCHEMA_VERSION:
+            return
+        with self._immediate() as db:          # another process may be migrating: re-read
+            version = self.version()
+            if version > SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(
+                    f"its schema version {version} is newer than this leaflets knows "
+                    f"({SCHEMA_VERSION}); upgrade leaflets")
+            for step in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[step]:
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {step + 1}")
+
+    def append(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Append one event (a value for each of FIELDS) at the head of the chain; the row as
+        stored, with its id, prev_hash and hash."""
+        missing = [name for name in FIELDS if name not in event]
+        if missing:
+            raise ValueError(f"event lacks {', '.join(missing)}")
+        row: dict[str, Any] = {name: event[name] for name in FIELDS}
+        for name in ("outputs", "inputs"):
+            if not isinstance(row[name], str):
+                row[name] = json.dumps(row[name], sort_keys=True, separators=(",", ":"))
+        try:
+            with self._immediate() as db:
+                head = db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+                row["id"] = 1 if head is None else head["id"] + 1
+                row["prev_hash"] = GENESIS if head is None else head["hash"]
+                row["hash"] = row_hash(row["prev_hash"], row)
+                db.execute(f"INSERT INTO events ({', '.join(COLUMNS)}) "
+                           f"VALUES ({', '.join('?' * len(COLUMNS))})",
+                           [row[name] for name in COLUMNS])
+        except sqlite3.Error as exc:
+            raise _fail(self.path, "append to it", exc) from None
+        return row
+
+    def count(self) -> int:
+        n: int = self._db.execute("SELECT count(*) FROM events").fetchone()[0]
+        return n
+
+    def verify(self) -> Broken | None:
+        """The first row, in id order, that was edited (its hash does not cover it), or follows a
+        deleted or reordered row (it does not chain to the row before it); None if whole."""
+        expected = GENESIS
+        last_id = 0
+        for found in self._db.execute(f"SELECT {', '.join(COLUMNS)} FROM events ORDER BY id"):
+            row = dict(found)
+            if row["prev_hash"] != expected:
+                gap = row["id"] != last_id + 1
+                return Broken(row["id"], "does not chain to the row before it (a row before it "
+                              + ("was deleted)" if gap else "was deleted, edited or reordered)"))
+            if row_hash(row["prev_hash"], row) != row["hash"]:
+                return Broken(row["id"], "was edited (its hash does not match its contents)")
+            expected, last_id = row["hash"], row["id"]
+        return None
+
+    def _select(self, where: str, *args: Any) -> list[dict[str, Any]]:
+        query = f"SELECT {', '.join(COLUMNS)} FROM events WHERE {where} ORDER BY id"
+        return [dict(r) for r in self._db.execute(query, args)]
+
+    def history(self, rx_number: str) -> list[dict[str, Any]]:
+        """Every event of an Rx, oldest first."""
+        return self._select("rx_number = ?", rx_number)
+
+    def recall(self, lot: str) -> list[dict[str, Any]]:
+        """Every event of a compounded lot, oldest first."""
+        return self._select("lot = ?", lot)
+
+
+def open_ledger(path: Path) -> Ledger:
+    """Open (creating and migrating as needed) the ledger at path; its folder must exist."""
+    if not path.parent.is_dir():
+        raise LedgerError(f"ledger {path}: cannot open it: folder {path.parent} does not exist")
+    return Ledger(path)

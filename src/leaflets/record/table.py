@@ -1,0 +1,38 @@
+"""Ledger rows as a text table or CSV, for `leaflets history` and `leaflets recall`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+# (heading, row -> text)
+HISTORY = (("id", lambda r: str(r["id"])), ("kind", lambda r: r["kind"]),
+           ("rx", lambda r: f"{r['rx_number']}-{r['fill_number']}"),
+           ("fill date", lambda r: r["fill_date"]), ("patient", lambda r: r["patient_name"]),
+           ("date of birth", lambda r: r["date_of_birth"]), ("product", lambda r: r["product"]),
+           ("lot", lambda r: r["lot"]), ("bud", lambda r: r["bud"]),
+           ("printed at", lambda r: r["at"]), ("by", lambda r: r["user"]))
+RECALL = (("patient", lambda r: r["patient_name"]),
+          ("date of birth", lambda r: r["date_of_birth"]),
+          ("rx", lambda r: f"{r['rx_number']}-{r['fill_number']}"),
+          ("fill date", lambda r: r["fill_date"]), ("bud", lambda r: r["bud"]),
+          ("printed at", lambda r: r["at"]), ("by", lambda r: r["user"]))
+
+
+def cells(columns: Sequence[tuple[str, Any]], rows: Sequence[dict[str, Any]]) -> list[list[str]]:
+    return [[name for name, _ in columns], *[[get(r) for _, get in columns] for r in rows]]
+
+
+def text_table(columns: Sequence[tuple[str, Any]], rows: Sequence[dict[str, Any]]) -> str:
+    table = cells(columns, rows)
+    widths = [max(len(line[k]) for line in table) for k in range(len(columns))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+                     for line in table)
+
+
+def csv_table(columns: Sequence[tuple[str, Any]], rows: Sequence[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(cells(columns, rows))
+    return buffer.getvalue()

@@ -1,0 +1,216 @@
+"""The dispensing record: `render` and `batch` append hash-chained rows to a real SQLite ledger;
+`ledger verify` names the first edited, deleted or reordered row; `history` and `recall` read it.
+Tampering is done the way someone with the file would do it: sqlite3 on the file itself."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from leaflets.record.ledger import GENESIS, SCHEMA_VERSION, Ledger, LedgerError, open_ledger
+
+from .conftest import BASE_FILL, EXAMPLES, ROOT, write_fill
+
+
+def leaflets(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "leaflets.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def render(fill: Path, tmp_path: Path, user: str = "kl") -> subprocess.CompletedProcess[str]:
+    done = leaflets("render", str(fill), "--out", str(tmp_path / "out"), "--user", user)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def tamper(path: Path, *statements: str) -> None:
+    """Edit the file directly: drop the append-only triggers, then change rows."""
+    db = sqlite3.connect(path)
+    db.execute("DROP TRIGGER events_no_update")
+    db.execute("DROP TRIGGER events_no_delete")
+    for statement in statements:
+        db.execute(statement)
+    db.commit()
+    db.close()
+
+
+@pytest.fixture
+def three(tmp_path: Path) -> Path:
+    """A ledger beside out/ with three renders: two of Rx 600123 by kl, one of 600124 by rt."""
+    render(EXAMPLES / "fill.yaml", tmp_path)
+    render(write_fill(tmp_path, BASE_FILL.replace("fill_number: 0", "fill_number: 1"), "f1.yaml"),
+           tmp_path)
+    render(write_fill(tmp_path, BASE_FILL.replace('"600123"', '"600124"').replace(
+        "GC-2611-0042", "GC-2611-0099"), "f2.yaml"), tmp_path, user="rt")
+    return tmp_path / "ledger.sqlite"
+
+
+def test_render_appends_a_row_beside_out(three: Path) -> None:
+    assert three.is_file()                       # the default: beside out/, not in it
+    with Ledger(three) as ledger:
+        found = ledger.history("600123")
+        assert ledger.count() == 3
+    first = found[0]
+    assert (first["kind"], first["rx_number"], first["fill_number"]) == ("render", "600123", 0)
+    assert (first["patient_name"], first["date_of_birth"]) == ("Jordan A. Rivera", "1978-03-14")
+    assert (first["product"], first["lot"], first["bud"]) == ("anastrozole-1mg", "GC-2611-0042",
+                                                              "2027-03-31")
+    assert first["directions"] == "Take 1 capsule by mouth once daily."
+    assert first["user"] == "kl" and str(first["at"]).endswith("Z")
+    assert first["prev_hash"] == GENESIS and found[1]["prev_hash"] == first["hash"]
+    out = three.parent / "out" / "600123-1"
+    import hashlib
+    import json
+    outputs = json.loads(str(found[1]["outputs"]))
+    for name in ("label.pdf", "leaflet.pdf", "fill.json"):
+        assert outputs[name] == hashlib.sha256((out / name).read_bytes()).hexdigest()
+    record = json.loads((out / "fill.json").read_text())
+    assert json.loads(str(found[1]["inputs"])) == {
+        k: v["sha256"] for k, v in record["made_with"]["inputs"].items()}
+
+
+def test_the_default_user_is_the_os_user(tmp_path: Path) -> None:
+    import getpass
+    done = leaflets("render", str(EXAMPLES / "fill.yaml"), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        assert ledger.history("600123")[0]["user"] == getpass.getuser()
+
+
+def test_batch_appends_a_row_per_rendered_fill(tmp_path: Path) -> None:
+    ledger = tmp_path / "day.sqlite"
+    done = leaflets("batch", str(EXAMPLES / "day.csv"), "--out", str(tmp_path / "out"),
+                    "--workers", "2", "--quiet", "--ledger", str(ledger), "--user", "rt")
+    assert done.returncode in (0, 1), done.stderr
+    with open(EXAMPLES / "day.csv", newline="", encoding="utf-8") as f:
+        expected = {(r["rx_number"], int(r["fill_number"])) for r in csv.DictReader(f)}
+    rendered = {p.name for p in (tmp_path / "out").iterdir() if (p / "fill.json").exists()}
+    with Ledger(ledger) as opened:
+        assert opened.verify() is None
+        found = opened._select("1 = 1")
+    assert {f"{r['rx_number']}-{r['fill_number']}" for r in found} == rendered
+    assert {(str(r["rx_number"]), int(str(r["fill_number"]))) for r in found} <= expected
+    assert len(found) == len(rendered) and {r["user"] for r in found} == {"rt"}
+    # Resuming skips complete fills: nothing is rendered, nothing is appended.
+    again = leaflets("batch", str(EXAMPLES / "day.csv"), "--out", str(tmp_path / "out"),
+                     "--quiet", "--ledger", str(ledger))
+    assert again.returncode == done.returncode
+    with Ledger(ledger) as opened:
+        assert opened.count() == len(found)
+
+
+def test_verify_says_ok(three: Path) -> None:
+    done = leaflets("ledger", "verify", "--ledger", str(three))
+    assert done.returncode == 0 and done.stdout.startswith("ledger ok: 3 rows"), done.stderr
+
+
+@pytest.mark.parametrize(("statements", "bad", "why"), [
+    (["UPDATE events SET lot = 'GC-0000-0000' WHERE id = 2"], 2, "edited"),
+    (["UPDATE events SET patient_name = 'Someone Else' WHERE id = 1"], 1, "edited"),
+    (["DELETE FROM events WHERE id = 2"], 3, "deleted"),
+    (["DELETE FROM events WHERE id = 1"], 2, "deleted"),
+    # A swapped pair: rows 2 and 3 trade places (ids swapped through a free id).
+    (["UPDATE events SET id = 99 WHERE id = 2", "UPDATE events SET id = 2 WHERE id = 3",
+      "UPDATE events SET id = 3 WHERE id = 99"], 2, "reordered"),
+])
+def test_verify_names_the_first_bad_row(three: Path, statements: list[str], bad: int,
+                                        why: str) -> None:
+    tamper(three, *statements)
+    done = leaflets("ledger", "verify", "--ledger", str(three))
+    assert done.returncode == 1
+    assert f"row {bad} " in done.stderr and why in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Rivera" not in done.stderr + done.stdout       # no patient data in the message
+
+
+def test_the_database_refuses_updates_and_deletes(three: Path) -> None:
+    db = sqlite3.connect(three)
+    for statement in ("UPDATE events SET lot = 'x'", "DELETE FROM events"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.execute(statement)
+    db.close()
+
+
+def test_history_lists_an_rx(three: Path) -> None:
+    done = leaflets("history", "600123", "--ledger", str(three))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split()[:3] == ["id", "kind", "rx"]
+    assert [line.split()[2] for line in lines[1:]] == ["600123-0", "600123-1"]
+    as_csv = list(csv.DictReader(io.StringIO(leaflets("history", "600123", "--ledger",
+                                                      str(three), "--csv").stdout)))
+    assert [r["rx"] for r in as_csv] == ["600123-0", "600123-1"]
+    assert {r["by"] for r in as_csv} == {"kl"}
+
+
+def test_recall_lists_every_fill_of_a_lot(three: Path) -> None:
+    done = leaflets("recall", "GC-2611-0042", "--ledger", str(three), "--csv")
+    assert done.returncode == 0, done.stderr
+    found = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert list(found[0]) == ["patient", "date of birth", "rx", "fill date", "bud", "printed at",
+                              "by"]
+    assert [(r["patient"], r["date of birth"], r["rx"], r["fill date"], r["bud"], r["by"])
+            for r in found] == [("Jordan A. Rivera", "1978-03-14", f"600123-{n}", "2026-11-24",
+                                 "2027-03-31", "kl") for n in (0, 1)]
+    other = leaflets("recall", "GC-2611-0099", "--ledger", str(three))
+    assert [("600124-0" in line, "Rivera" in line) for line in other.stdout.splitlines()[1:]] \
+        == [(True, True)]
+
+
+def test_two_renders_at_once_keep_an_unbroken_chain(tmp_path: Path) -> None:
+    """Two processes, each rendering fills one after another, into one ledger at once."""
+    fills = []
+    for n in range(6):
+        fills.append(write_fill(tmp_path, BASE_FILL.replace('"600123"', f'"7000{n:02d}"'),
+                                f"f{n}.yaml"))
+    ledger = tmp_path / "shared.sqlite"
+    script = ("import sys; from leaflets.cli import main\n"
+              "for f in sys.argv[2:]:\n"
+              "    main(['render', f, '--out', sys.argv[1], '--ledger', "
+              f"{str(ledger)!r}], standalone_mode=False)\n")
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / f"out{k}"),
+                               *map(str, fills[k::2])], cwd=ROOT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True) for k in (0, 1)]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    with Ledger(ledger) as opened:
+        assert opened.verify() is None
+        found = opened._select("1 = 1")
+    assert sorted(r["rx_number"] for r in found) == [f"7000{n:02d}" for n in range(6)]
+    assert [r["id"] for r in found] == list(range(1, 7))
+
+
+def test_the_schema_version_is_recorded(three: Path) -> None:
+    db = sqlite3.connect(three)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
+
+
+def test_a_ledger_newer_than_this_leaflets_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(LedgerError, match="newer"):
+        open_ledger(path)
+
+
+def test_a_ledger_that_cannot_be_written_is_a_one_line_error(tmp_path: Path) -> None:
+    bad = tmp_path / "not-a-database.sqlite"
+    bad.write_bytes(b"this is not SQLite\n" * 100)
+    done = leaflets("render", str(EXAMPLES / "fill.yaml"), "--out", str(tmp_path / "out"),
+                    "--ledger", str(bad))
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("Error: ledger ")
+    assert not (tmp_path / "out").exists()       # checked before anything is published
+    missing = leaflets("history", "600123", "--ledger", str(tmp_path / "none.sqlite"))
+    assert missing.returncode == 1 and "no such file" in missing.stderr
+    assert not (tmp_path / "none.sqlite").exists()
