@@ -369,7 +369,9 @@ def verify(ledger: Path | None) -> None:
         if broken is not None:
             click.echo(f"ledger {opened.path}: row {broken.id} {broken.reason}", err=True)
             sys.exit(1)
-        click.echo(f"ledger ok: {opened.count()} rows (schema version {opened.version()})")
+        rows = opened.count()
+        click.echo(f"ledger ok: {rows} {'row' if rows == 1 else 'rows'} (schema version "
+                   f"{opened.version()})")
 
 
 @main.command()
