@@ -287,14 +287,6 @@ class Parser:
                 self.i = k + note
                 raise err(note_message(" ".join(t.text for t in self.t[k:k + note])))
 
-    def _refused_ahead(self) -> None:
-        """A refused word just ahead explains a number out of place ("5ml 3 hrly", "2 x 5 ml
-        spoon"): name it rather than the number."""
-        for k in range(1, 4):
-            word = self.low(k)
-            if word in REJECT:
-                raise err(f"'{self.peek(k).text}' is refused: {REJECT[word]}")  # type: ignore[union-attr]
-
     def _unread(self, tok: Token) -> str:
         """Why `tok` stops the reading: an unknown abbreviation, or English words the grammar
         does not read here (shown up to the first word that is not a short English word)."""
@@ -431,7 +423,7 @@ class Parser:
             s.next_dose = low               # that time's dose ("1 tab qam and 2 tabs qhs")
             return
         if s.dose is not None or s.thin_layer or s.timing or s.periods or s.days:
-            self._refused_ahead()
+            # (a refused word just after, "5ml 3 hrly", is named instead: _refused_later)
             if s.timing or s.periods or s.days:
                 raise NotSig(f"unexpected number '{tok.text}' after a whole step: each step of a "
                              "taper needs its duration ('for 3 days') before the next")
