@@ -13,9 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from leaflets.record.ledger import GENESIS, SCHEMA_VERSION, Ledger, LedgerError, open_ledger
+from leaflets.record.ledger import (
+    FIELDS,
+    GENESIS,
+    SCHEMA_VERSION,
+    Broken,
+    Ledger,
+    LedgerError,
+    open_ledger,
+)
 
 from .conftest import BASE_FILL, EXAMPLES, ROOT, write_fill
+
+DATA = Path(__file__).parent / "data"
 
 
 def leaflets(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -32,8 +42,8 @@ def render(fill: Path, tmp_path: Path, user: str = "kl") -> subprocess.Completed
 def tamper(path: Path, *statements: str) -> None:
     """Edit the file directly: drop the append-only triggers, then change rows."""
     db = sqlite3.connect(path)
-    db.execute("DROP TRIGGER events_no_update")
-    db.execute("DROP TRIGGER events_no_delete")
+    db.execute("DROP TRIGGER IF EXISTS events_no_update")
+    db.execute("DROP TRIGGER IF EXISTS events_no_delete")
     for statement in statements:
         db.execute(statement)
     db.commit()
@@ -189,9 +199,36 @@ def test_two_renders_at_once_keep_an_unbroken_chain(tmp_path: Path) -> None:
 
 def test_the_schema_version_is_recorded(three: Path) -> None:
     db = sqlite3.connect(three)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
+
+
+def test_a_version_1_ledger_is_migrated_and_its_chain_still_verifies(tmp_path: Path) -> None:
+    """tests/data/ledger-v1.sqlite was written by leaflets at f1b79ed (schema version 1): two
+    renders of Rx 600123 by kl. Opening it migrates it; its rows keep their hashes, and a row
+    with a detail appended after them chains on."""
+    path = tmp_path / "ledger.sqlite"
+    path.write_bytes((DATA / "ledger-v1.sqlite").read_bytes())
+    before = sqlite3.connect(path)
+    assert before.execute("PRAGMA user_version").fetchone()[0] == 1
+    old = before.execute("SELECT id, hash FROM events ORDER BY id").fetchall()
+    before.close()
+    with open_ledger(path) as ledger:
+        assert ledger.version() == SCHEMA_VERSION
+        assert ledger.verify() is None
+        rows = ledger.history("600123")
+        assert [(r["id"], r["hash"]) for r in rows] == old
+        assert all(r["detail"] == "{}" for r in rows)
+        ledger.append({**{k: rows[-1][k] for k in FIELDS}, "kind": "print",
+                       "detail": {"queue": "labels", "job": "labels-7"}})
+        assert ledger.verify() is None
+    tamper(path, "UPDATE events SET detail = '{\"queue\":\"other\"}' WHERE id = 3")
+    with open_ledger(path) as ledger:
+        assert ledger.verify() == Broken(3, "was edited (its hash does not match its contents)")
+    tamper(path, "UPDATE events SET detail = '{\"queue\":\"x\"}' WHERE id = 1")
+    with open_ledger(path) as ledger:              # a version-1 row given a detail is an edit
+        assert ledger.verify() == Broken(1, "was edited (its hash does not match its contents)")
 
 
 def test_a_ledger_newer_than_this_leaflets_is_refused(tmp_path: Path) -> None:

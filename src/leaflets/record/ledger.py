@@ -52,14 +52,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """CREATE TRIGGER events_no_delete BEFORE DELETE ON events
             BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END""",
     ),
+    (   # 2: what an event adds to its fill, as a JSON object: a print's queue, job id, copies
+        # and format; a correction's reason; a reprint's reason and count. Version 1 rows get
+        # '{}', which the hash leaves out (canonical), so their chain still verifies.
+        "ALTER TABLE events ADD COLUMN detail TEXT NOT NULL DEFAULT '{}'",
+        "CREATE INDEX events_kind ON events (rx_number, fill_number, kind)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-# The columns an event gives, in the order they are hashed (id, prev_hash and hash are the
-# ledger's own). outputs and inputs are JSON objects of file name to SHA-256.
+# The columns an event gives (id, prev_hash and hash are the ledger's own). outputs and inputs
+# are JSON objects of file name to SHA-256; detail is a JSON object, optional (default {}).
 FIELDS = ("kind", "rx_number", "fill_number", "fill_date", "patient_name", "date_of_birth",
           "product", "lot", "bud", "directions", "outputs", "inputs", "user", "at")
-COLUMNS = ("id", *FIELDS, "prev_hash", "hash")
+JSON_FIELDS = ("outputs", "inputs", "detail")
+NO_DETAIL = "{}"
+COLUMNS = ("id", *FIELDS, "detail", "prev_hash", "hash")
 
 
 class LedgerError(LeafletsError):
@@ -76,8 +84,11 @@ class Broken:
 
 
 def canonical(row: Mapping[str, Any]) -> bytes:
-    """The bytes a row's hash covers: its id and fields as sorted, compact JSON."""
+    """The bytes a row's hash covers: its id and fields as sorted, compact JSON, and its detail
+    unless empty (so rows written before schema version 2 hash as they did)."""
     body = {name: row[name] for name in ("id", *FIELDS)}
+    if row.get("detail", NO_DETAIL) != NO_DETAIL:
+        body["detail"] = row["detail"]
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -156,9 +167,11 @@ class Ledger:
         if missing:
             raise ValueError(f"event lacks {', '.join(missing)}")
         row: dict[str, Any] = {name: event[name] for name in FIELDS}
-        for name in ("outputs", "inputs"):
+        row["detail"] = event.get("detail") or NO_DETAIL
+        for name in JSON_FIELDS:
             if not isinstance(row[name], str):
-                row[name] = json.dumps(row[name], sort_keys=True, separators=(",", ":"))
+                row[name] = json.dumps(row[name], sort_keys=True, separators=(",", ":"),
+                                       ensure_ascii=False)
         try:
             with self._immediate() as db:
                 head = db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
