@@ -81,8 +81,12 @@ def test_render_appends_a_row_beside_out(three: Path) -> None:
     for name in ("label.pdf", "leaflet.pdf", "fill.json"):
         assert outputs[name] == hashlib.sha256((out / name).read_bytes()).hexdigest()
     record = json.loads((out / "fill.json").read_text())
+    made = record["made_with"]
     assert json.loads(str(found[1]["inputs"])) == {
-        k: v["sha256"] for k, v in record["made_with"]["inputs"].items()}
+        **{k: v["sha256"] for k, v in made["inputs"].items()},
+        **{f"template:{k}": v for k, v in made["templates"].items()},
+        **{f"font:{k}": v for k, v in made["fonts"].items()}}
+    assert "template:label.xml.j2" in json.loads(str(found[1]["inputs"]))
 
 
 def test_the_default_user_is_the_os_user(tmp_path: Path) -> None:

@@ -115,14 +115,24 @@ def main() -> None:
 @replace_option
 @ledger_option
 @user_option
+@click.option("--correct", "correction", metavar="REASON", default=None,
+              help="This fill corrects the one the ledger has under its Rx and fill number "
+                   "(another patient, product, lot or directions): why. Recorded; the label "
+                   "and leaflet print CORRECTED.")
 def render(fill: Path, catalog: Path, pharmacy: Path, out: Path, stock: str | None,
-           large_print: bool, replace: bool, ledger: Path | None, user: str | None) -> None:
+           large_print: bool, replace: bool, ledger: Path | None, user: str | None,
+           correction: str | None) -> None:
     """Render one fill (YAML or JSON) to out/<rx>-<fill>/label.pdf, leaflet.pdf and fill.json,
     published together (the previous set stays until the new one is whole), and append a row
-    to the ledger."""
+    to the ledger. A fill the ledger has for another patient, product, lot or directions is
+    refused unless --correct says why."""
     from .pipeline import Settings, prepare_fill
     from .record.stage import check_ledger, publish
-    settings = Settings(catalog, pharmacy, stock, large_print, replace, ledger, user or "")
+    if correction is not None and not correction.strip():
+        raise click.BadParameter("say why this fill corrects the earlier one",
+                                 param_hint="--correct")
+    settings = Settings(catalog, pharmacy, stock, large_print, replace, ledger, user or "",
+                        (correction or "").strip())
     check_ledger(settings, out)
     rendered = prepare_fill(fill, settings)
     directory = publish(rendered, out, settings)
@@ -337,12 +347,12 @@ def products(catalog: Path, as_json: bool) -> None:
         raise InputError(problems)
 
 
-def _existing_ledger(path: Path | None) -> Any:
-    """The ledger to read: --ledger, or ledger.sqlite beside the default out folder. A ledger
+def _existing_ledger(path: Path | None, out: Path = Path("out")) -> Any:
+    """The ledger to read: --ledger, or ledger.sqlite beside the out folder. A ledger
     that is not there is an error, not a new empty one."""
     from .record.ledger import LedgerError, open_ledger
     from .record.stage import default_ledger
-    path = path or default_ledger(Path("out"))
+    path = path or default_ledger(out)
     if not path.is_file():
         raise LedgerError(f"ledger {path}: no such file (--ledger names it)")
     return open_ledger(path)
@@ -397,6 +407,30 @@ def recall(lot: str, ledger: Path | None, as_csv: bool) -> None:
     with _existing_ledger(ledger) as opened:
         rows = opened.recall(lot)
     click.echo(csv_table(RECALL, rows) if as_csv else text_table(RECALL, rows), nl=not as_csv)
+
+
+@main.command()
+@click.argument("key", metavar="RX-FILL")
+@click.option("--reason", required=True, help="Why it is reprinted (recorded in the ledger).")
+@catalog_option
+@pharmacy_option
+@click.option("--out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
+@read_ledger_option
+@user_option
+def reprint(key: str, reason: str, catalog: Path, pharmacy: Path, out: Path,
+            ledger: Path | None, user: str | None) -> None:
+    """Make fill RX-FILL's label and leaflet again from the ledger's record, as printed but
+    marked REPRINT n, to out/reprints/RX-FILL-rN/; the reason and count go into the ledger."""
+    from .pipeline import Settings
+    from .record.reprint import reprint as make_reprint
+    if not reason.strip():
+        raise click.BadParameter("say why it is reprinted", param_hint="--reason")
+    settings = Settings(catalog, pharmacy, ledger=ledger, user=user or "")
+    with _existing_ledger(ledger, out) as opened:
+        done = make_reprint(opened, key, reason.strip(), settings, out)
+    click.echo(f"Rx {key}: reprint {done.number} (ledger row {done.row['id']})", err=True)
+    for name in done.rendered.files:
+        click.echo(str(done.directory / name))
 
 
 def _dates(reader: str) -> Any:

@@ -368,6 +368,18 @@ def product_words(product: Product, language: str) -> ProductWords:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """What a label and leaflet say about how they were made, when not a first render: a
+    correction of an earlier render (CORRECTED) and the number of a reprint (REPRINT n)."""
+
+    corrected: bool = False
+    reprint: int = 0
+
+    def __bool__(self) -> bool:
+        return self.corrected or self.reprint > 0
+
+
+@dataclass(frozen=True)
 class Context:
     """What every document template sees: inputs, facts, and display forms of dates."""
 
@@ -380,6 +392,7 @@ class Context:
     cautions: tuple[Caution, ...] = ()
     language: str = "en"
     directions_english: str | None = None   # beneath translated directions, for the pharmacist
+    mark: Mark | None = None                # a correction's or reprint's visible mark
 
     def variables(self) -> dict[str, Any]:
         """Template variables. Without a fill, the fill's variables are absent, so a template
@@ -404,6 +417,7 @@ class Context:
             "directions": self.directions,
             "directions_english": self.directions_english,
             "cautions": [c.value for c in self.cautions],
+            "mark": self.mark,
         }
 
 

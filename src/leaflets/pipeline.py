@@ -18,6 +18,7 @@ from . import __version__
 from .compose import (
     Block,
     Context,
+    Mark,
     compose_body,
     compose_document,
     compose_label,
@@ -59,6 +60,9 @@ class Settings:
     # and who renders (default: the OS user).
     ledger: Path | None = None
     user: str = ""
+    # A correction of a fill already in the ledger with another patient, product, lot or
+    # directions: its reason (`render --correct`). The documents print CORRECTED.
+    correct: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,9 @@ class RenderedFill:
     # Each PDF as recorded pages and document info (write_pdf of the two gives its bytes), for
     # the combined batch sheets.
     documents: dict[str, tuple[Pages, Info]]
+    # The fill as read (its file, line and text): the ledger keeps it, so a reprint re-renders
+    # the fill as it was read.
+    source: Source | None = None
 
 
 def sha256(data: bytes) -> str:
@@ -157,18 +164,22 @@ class Session:
         stock, style = self.looks(loaded.model)
         return made_with(loaded.source, product, self.pharmacy, stock, [style.source])
 
-    def prepare(self, loaded: Loaded[Fill]) -> RenderedFill:
-        """Everything for one fill, in memory; nothing is written."""
+    def prepare(self, loaded: Loaded[Fill], mark: Mark | None = None) -> RenderedFill:
+        """Everything for one fill, in memory; nothing is written. A mark (a correction, a
+        reprint) prints on the label and leaflet and is in the record."""
         fill = loaded.model
         product = self.product(fill.product, fill_file=loaded.source.file,
                                line=loaded.source.line_of("product"))
         try:
             facts = assess_fill(fill, product.model, self.pharmacy.model.bud_counting)
-            return self._render(loaded, product, facts)
+            if mark is None and self.settings.correct:
+                mark = Mark(corrected=True)
+            return self._render(loaded, product, facts, mark)
         except (SafetyError, FitError) as err:
             raise _locate(err, loaded.source) from None
 
-    def _render(self, loaded: Loaded[Fill], product: Loaded[Product], facts: Facts) -> RenderedFill:
+    def _render(self, loaded: Loaded[Fill], product: Loaded[Product], facts: Facts,
+                mark: Mark | None) -> RenderedFill:
         fill, ph, pr = loaded.model, self.pharmacy.model, product.model
         stock, style = self.looks(fill)
         url = ph.monograph_url(pr.slug)
@@ -177,7 +188,7 @@ class Session:
         english = render_directions(facts.directions) if lang.english_directions else None
         context = Context(product=pr, pharmacy=ph, url=url, fill=fill, bud=facts.bud,
                           directions=printed, cautions=facts.cautions, language=lang.code,
-                          directions_english=english)
+                          directions_english=english, mark=mark or None)
         label_text = compose_label(context)
         layout = layout_label(dict(label_text.fields), stock.model, qr_data=url,
                               barcode_value=fill.rx_number)
@@ -195,12 +206,14 @@ class Session:
         record = _record(loaded, product, self.pharmacy, stock, facts, warnings,
                          {"printed": printed, "english": english}, layout, outputs,
                          [style.source])
+        if mark:
+            record["mark"] = dataclasses.asdict(mark)
         record["leaflet"] = {"style": style.model.name,
                              "fields": [{"field": name, "page": page, "box_pt": list(box)}
                                         for name, page, box in leaflet.fields]}
         files = {**outputs,
                  "fill.json": orjson.dumps(record, option=orjson.OPT_INDENT_2) + b"\n"}
-        return RenderedFill(fill.key, files, warnings, record, documents)
+        return RenderedFill(fill.key, files, warnings, record, documents, loaded.source)
 
 
 LARGE_PRINT_STYLE = "leaflet-large-print"

@@ -44,8 +44,16 @@ def _ledger_elsewhere(tmp_path_factory: pytest.TempPathFactory) -> None:
     _LEDGER[:] = [tmp_path_factory.mktemp("ledger") / "ledger.sqlite"]
 
 
+@pytest.fixture(autouse=True)
+def _ledger_of_each_test(_ledger_elsewhere: None, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test a ledger of its own (the module's fixtures share the module's): the ledger
+    refuses a second patient under one Rx, which tests here render on purpose."""
+    _LEDGER[:] = [tmp_path_factory.mktemp("ledger") / "ledger.sqlite"]
+
+
 def _with_ledger(args: tuple[str | Path, ...]) -> list[str]:
-    extra = ["--ledger", str(_LEDGER[0])] if args and args[0] in ("render", "batch") else []
+    extra = ["--ledger", str(_LEDGER[0])] if args and args[0] in ("render", "batch") \
+        and "--ledger" not in args else []
     return [*LEAFLETS, *map(str, args), *extra]
 
 
@@ -372,9 +380,12 @@ def test_two_fills_with_one_rx_rendered_at_once_never_mix(tmp_path: Path) -> Non
     other = variant(tmp_path / "other.yaml", ("Jordan A. Rivera", "Ana Other"),
                     ("quantity: 30", "quantity: 60"))
     out = tmp_path / "out"
-    for _ in range(4):          # with --replace both publish, one after the other
-        processes = [start("render", fill, "--out", out, "--replace")
-                     for fill in ("examples/fill.yaml", other)]
+    # With --replace both publish, one after the other, each with a ledger of its own (one
+    # ledger refuses the second patient: tests/test_correct_reprint.py).
+    for round_ in range(4):
+        processes = [start("render", fill, "--out", out, "--replace",
+                           "--ledger", str(tmp_path / f"ledger-{round_}-{n}.sqlite"))
+                     for n, fill in enumerate(("examples/fill.yaml", other))]
         for process in processes:
             _, stderr = process.communicate(timeout=120)
             assert process.returncode == 0, stderr
@@ -404,9 +415,10 @@ def test_a_set_parked_by_a_killed_two_step_publish_is_put_back(tmp_path: Path) -
     before = whole_set(out / KEY)
     (out / KEY).rename(out / f".{KEY}.old.tmp")
     other = variant(tmp_path / "other.yaml", ("Jordan A. Rivera", "Ana Other"))
-    done = run("render", other, "--out", out)
+    # Under another ledger, so that the out folder's own check is the one that refuses.
+    done = run("render", other, "--out", out, "--ledger", str(tmp_path / "another.sqlite"))
     assert done.returncode == 2, done.stderr
-    assert "patient.name differs" in done.stderr
+    assert "patient.name differs; use --replace" in done.stderr
     assert whole_set(out / KEY) == before
     assert hidden(out) == []
 
@@ -430,14 +442,17 @@ def test_another_patients_record_needs_replace(tmp_path: Path, fields: str) -> N
     assert run("render", "examples/fill.yaml", "--out", out).returncode == 0
     before = whole_set(out / KEY)
     other = variant(tmp_path / "other.yaml", *REFUSALS[fields])
-    done = run("render", other, "--out", out)
+    # The out folder's own check, behind the ledger's (tests/test_correct_reprint.py): an out/
+    # made under another ledger, which does not know this Rx.
+    elsewhere = ("--ledger", str(tmp_path / "another-ledger.sqlite"))
+    done = run("render", other, "--out", out, *elsewhere)
     verb = "differs" if "," not in fields else "differ"
     assert (done.returncode, done.stdout, done.stderr) == (2, "", (
         f"Error: {out / KEY}: Rx 600123 fill 0 is already rendered for another patient, "
         f"product, directions or lot: {fields} {verb}; use --replace to replace it\n"))
     assert "Rivera" not in done.stderr and "1978" not in done.stderr
     assert whole_set(out / KEY) == before
-    replaced = run("render", other, "--out", out, "--replace")
+    replaced = run("render", other, "--out", out, "--replace", *elsewhere)
     assert replaced.returncode == 0, replaced.stderr
     assert whole_set(out / KEY) != before
     assert hidden(out) == []
@@ -485,7 +500,8 @@ def test_a_batch_refuses_another_patients_record_for_that_fill_alone(tmp_path: P
     changed = [list(rows[0]), list(rows[1])]
     changed[0][name] = "Another Patient"
     write_csv(source, header, changed)
-    done = run("batch", source, "--out", out)
+    elsewhere = ("--ledger", str(tmp_path / "another-ledger.sqlite"))   # as in the test above
+    done = run("batch", source, "--out", out, *elsewhere)
     assert done.returncode == 1
     failed = [line for line in done.stderr.splitlines() if line.startswith("Failed: ")]
     assert failed == [f"Failed: {out / key}: Rx {rows[0][0]} fill {rows[0][1]} is already rendered "
@@ -493,7 +509,7 @@ def test_a_batch_refuses_another_patients_record_for_that_fill_alone(tmp_path: P
                       "--replace to replace it"]
     assert "1 of 2 fills ok" in done.stdout
     assert whole_set(out / key) == before
-    replaced = run("batch", source, "--out", out, "--replace")
+    replaced = run("batch", source, "--out", out, "--replace", *elsewhere)
     assert replaced.returncode == 0, replaced.stderr
     assert json.loads(whole_set(out / key)["fill.json"])["fill"]["patient"]["name"] == "Another Patient"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,9 +160,12 @@ class Ledger:
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {step + 1}")
 
-    def append(self, event: Mapping[str, Any]) -> dict[str, Any]:
+    def append(self, event: Mapping[str, Any],
+               before: Callable[[], None] | None = None) -> dict[str, Any]:
         """Append one event (a value for each of FIELDS) at the head of the chain; the row as
-        stored, with its id, prev_hash and hash."""
+        stored, with its id, prev_hash and hash. `before` runs first inside the same write
+        transaction (other writers wait): what it checks in the ledger stays true until the row
+        is in, and if it raises, nothing is appended."""
         missing = [name for name in FIELDS if name not in event]
         if missing:
             raise ValueError(f"event lacks {', '.join(missing)}")
@@ -174,6 +177,8 @@ class Ledger:
                                        ensure_ascii=False)
         try:
             with self._immediate() as db:
+                if before is not None:
+                    before()
                 head = db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
                 row["id"] = 1 if head is None else head["id"] + 1
                 row["prev_hash"] = GENESIS if head is None else head["hash"]
@@ -212,6 +217,13 @@ class Ledger:
     def history(self, rx_number: str) -> list[dict[str, Any]]:
         """Every event of an Rx, oldest first."""
         return self._select("rx_number = ?", rx_number)
+
+    def last_render(self, rx_number: str, fill_number: int) -> dict[str, Any] | None:
+        """The latest 'render' row of an Rx and fill number (a correction is one), or None."""
+        found = self._db.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM events WHERE rx_number = ? AND fill_number = ? "
+            "AND kind = 'render' ORDER BY id DESC LIMIT 1", (rx_number, fill_number)).fetchone()
+        return None if found is None else dict(found)
 
     def recall(self, lot: str) -> list[dict[str, Any]]:
         """Every event of a compounded lot, oldest first."""

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..errors import InputError
 from ..pipeline import RenderedFill, Settings, sha256, write_fill
 from .ledger import Ledger, LedgerError, open_ledger
 
@@ -32,19 +33,80 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def event(rendered: RenderedFill, kind: str, user: str, at: str) -> dict[str, Any]:
-    """A ledger row for a rendered fill, from its record."""
+def event(rendered: RenderedFill, kind: str, user: str, at: str,
+          detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A ledger row for a rendered fill, from its record: what it printed, the hashes of its
+    outputs and of everything they were made from (inputs, templates, fonts)."""
     record = rendered.record
     fill = record["fill"]
     outputs = {name: value["sha256"] for name, value in record["outputs"].items()}
     outputs["fill.json"] = sha256(rendered.files["fill.json"])
-    inputs = {name: value["sha256"] for name, value in record["made_with"]["inputs"].items()}
+    made_with = record["made_with"]
+    inputs = {name: value["sha256"] for name, value in made_with["inputs"].items()}
+    inputs.update({f"template:{name}": value for name, value in made_with["templates"].items()})
+    inputs.update({f"font:{name}": value for name, value in made_with["fonts"].items()})
     return {"kind": kind, "rx_number": record["rx_number"], "fill_number": record["fill_number"],
             "fill_date": fill["fill_date"], "patient_name": fill["patient"]["name"],
             "date_of_birth": fill["patient"]["date_of_birth"], "product": fill["product"],
             "lot": fill["compounding"]["lot"], "bud": record["bud"]["date"],
             "directions": record["directions"]["printed"], "outputs": outputs,
-            "inputs": inputs, "user": user, "at": at}
+            "inputs": inputs, "user": user, "at": at, "detail": detail or {}}
+
+
+# A render row's fill, as read, so that a reprint re-renders it exactly (record/reprint.py).
+def render_detail(rendered: RenderedFill, correction: str) -> dict[str, Any]:
+    detail: dict[str, Any] = {"fill": rendered.record["fill"]}
+    if rendered.source is not None:
+        detail["source"] = {"file": rendered.source.file, "line": rendered.source.first_line,
+                            "text": rendered.source.text}
+    # The stock and leaflet style it was made on (--stock, large print), to make it again.
+    detail["label"] = {"stock": rendered.record["label"]["stock"],
+                       "style": rendered.record["leaflet"]["style"]}
+    if correction:
+        detail["correction"] = correction
+    return detail
+
+
+# What makes a ledger row another fill's, not a re-render of the same (pipeline.IDENTITY is the
+# same check against a published fill.json): the ledger column and the input field it comes from.
+IDENTITY = (("patient_name", "patient.name"), ("date_of_birth", "patient.date_of_birth"),
+            ("product", "product"), ("lot", "compounding.lot"), ("directions", "directions"))
+
+
+def conflicts(row: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The input fields whose values differ between a ledger row and a new event (a pure rule)."""
+    return [field for column, field in IDENTITY if row[column] != new[column]]
+
+
+def check_against_ledger(ledger: Ledger, rendered: RenderedFill, new: dict[str, Any],
+                         correction: str) -> None:
+    """Refuse a fill whose Rx and fill number the ledger already holds for another patient,
+    product, lot or directions, unless it is a correction (issue 13: `render` and `batch` both
+    come here, through publish). The message names the fields that differ, never their values
+    (another patient's name must not reach a log), and where the fill was read."""
+    rx, number = new["rx_number"], new["fill_number"]
+    earlier = ledger.last_render(rx, number)
+    made = rendered.record["made_with"]["inputs"]["fill"]
+
+    def line(field: str) -> int | None:
+        return rendered.source.line_of(field) if rendered.source else made.get("line")
+
+    if correction:
+        if earlier is None:
+            raise InputError.one(made["file"], "rx_number", (
+                f"--correct: Rx {rx} fill {number} is not in the ledger {ledger.path}; there is "
+                "nothing to correct"), line("rx_number"))
+        return
+    if earlier is None:
+        return
+    differ = conflicts(earlier, new)
+    if differ:
+        raise InputError.one(made["file"], differ[0], (
+            f"Rx {rx} fill {number} is in the ledger (row {earlier['id']}, {earlier['at']}, by "
+            f"{earlier['user']}) for another patient, product, lot or directions: "
+            f"{', '.join(differ)} {'differs' if len(differ) == 1 else 'differ'}. If this fill "
+            "corrects that one, render it alone with `leaflets render FILE --correct \"reason\"`"
+            "; otherwise check the Rx and fill number"), line(differ[0]))
 
 
 # A batch worker appends every fill it renders: it keeps its ledger open (one per process).
@@ -72,12 +134,24 @@ def check_ledger(settings: Settings, out: Path) -> Path:
 
 def publish(rendered: RenderedFill, out: Path, settings: Settings, *,
             durable: bool = True) -> Path:
-    """Publish a fill's documents and record (write_fill), then append its 'render' row."""
-    directory = write_fill(rendered, out, durable=durable, replace=settings.replace)
-    path = ledger_path(settings, out)
+    """Check the fill against the ledger, publish its documents and record (write_fill), then
+    append its 'render' row. A correction replaces the published folder."""
+    ledger = _ledger(ledger_path(settings, out))
+    row = event(rendered, "render", settings.user or os_user(), now(),
+                render_detail(rendered, settings.correct))
+    written: list[Path] = []
+
+    def check_and_write() -> None:
+        """Inside the append's write transaction, so two renders of one Rx at once cannot both
+        pass the check; a fill that fails to publish appends nothing."""
+        check_against_ledger(ledger, rendered, row, settings.correct)
+        written.append(write_fill(rendered, out, durable=durable,
+                                  replace=settings.replace or bool(settings.correct)))
     try:
-        _ledger(path).append(event(rendered, "render", settings.user or os_user(), now()))
+        ledger.append(row, before=check_and_write)
     except LedgerError as err:
-        raise LedgerError(f"Rx {rendered.key} was written to {directory} but not recorded: "
+        if not written:
+            raise
+        raise LedgerError(f"Rx {rendered.key} was written to {written[0]} but not recorded: "
                           f"{err}") from None
-    return directory
+    return written[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,12 +14,28 @@ HISTORY = (("id", lambda r: str(r["id"])), ("kind", lambda r: r["kind"]),
            ("fill date", lambda r: r["fill_date"]), ("patient", lambda r: r["patient_name"]),
            ("date of birth", lambda r: r["date_of_birth"]), ("product", lambda r: r["product"]),
            ("lot", lambda r: r["lot"]), ("bud", lambda r: r["bud"]),
-           ("printed at", lambda r: r["at"]), ("by", lambda r: r["user"]))
+           ("printed at", lambda r: r["at"]), ("by", lambda r: r["user"]),
+           ("detail", lambda r: summary(r["detail"])))
 RECALL = (("patient", lambda r: r["patient_name"]),
           ("date of birth", lambda r: r["date_of_birth"]),
           ("rx", lambda r: f"{r['rx_number']}-{r['fill_number']}"),
           ("fill date", lambda r: r["fill_date"]), ("bud", lambda r: r["bud"]),
           ("printed at", lambda r: r["at"]), ("by", lambda r: r["user"]))
+
+
+def summary(detail: str) -> str:
+    """What a row adds to its fill, in a few words: a correction's reason, a print's queue and
+    job, a reprint's number and reason (the fill itself, kept for reprints, is left out)."""
+    found = json.loads(detail)
+    parts = []
+    if "correction" in found:
+        parts.append(f"correction: {found['correction']}")
+    if "reprint" in found:
+        parts.append(f"reprint {found['reprint']}: {found.get('reason', '')}")
+    if "queue" in found:
+        parts.append(f"{found.get('document', '')} to {found['queue']} job {found.get('job', '')}"
+                     .strip())
+    return "; ".join(parts)
 
 
 def cells(columns: Sequence[tuple[str, Any]], rows: Sequence[dict[str, Any]]) -> list[list[str]]:

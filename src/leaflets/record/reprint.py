@@ -1,0 +1,93 @@
+"""Reprint: a fill's documents made again from the ledger's record of it, identical to what was
+printed but for a visible "REPRINT n" (the label's mark, the leaflet's page footers), with the
+reason and the count in the ledger.
+
+The render row keeps the fill as it was read (record.stage.render_detail). Before anything is
+made, that fill is rendered again without the mark and its outputs must hash to the row's: if a
+product, the pharmacy profile, a stock, a template or a font changed since, a reprint would
+differ from what the patient has, and it is refused naming the inputs that changed."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..compose import Mark
+from ..errors import InputError
+from ..load import Loaded, Source
+from ..models import Fill
+from ..pipeline import LARGE_PRINT_STYLE, RenderedFill, Session, Settings
+from ..write import publish_folder
+from .ledger import Ledger
+from .stage import event, now, os_user
+
+# Reprints are published beside the fills, one folder each, never inside a fill's folder
+# (re-rendering a fill replaces its folder whole).
+REPRINTS = "reprints"
+
+
+@dataclass(frozen=True)
+class Reprinted:
+    rendered: RenderedFill
+    directory: Path
+    number: int
+    row: dict[str, Any]
+
+
+def split_key(key: str) -> tuple[str, int]:
+    """'600123-0' → ('600123', 0): an Rx number and its fill number, as out/ names a fill."""
+    rx, dash, number = key.rpartition("-")
+    if not dash or not rx or not number.isdigit():
+        raise InputError.one(key, "", "expected an Rx number and fill number, as the fill's "
+                                      "folder in out/ is named: RX-FILL, e.g. 600123-0")
+    return rx, int(number)
+
+
+def _kept_fill(row: dict[str, Any], key: str) -> tuple[Loaded[Fill], dict[str, Any]]:
+    detail = json.loads(row["detail"])
+    if "fill" not in detail or "source" not in detail:
+        raise InputError.one(key, "", f"ledger row {row['id']} does not keep the fill (it was "
+                                      "written by a leaflets before reprints); render the fill "
+                                      "again, then reprint it")
+    kept = detail["source"]
+    source = Source(kept["file"], kept["text"], first_line=kept["line"])
+    return Loaded(Fill.model_validate(detail["fill"]), source), detail
+
+
+def _changed(row: dict[str, Any], again: dict[str, Any]) -> list[str]:
+    before, now_ = json.loads(row["inputs"]), again["inputs"]
+    return sorted(name for name in before.keys() | now_.keys()
+                  if before.get(name) != now_.get(name))
+
+
+def reprint(ledger: Ledger, key: str, reason: str, settings: Settings, out: Path) -> Reprinted:
+    """Re-render fill `key` (RX-FILL) from its latest render row, check it is what was printed,
+    then publish it marked REPRINT n to out/reprints/<key>-r<n>/ and append the 'reprint' row."""
+    rx, number = split_key(key)
+    row = ledger.last_render(rx, number)
+    if row is None:
+        raise InputError.one(key, "", f"Rx {rx} fill {number} is not in the ledger {ledger.path}")
+    loaded, detail = _kept_fill(row, key)
+    label = detail.get("label", {})
+    session = Session(Settings(settings.catalog, settings.pharmacy, label.get("stock"),
+                               label.get("style") == LARGE_PRINT_STYLE))
+    corrected = "correction" in detail
+    again = session.prepare(loaded, Mark(corrected=True) if corrected else None)
+    user = settings.user or os_user()
+    check = event(again, "reprint", user, "")
+    if check["outputs"] != json.loads(row["outputs"]):
+        changed = _changed(row, check) or ["(none of its recorded inputs: leaflets itself)"]
+        raise InputError.one(key, "", (
+            f"Rx {rx} fill {number} cannot be reprinted as it was printed (ledger row "
+            f"{row['id']}): changed since: {', '.join(changed)}. Render the fill again "
+            "(a new label) instead"))
+    count = 1 + sum(1 for r in ledger.history(rx)
+                    if r["fill_number"] == number and r["kind"] == "reprint")
+    rendered = session.prepare(loaded, Mark(corrected=corrected, reprint=count))
+    directory = out / REPRINTS / f"{key}-r{count}"
+    publish_folder(directory, rendered.files)
+    appended = ledger.append(event(rendered, "reprint", user, now(),
+                                   {"reprint": count, "reason": reason, "of": row["id"]}))
+    return Reprinted(rendered, directory, count, appended)
