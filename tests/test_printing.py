@@ -390,3 +390,73 @@ def test_zpl_is_deterministic(shop: Path) -> None:
     pdf = (shop / "out" / KEY / "label.pdf").read_bytes()
     assert label_zpl(pdf, 300) == label_zpl(pdf, 300)
     assert label_zpl(pdf, 203, copies=3) == label_zpl(pdf, 203) * 3
+
+
+# ---- a batch's combined sheets, to the queues of the pharmacy profile ------------------------------
+
+
+@pytest.fixture(scope="module")
+def day(cups: Cups, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Path]:
+    """Three fills of the example day rendered as a batch, and a profile naming the queues."""
+    where = tmp_path_factory.mktemp("day")
+    lines = (ROOT / "examples" / "day.csv").read_text().splitlines(keepends=True)
+    (where / "day.csv").write_text("".join(lines[:4]))
+    done = leaflets(cups, "batch", where / "day.csv", "--out", where / "out", "--ledger",
+                    where / "ledger.sqlite", "--workers", "1", "--quiet")
+    assert done.code == 0, done.err
+    (batch_id,) = [p.name for p in (where / "out" / "batches").iterdir()]
+    profile = where / "pharmacy.yaml"
+    profile.write_text((ROOT / "pharmacy.yaml").read_text()
+                       + "printers: {labels: labels, documents: documents}\n")
+    return where, batch_id, profile
+
+
+def test_a_batch_prints_its_combined_sheets(cups: Cups, day: tuple[Path, str, Path]) -> None:
+    where, batch_id, profile = day
+    keys = [f"{line.split(',')[0]}-{line.split(',')[1]}"
+            for line in (where / "day.csv").read_text().splitlines()[1:]]
+    done = leaflets(cups, "print", batch_id, "--out", where / "out", "--ledger",
+                    where / "ledger.sqlite", "--pharmacy", profile)
+    assert done.code == 0, done.err
+    jobs = jobs_of(done)
+    assert jobs["labels.pdf"].startswith("labels-") and jobs["leaflets.pdf"].startswith("documents-")
+    cups.wait_completed("labels", jobs["labels.pdf"])
+    labels = pdfium.PdfDocument(cups.output_of(jobs["labels.pdf"]))
+    assert len(labels) == len(keys) == 3
+    for index in range(len(labels)):
+        assert labels[index].get_size() == pytest.approx(LABEL_PT, abs=0.01)
+        assert codes(thermal_raster(labels[index], 300))[1] == [keys[index].split("-")[0]]
+    # One print row per fill of the sheet, each with the job and the batch.
+    rows = [r for r in ledger_rows(where) if json.loads(r["detail"])["document"] == "labels.pdf"]
+    assert [f"{r['rx_number']}-{r['fill_number']}" for r in rows] == keys
+    assert {json.loads(r["detail"])["job"] for r in rows} == {jobs["labels.pdf"]}
+    assert {json.loads(r["detail"])["batch"] for r in rows} == {batch_id}
+    # The title carries the batch's hash, not its input file's name.
+    logged = [line for line in cups.page_log() if line.startswith("labels ")][-1]
+    assert f"[Batch {batch_id.rpartition('-')[2]} labels]" in logged
+
+
+def test_an_edited_sheet_is_not_printed(cups: Cups, day: tuple[Path, str, Path]) -> None:
+    where, batch_id, profile = day
+    sheet = where / "out" / "batches" / batch_id / "leaflets.pdf"
+    original = sheet.read_bytes()
+    sheet.write_bytes(original.replace(b"/Producer", b"/Producex"))
+    before_jobs, before_rows = cups.jobs(), len(ledger_rows(where))
+    try:
+        done = leaflets(cups, "print", batch_id, "--out", where / "out", "--ledger",
+                        where / "ledger.sqlite", "--pharmacy", profile)
+    finally:
+        sheet.write_bytes(original)
+    assert (done.code, done.out) == (1, "")
+    assert done.err == (f"Error: {sheet}: differs from the sheet its fills' records make; run the "
+                        "batch again; nothing printed\n")
+    assert cups.jobs() == before_jobs
+    assert len(ledger_rows(where)) == before_rows
+
+
+def test_no_queue_anywhere_is_refused(cups: Cups, shop: Path) -> None:
+    done = leaflets(cups, "print", KEY, "--out", shop / "out", "--ledger", shop / "ledger.sqlite",
+                    "--pharmacy", ROOT / "pharmacy.yaml")
+    assert (done.code, done.out) == (1, "")
+    assert done.err == ("Error: no labels printer: give --labels QUEUE or set printers.labels in the "
+                        "pharmacy profile; nothing printed\n")

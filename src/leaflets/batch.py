@@ -701,7 +701,8 @@ def rebuild_sheets(directory: Path, fills: Sequence[tuple[str, dict[str, Any], s
     A fill without a whole part raises OutputError naming it."""
     parts = _PartStore(directory / "parts")
     with tempfile.TemporaryDirectory(prefix="leaflets-") as scratch:   # 0700, opaque name
-        sheets = _SheetWriter(Path(scratch))
+        (Path(scratch) / directory.name).mkdir()     # the sheets' titles name the batch folder
+        sheets = _SheetWriter(Path(scratch) / directory.name)
         try:
             for key, record, digest in fills:
                 found = parts.load(key, record, digest)
@@ -709,7 +710,10 @@ def rebuild_sheets(directory: Path, fills: Sequence[tuple[str, dict[str, Any], s
                     raise OutputError(f"{directory / 'parts' / key}.json: missing or does not match "
                                       f"Rx {key}'s record; run the batch again to rebuild its sheets")
                 sheets.add(found)
-            files = sheets.finish()
-            return {file.path.name: file.tmp.read_bytes() for file in files}
+            sheets_read = {}
+            for file in sheets.finish():
+                file.finish(durable=False)       # flushed and closed: the whole PDF
+                sheets_read[file.path.name] = file.tmp.read_bytes()
+            return sheets_read
         finally:
             sheets.discard()
