@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from leaflets.cli import main  # noqa: E402
 from leaflets.printing.zpl import label_zpl  # noqa: E402
-from printers import cups_server, missing  # noqa: E402
+from printers import cups_server, missing  # type: ignore[import-not-found]  # noqa: E402
 
 
 def run(env: dict[str, str], *args: str) -> str:
