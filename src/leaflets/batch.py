@@ -31,6 +31,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import tempfile
 import traceback
 from array import array
 from collections import deque
@@ -687,3 +688,32 @@ class _SummaryWriter:
         for file in self.files.values():
             file.discard()
         self.files.clear()
+
+
+# ---- the sheets again, for printing --------------------------------------------------------------
+
+
+def rebuild_sheets(directory: Path, fills: Sequence[tuple[str, dict[str, Any], str]]) -> dict[str, bytes]:
+    """The combined sheets of batch folder `directory`, made again in memory from its parts of
+    `fills` (key, the fill's record, the SHA-256 of its fill.json), in sheet order; each part
+    is checked against its record as a resumed run checks it. `leaflets print` compares these
+    bytes with labels.pdf and leaflets.pdf, so a sheet prints only as its fills were recorded.
+    A fill without a whole part raises OutputError naming it."""
+    parts = _PartStore(directory / "parts")
+    with tempfile.TemporaryDirectory(prefix="leaflets-") as scratch:   # 0700, opaque name
+        (Path(scratch) / directory.name).mkdir()     # the sheets' titles name the batch folder
+        sheets = _SheetWriter(Path(scratch) / directory.name)
+        try:
+            for key, record, digest in fills:
+                found = parts.load(key, record, digest)
+                if found is None:
+                    raise OutputError(f"{directory / 'parts' / key}.json: missing or does not match "
+                                      f"Rx {key}'s record; run the batch again to rebuild its sheets")
+                sheets.add(found)
+            sheets_read = {}
+            for file in sheets.finish():
+                file.finish(durable=False)       # flushed and closed: the whole PDF
+                sheets_read[file.path.name] = file.tmp.read_bytes()
+            return sheets_read
+        finally:
+            sheets.discard()

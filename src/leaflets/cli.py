@@ -433,6 +433,53 @@ def reprint(key: str, reason: str, catalog: Path, pharmacy: Path, out: Path,
         click.echo(str(done.directory / name))
 
 
+@main.command("print")
+@click.argument("target")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
+@pharmacy_option
+@click.option("--labels", default=None, help="CUPS queue of the label printer "
+              "[default: printers.labels of the pharmacy profile].")
+@click.option("--documents", default=None, help="CUPS queue of the document printer, for "
+              "leaflets, duplex [default: printers.documents of the pharmacy profile].")
+@click.option("--copies", type=click.IntRange(1, 99), default=1, show_default=True)
+@click.option("--format", "format_", type=click.Choice(["pdf", "zpl"]), default="pdf",
+              show_default=True, help="The label as PDF, or as ZPL for a Zebra printer (a raw job).")
+@click.option("--zpl-to", default=None, metavar="HOST[:PORT]",
+              help="Send the ZPL label straight to a printer's TCP port (9100 by default) "
+                   "instead of the labels queue.")
+@click.option("--dpi", type=click.Choice(["203", "300"]), default=None,
+              help="The thermal printhead's dots per inch for ZPL [default: printers.label_dpi "
+                   "of the pharmacy profile, else 203].")
+@click.option("--ledger", type=click.Path(path_type=Path), default=None,
+              help="The ledger [default: ledger.sqlite beside the out folder].")
+@click.option("--user", default=None, help="Who prints, for the ledger [default: the OS user name].")
+def print_(target: str, out: Path, pharmacy: Path, labels: str | None, documents: str | None,
+           copies: int, format_: str, zpl_to: str | None, dpi: str | None, ledger: Path | None,
+           user: str | None) -> None:
+    """Print TARGET, a fill (RX-FILL, e.g. 600123-0: its label and leaflet) or a batch
+    (BATCH-ID: its combined sheets), after checking each document against its record and the
+    ledger. The label prints at 100 % on its stock, the leaflet duplex; each job appends a
+    "print" row to the ledger. A queue that is missing, stopped or rejecting jobs is an error
+    naming it, and nothing is printed."""
+    from .load import load_pharmacy
+    from .models import Printers
+    from .printing.send import Request, print_target
+    from .printing.socket9100 import parse_address
+    from .record.stage import default_ledger, now, os_user
+    if zpl_to and format_ != "zpl":
+        raise click.UsageError("--zpl-to sends ZPL: give --format zpl too")
+    printers = (load_pharmacy(pharmacy).model.printers if pharmacy.is_file() or not (labels and documents)
+                else Printers())
+    request = Request(target, out, labels or printers.labels, documents or printers.documents,
+                      copies, format_, parse_address(zpl_to) if zpl_to else None,
+                      int(dpi) if dpi else printers.label_dpi, user or os_user(), now)
+    with _existing_ledger(ledger or default_ledger(out)) as opened:
+        jobs = print_target(request, opened)
+    for job in jobs:
+        copies_text = f"{job.copies} {'copy' if job.copies == 1 else 'copies'}"
+        click.echo(f"{job.document} ({job.format}) → {job.destination}: job {job.job}, {copies_text}")
+
+
 def _dates(reader: str) -> Any:
     """A click callback reading one date or several with a model's reader (models.day or
     models.expiry), imported only when the option is used."""

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
 
@@ -379,6 +379,20 @@ class Licence(Frozen):
     number: Text
 
 
+# A CUPS queue name: printable, no space, '/', '#', quote or backslash (lpadmin(8)), and not
+# starting with '-' so that it can never read as an option of lp.
+QueueName = Annotated[str, StringConstraints(pattern=r"^[^-\s/#\\'\"][^\s/#\\'\"]{0,126}$")]
+
+
+class Printers(Frozen):
+    """Where `leaflets print` sends documents (its --labels/--documents/--dpi override these)."""
+
+    labels: QueueName | None = None        # the label printer's CUPS queue
+    documents: QueueName | None = None     # the document (laser) printer's queue: leaflets, duplex
+    # The thermal printhead's resolution for --format zpl: 8 or 12 dots/mm (printing.md §2).
+    label_dpi: Literal[203, 300] = 203
+
+
 class Pharmacy(Frozen):
     name: Text
     address: Annotated[tuple[Text, ...], Field(min_length=1)]
@@ -391,6 +405,7 @@ class Pharmacy(Frozen):
     default_stock: Slug = "4x2.5"
     large_print_stock: Slug = "large-print"     # for patient.large_print and --large-print
     bud_counting: BudCounting = BudCounting.COMPOUNDING_DAY_IS_DAY_1
+    printers: Printers = Printers()
 
     def monograph_url(self, slug: str) -> str:
         # The QR encodes <base>/<slug> and nothing else: no patient data (safety rule 4).

@@ -1,0 +1,170 @@
+"""What `leaflets print` prints: a fill's label and leaflet, or a batch's combined sheets, each
+read once and checked against the fill's record (fill.json) and the ledger's render row, so a
+document that differs from what was recorded is never printed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import LeafletsError
+from ..record.ledger import Ledger
+from . import PrintError
+
+FILL_KEY = re.compile(r"^[0-9A-Za-z]+-[0-9]+$")       # Fill.key: <rx_number>-<fill_number>
+# A document read whole into memory (the bytes checked are the bytes sent); far above any label,
+# leaflet or day's sheet.
+MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Document:
+    """One document to print, as verified bytes."""
+
+    name: str                    # label.pdf, leaflet.pdf, labels.pdf, leaflets.pdf
+    label: bool                  # to the label printer (else the document printer)
+    data: bytes
+    title: str                   # the job title: Rx number (or batch id) and what, no patient
+    rows: tuple[dict[str, Any], ...]   # the latest ledger row of each fill it holds
+
+
+@dataclass(frozen=True)
+class Target:
+    """A fill (one Rx) or a batch, with its documents in print order."""
+
+    kind: str                    # "fill" | "batch"
+    name: str
+    documents: tuple[Document, ...]
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_DOCUMENT_BYTES + 1)
+    except FileNotFoundError:
+        raise PrintError(f"{path}: no such file; nothing printed") from None
+    except OSError as exc:
+        raise PrintError(f"{path}: cannot read it ({exc.strerror}); nothing printed") from None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise PrintError(f"{path}: larger than {MAX_DOCUMENT_BYTES} bytes; nothing printed")
+    return data
+
+
+def _record(folder: Path) -> tuple[dict[str, Any], bytes]:
+    data = _read(folder / "fill.json")
+    try:
+        record = json.loads(data)
+        if not isinstance(record, dict) or not isinstance(record.get("outputs"), dict):
+            raise ValueError("not a fill record")
+    except ValueError as exc:
+        raise PrintError(f"{folder / 'fill.json'}: not a fill record ({exc}); nothing printed") \
+            from None
+    return record, data
+
+
+def latest_render(ledger: Ledger, rx_number: str, fill_number: int) -> dict[str, Any] | None:
+    """The fill's latest ledger row that made its documents (any kind but a print)."""
+    rows = [r for r in ledger.history(rx_number)
+            if r["fill_number"] == fill_number and r["kind"] != "print"]
+    return rows[-1] if rows else None
+
+
+def _fill_files(out: Path, key: str, ledger: Ledger) -> tuple[dict[str, bytes], dict[str, Any],
+                                                                dict[str, Any], bytes]:
+    """A fill's label.pdf and leaflet.pdf, each equal to its record's SHA-256 and the ledger's."""
+    folder = out / key
+    record, record_bytes = _record(folder)
+    rx, number = str(record.get("rx_number")), record.get("fill_number")
+    if f"{rx}-{number}" != key:
+        raise PrintError(f"{folder / 'fill.json'}: records Rx {rx}-{number}, not {key}; "
+                         "nothing printed")
+    assert isinstance(number, int)
+    row = latest_render(ledger, rx, number)
+    if row is None:
+        raise PrintError(f"Rx {key} is not in the ledger {ledger.path} (render it first); "
+                         "nothing printed")
+    recorded = json.loads(row["outputs"])
+    files: dict[str, bytes] = {}
+    for name in ("label.pdf", "leaflet.pdf"):
+        data = _read(folder / name)
+        digest = _sha256(data)
+        wanted = record["outputs"].get(name, {}).get("sha256")
+        if digest != wanted:
+            raise PrintError(f"{folder / name}: differs from its record {folder / 'fill.json'} "
+                             f"(SHA-256 {digest[:12]}…, recorded {str(wanted)[:12]}…); nothing printed")
+        if digest != recorded.get(name):
+            raise PrintError(f"{folder / name}: differs from the ledger's row {row['id']} for Rx "
+                             f"{key} (SHA-256 {digest[:12]}…); nothing printed")
+        files[name] = data
+    if _sha256(record_bytes) != recorded.get("fill.json"):
+        raise PrintError(f"{folder / 'fill.json'}: differs from the ledger's row {row['id']} for Rx "
+                         f"{key}; nothing printed")
+    return files, row, record, record_bytes
+
+
+def fill_target(out: Path, key: str, ledger: Ledger) -> Target:
+    files, row, _, _ = _fill_files(out, key, ledger)
+    return Target("fill", key, (
+        Document("label.pdf", True, files["label.pdf"], f"Rx {key} label", (row,)),
+        Document("leaflet.pdf", False, files["leaflet.pdf"], f"Rx {key} leaflet", (row,))))
+
+
+def _batch_keys(folder: Path) -> list[str]:
+    data = _read(folder / "summary.json")
+    try:
+        rows: Sequence[dict[str, Any]] = json.loads(data)["rows"]
+        return [f"{r['rx_number']}-{r['fill_number']}" for r in rows if r["status"] == "ok"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PrintError(f"{folder / 'summary.json'}: not a batch summary ({exc}); "
+                         "nothing printed") from None
+
+
+def batch_target(out: Path, batch_id: str, ledger: Ledger) -> Target:
+    """A batch's labels.pdf and leaflets.pdf, each byte-equal to the sheets made again from its
+    fills' parts, every fill of which matches its record and the ledger."""
+    from ..batch import rebuild_sheets
+    folder = out / "batches" / batch_id
+    keys = _batch_keys(folder)
+    if not keys:
+        raise PrintError(f"{folder}: the batch has no fill to print; nothing printed")
+    fills, rows = [], []
+    for key in keys:
+        _, row, record, record_bytes = _fill_files(out, key, ledger)
+        fills.append((key, record, _sha256(record_bytes)))
+        rows.append(row)
+    try:
+        expected = rebuild_sheets(folder, fills)
+    except LeafletsError as err:
+        raise PrintError(f"{err}; nothing printed") from None
+    documents = []
+    for name, label in (("labels.pdf", True), ("leaflets.pdf", False)):
+        data = _read(folder / name)
+        if data != expected.get(name):
+            raise PrintError(f"{folder / name}: differs from the sheet its fills' records make; "
+                             "run the batch again; nothing printed")
+        what = "labels" if label else "leaflets"
+        # The batch id begins with its input file's name, which staff choose and could hold a
+        # patient's name: the title carries only its hash (safety rule 4).
+        title = f"Batch {batch_id.rpartition('-')[2]} {what}"
+        documents.append(Document(name, label, data, title, tuple(rows)))
+    return Target("batch", batch_id, tuple(documents))
+
+
+def find_target(out: Path, name: str, ledger: Ledger) -> Target:
+    """RX-FILL (a folder out/<rx>-<fill>/) or BATCH-ID (out/batches/<id>/)."""
+    if "/" in name or "\\" in name or name in ("", ".", ".."):
+        raise PrintError(f"'{name}': expected RX-FILL (e.g. 600123-0) or a batch id")
+    if FILL_KEY.match(name) and (out / name).is_dir():
+        return fill_target(out, name, ledger)
+    if (out / "batches" / name).is_dir():
+        return batch_target(out, name, ledger)
+    raise PrintError(f"'{name}': no fill {out / name}/ and no batch {out / 'batches' / name}/")
