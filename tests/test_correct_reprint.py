@@ -142,7 +142,7 @@ def test_a_reprint_is_the_original_but_for_its_mark(tmp_path: Path) -> None:
     original = tmp_path / "out/600123-0"
     for n, reason in ((1, "label torn at the counter"), (2, "patient lost the bottle")):
         done = ok(leaflets("reprint", "600123-0", "--reason", reason, *where(tmp_path),
-                           "--user", "rt", cwd=tmp_path))
+                           "--no-print", "--user", "rt", cwd=tmp_path))
         folder = tmp_path / f"out/reprints/600123-0-r{n}"
         assert done.stdout.split() == [str(Path("out/reprints") / f"600123-0-r{n}" / name)
                                        for name in ("label.pdf", "leaflet.pdf", "fill.json")]
@@ -180,7 +180,8 @@ def test_a_reprint_of_a_correction_says_both(tmp_path: Path) -> None:
     ok(leaflets("render", str(EXAMPLES / "fill.yaml"), *where(tmp_path), cwd=tmp_path))
     ok(leaflets("render", str(write_fill(tmp_path, OTHER_PATIENT)), *where(tmp_path),
                 "--correct", "wrong patient", cwd=tmp_path))
-    ok(leaflets("reprint", "600123-0", "--reason", "jammed", *where(tmp_path), cwd=tmp_path))
+    ok(leaflets("reprint", "600123-0", "--reason", "jammed", *where(tmp_path), "--no-print",
+                cwd=tmp_path))
     marked = pages_text(tmp_path / "out/reprints/600123-0-r1/label.pdf")[0]
     assert "CORRECTED · REPRINT 1" in marked and "Casey M. Lindqvist\r\n" in marked
 

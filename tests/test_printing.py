@@ -460,3 +460,37 @@ def test_no_queue_anywhere_is_refused(cups: Cups, shop: Path) -> None:
     assert (done.code, done.out) == (1, "")
     assert done.err == ("Error: no labels printer: give --labels QUEUE or set printers.labels in the "
                         "pharmacy profile; nothing printed\n")
+
+
+# ---- a reprint --------------------------------------------------------------------------------
+
+
+def test_a_reprint_prints_marked_and_is_recorded(cups: Cups, shop: Path) -> None:
+    """`leaflets reprint` makes the fill again from the ledger and prints it through the same
+    queues: what cups-pdf wrote is the original label but for 'REPRINT n', its codes decode, and
+    the ledger has the reprint (reason, count) and its two print rows with the reprint's hashes."""
+    done = leaflets(cups, "reprint", KEY, "--reason", "label smudged", "--out", shop / "out",
+                    "--ledger", shop / "ledger.sqlite", "--user", "tech-rt",
+                    "--catalog", ROOT / "products", "--pharmacy", ROOT / "pharmacy.yaml",
+                    "--labels", "labels", "--documents", "documents")
+    assert done.code == 0, done.err
+    jobs = jobs_of(done)
+    assert set(jobs) == {"label.pdf", "leaflet.pdf"}
+    for job in jobs.values():
+        cups.wait_completed(job.rpartition("-")[0], job)
+    (reprint,) = ledger_rows(shop, "reprint")
+    detail = json.loads(reprint["detail"])
+    count = detail["reprint"]
+    assert detail["reason"] == "label smudged" and reprint["user"] == "tech-rt"
+    came = pdfium.PdfDocument(cups.output_of(jobs["label.pdf"]))
+    sent = pdfium.PdfDocument(shop / "out" / KEY / "label.pdf")
+    assert came[0].get_size() == pytest.approx(LABEL_PT, abs=0.01)
+    text = came[0].get_textpage().get_text_range()
+    assert f"REPRINT {count} · " in text
+    assert text.replace(f"REPRINT {count} · ", "") == sent[0].get_textpage().get_text_range()
+    assert codes(thermal_raster(came[0], 203)) == ([URL], [str(FILL["rx_number"])])
+    prints = [r for r in ledger_rows(shop) if json.loads(r["detail"])["job"] in jobs.values()]
+    assert [json.loads(r["detail"])["document"] for r in prints] == ["label.pdf", "leaflet.pdf"]
+    assert all(r["outputs"] == reprint["outputs"] for r in prints)
+    log = "\n".join(cups.page_log())
+    assert f"[Rx {KEY} reprint {count} label]" in log and PATIENT not in log

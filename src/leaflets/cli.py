@@ -409,6 +409,48 @@ def recall(lot: str, ledger: Path | None, as_csv: bool) -> None:
     click.echo(csv_table(RECALL, rows) if as_csv else text_table(RECALL, rows), nl=not as_csv)
 
 
+def _print_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options of `print` and `reprint`: where the documents go, and how."""
+    for option in reversed((
+        click.option("--labels", default=None, help="CUPS queue of the label printer "
+                     "[default: printers.labels of the pharmacy profile]."),
+        click.option("--documents", default=None, help="CUPS queue of the document printer, "
+                     "for leaflets, duplex [default: printers.documents of the pharmacy profile]."),
+        click.option("--copies", type=click.IntRange(1, 99), default=1, show_default=True),
+        click.option("--format", "format_", type=click.Choice(["pdf", "zpl"]), default="pdf",
+                     show_default=True,
+                     help="The label as PDF, or as ZPL for a Zebra printer (a raw job)."),
+        click.option("--zpl-to", default=None, metavar="HOST[:PORT]",
+                     help="Send the ZPL label straight to a printer's TCP port (9100 by default) "
+                          "instead of the labels queue."),
+        click.option("--dpi", type=click.Choice(["203", "300"]), default=None,
+                     help="The thermal printhead's dots per inch for ZPL [default: "
+                          "printers.label_dpi of the pharmacy profile, else 203]."))):
+        command = option(command)
+    return command
+
+
+def _send(target: str, out: Path, pharmacy: Path, ledger: Any, user: str | None,
+          how: dict[str, Any]) -> None:
+    """Print a fill, reprint or batch as `leaflets print` does, and say what was sent."""
+    from .load import load_pharmacy
+    from .models import Printers
+    from .printing.send import Request, print_target
+    from .printing.socket9100 import parse_address
+    from .record.stage import now, os_user
+    labels, documents, zpl_to, dpi = how["labels"], how["documents"], how["zpl_to"], how["dpi"]
+    if zpl_to and how["format_"] != "zpl":
+        raise click.UsageError("--zpl-to sends ZPL: give --format zpl too")
+    printers = (load_pharmacy(pharmacy).model.printers if pharmacy.is_file() or not (labels and documents)
+                else Printers())
+    request = Request(target, out, labels or printers.labels, documents or printers.documents,
+                      how["copies"], how["format_"], parse_address(zpl_to) if zpl_to else None,
+                      int(dpi) if dpi else printers.label_dpi, user or os_user(), now)
+    for job in print_target(request, ledger):
+        copies_text = f"{job.copies} {'copy' if job.copies == 1 else 'copies'}"
+        click.echo(f"{job.document} ({job.format}) → {job.destination}: job {job.job}, {copies_text}")
+
+
 @main.command()
 @click.argument("key", metavar="RX-FILL")
 @click.option("--reason", required=True, help="Why it is reprinted (recorded in the ledger).")
@@ -417,10 +459,14 @@ def recall(lot: str, ledger: Path | None, as_csv: bool) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
 @read_ledger_option
 @user_option
+@_print_options
+@click.option("--no-print", is_flag=True, help="Make the reprint's files only; print them "
+              "later with `leaflets print RX-FILL-rN`.")
 def reprint(key: str, reason: str, catalog: Path, pharmacy: Path, out: Path,
-            ledger: Path | None, user: str | None) -> None:
+            ledger: Path | None, user: str | None, no_print: bool, **how: Any) -> None:
     """Make fill RX-FILL's label and leaflet again from the ledger's record, as printed but
-    marked REPRINT n, to out/reprints/RX-FILL-rN/; the reason and count go into the ledger."""
+    marked REPRINT n, to out/reprints/RX-FILL-rN/, and print them as `leaflets print` does;
+    the reason and count go into the ledger."""
     from .pipeline import Settings
     from .record.reprint import reprint as make_reprint
     if not reason.strip():
@@ -428,56 +474,29 @@ def reprint(key: str, reason: str, catalog: Path, pharmacy: Path, out: Path,
     settings = Settings(catalog, pharmacy, ledger=ledger, user=user or "")
     with _existing_ledger(ledger, out) as opened:
         done = make_reprint(opened, key, reason.strip(), settings, out)
-    click.echo(f"Rx {key}: reprint {done.number} (ledger row {done.row['id']})", err=True)
-    for name in done.rendered.files:
-        click.echo(str(done.directory / name))
+        click.echo(f"Rx {key}: reprint {done.number} (ledger row {done.row['id']})", err=True)
+        for name in done.rendered.files:
+            click.echo(str(done.directory / name))
+        if not no_print:
+            _send(done.directory.name, out, pharmacy, opened, user, how)
 
 
 @main.command("print")
 @click.argument("target")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
 @pharmacy_option
-@click.option("--labels", default=None, help="CUPS queue of the label printer "
-              "[default: printers.labels of the pharmacy profile].")
-@click.option("--documents", default=None, help="CUPS queue of the document printer, for "
-              "leaflets, duplex [default: printers.documents of the pharmacy profile].")
-@click.option("--copies", type=click.IntRange(1, 99), default=1, show_default=True)
-@click.option("--format", "format_", type=click.Choice(["pdf", "zpl"]), default="pdf",
-              show_default=True, help="The label as PDF, or as ZPL for a Zebra printer (a raw job).")
-@click.option("--zpl-to", default=None, metavar="HOST[:PORT]",
-              help="Send the ZPL label straight to a printer's TCP port (9100 by default) "
-                   "instead of the labels queue.")
-@click.option("--dpi", type=click.Choice(["203", "300"]), default=None,
-              help="The thermal printhead's dots per inch for ZPL [default: printers.label_dpi "
-                   "of the pharmacy profile, else 203].")
-@click.option("--ledger", type=click.Path(path_type=Path), default=None,
-              help="The ledger [default: ledger.sqlite beside the out folder].")
+@_print_options
+@read_ledger_option
 @click.option("--user", default=None, help="Who prints, for the ledger [default: the OS user name].")
-def print_(target: str, out: Path, pharmacy: Path, labels: str | None, documents: str | None,
-           copies: int, format_: str, zpl_to: str | None, dpi: str | None, ledger: Path | None,
-           user: str | None) -> None:
-    """Print TARGET, a fill (RX-FILL, e.g. 600123-0: its label and leaflet) or a batch
-    (BATCH-ID: its combined sheets), after checking each document against its record and the
-    ledger. The label prints at 100 % on its stock, the leaflet duplex; each job appends a
-    "print" row to the ledger. A queue that is missing, stopped or rejecting jobs is an error
-    naming it, and nothing is printed."""
-    from .load import load_pharmacy
-    from .models import Printers
-    from .printing.send import Request, print_target
-    from .printing.socket9100 import parse_address
-    from .record.stage import default_ledger, now, os_user
-    if zpl_to and format_ != "zpl":
-        raise click.UsageError("--zpl-to sends ZPL: give --format zpl too")
-    printers = (load_pharmacy(pharmacy).model.printers if pharmacy.is_file() or not (labels and documents)
-                else Printers())
-    request = Request(target, out, labels or printers.labels, documents or printers.documents,
-                      copies, format_, parse_address(zpl_to) if zpl_to else None,
-                      int(dpi) if dpi else printers.label_dpi, user or os_user(), now)
-    with _existing_ledger(ledger or default_ledger(out)) as opened:
-        jobs = print_target(request, opened)
-    for job in jobs:
-        copies_text = f"{job.copies} {'copy' if job.copies == 1 else 'copies'}"
-        click.echo(f"{job.document} ({job.format}) → {job.destination}: job {job.job}, {copies_text}")
+def print_(target: str, out: Path, pharmacy: Path, ledger: Path | None, user: str | None,
+           **how: Any) -> None:
+    """Print TARGET, a fill (RX-FILL, e.g. 600123-0: its label and leaflet), a reprint
+    (RX-FILL-rN, from `leaflets reprint`) or a batch (BATCH-ID: its combined sheets), after
+    checking each document against its record and the ledger. The label prints at 100 % on its
+    stock, the leaflet duplex; each job appends a "print" row to the ledger. A queue that is
+    missing, stopped or rejecting jobs is an error naming it, and nothing is printed."""
+    with _existing_ledger(ledger, out) as opened:
+        _send(target, out, pharmacy, opened, user, how)
 
 
 def _dates(reader: str) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import LeafletsError
 from ..record.ledger import Ledger
+from ..record.reprint import REPRINTS
 from . import PrintError
 
 FILL_KEY = re.compile(r"^[0-9A-Za-z]+-[0-9]+$")       # Fill.key: <rx_number>-<fill_number>
@@ -71,26 +72,36 @@ def _record(folder: Path) -> tuple[dict[str, Any], bytes]:
     return record, data
 
 
-def latest_render(ledger: Ledger, rx_number: str, fill_number: int) -> dict[str, Any] | None:
-    """The fill's latest ledger row that made its documents (any kind but a print)."""
-    rows = [r for r in ledger.history(rx_number)
-            if r["fill_number"] == fill_number and r["kind"] != "print"]
-    return rows[-1] if rows else None
+REPRINT_KEY = re.compile(r"^([0-9A-Za-z]+-[0-9]+)-r([0-9]+)$")   # record.reprint's folders
 
 
-def _fill_files(out: Path, key: str, ledger: Ledger) -> tuple[dict[str, bytes], dict[str, Any],
-                                                                dict[str, Any], bytes]:
+def made_row(ledger: Ledger, rx_number: str, fill_number: int,
+             reprint: int | None = None) -> dict[str, Any] | None:
+    """The ledger row that made a fill's documents: its latest render (out/<key>/), or the
+    reprint numbered `reprint` (out/reprints/<key>-r<n>/)."""
+    if reprint is None:
+        return ledger.last_render(rx_number, fill_number)
+    for row in reversed(ledger.history(rx_number)):
+        if row["fill_number"] == fill_number and row["kind"] == "reprint" \
+                and json.loads(row["detail"]).get("reprint") == reprint:
+            found: dict[str, Any] = row
+            return found
+    return None
+
+
+def _fill_files(folder: Path, key: str, ledger: Ledger, reprint: int | None = None
+                ) -> tuple[dict[str, bytes], dict[str, Any], dict[str, Any], bytes]:
     """A fill's label.pdf and leaflet.pdf, each equal to its record's SHA-256 and the ledger's."""
-    folder = out / key
     record, record_bytes = _record(folder)
     rx, number = str(record.get("rx_number")), record.get("fill_number")
     if f"{rx}-{number}" != key:
         raise PrintError(f"{folder / 'fill.json'}: records Rx {rx}-{number}, not {key}; "
                          "nothing printed")
     assert isinstance(number, int)
-    row = latest_render(ledger, rx, number)
+    row = made_row(ledger, rx, number, reprint)
     if row is None:
-        raise PrintError(f"Rx {key} is not in the ledger {ledger.path} (render it first); "
+        what = f"reprint {reprint} of Rx {key}" if reprint else f"Rx {key}"
+        raise PrintError(f"{what} is not in the ledger {ledger.path} (render it first); "
                          "nothing printed")
     recorded = json.loads(row["outputs"])
     files: dict[str, bytes] = {}
@@ -112,10 +123,22 @@ def _fill_files(out: Path, key: str, ledger: Ledger) -> tuple[dict[str, bytes], 
 
 
 def fill_target(out: Path, key: str, ledger: Ledger) -> Target:
-    files, row, _, _ = _fill_files(out, key, ledger)
+    return _target(out / key, key, ledger, None)
+
+
+def reprint_target(out: Path, name: str, ledger: Ledger) -> Target:
+    """A reprint's documents (out/reprints/<key>-r<n>/), checked against its 'reprint' row."""
+    found = REPRINT_KEY.match(name)
+    assert found is not None
+    return _target(out / REPRINTS / name, found[1], ledger, int(found[2]))
+
+
+def _target(folder: Path, key: str, ledger: Ledger, reprint: int | None) -> Target:
+    files, row, _, _ = _fill_files(folder, key, ledger, reprint)
+    what = f"Rx {key} reprint {reprint}" if reprint else f"Rx {key}"
     return Target("fill", key, (
-        Document("label.pdf", True, files["label.pdf"], f"Rx {key} label", (row,)),
-        Document("leaflet.pdf", False, files["leaflet.pdf"], f"Rx {key} leaflet", (row,))))
+        Document("label.pdf", True, files["label.pdf"], f"{what} label", (row,)),
+        Document("leaflet.pdf", False, files["leaflet.pdf"], f"{what} leaflet", (row,))))
 
 
 def _batch_keys(folder: Path) -> list[str]:
@@ -138,7 +161,7 @@ def batch_target(out: Path, batch_id: str, ledger: Ledger) -> Target:
         raise PrintError(f"{folder}: the batch has no fill to print; nothing printed")
     fills, rows = [], []
     for key in keys:
-        _, row, record, record_bytes = _fill_files(out, key, ledger)
+        _, row, record, record_bytes = _fill_files(out / key, key, ledger)
         fills.append((key, record, _sha256(record_bytes)))
         rows.append(row)
     try:
@@ -160,11 +183,14 @@ def batch_target(out: Path, batch_id: str, ledger: Ledger) -> Target:
 
 
 def find_target(out: Path, name: str, ledger: Ledger) -> Target:
-    """RX-FILL (a folder out/<rx>-<fill>/) or BATCH-ID (out/batches/<id>/)."""
+    """RX-FILL (a folder out/<rx>-<fill>/), a reprint RX-FILL-rN (out/reprints/<key>-r<n>/) or
+    BATCH-ID (out/batches/<id>/)."""
     if "/" in name or "\\" in name or name in ("", ".", ".."):
         raise PrintError(f"'{name}': expected RX-FILL (e.g. 600123-0) or a batch id")
     if FILL_KEY.match(name) and (out / name).is_dir():
         return fill_target(out, name, ledger)
+    if REPRINT_KEY.match(name) and (out / REPRINTS / name).is_dir():
+        return reprint_target(out, name, ledger)
     if (out / "batches" / name).is_dir():
         return batch_target(out, name, ledger)
     raise PrintError(f"'{name}': no fill {out / name}/ and no batch {out / 'batches' / name}/")

@@ -26,6 +26,7 @@ from .stage import event, now, os_user
 # Reprints are published beside the fills, one folder each, never inside a fill's folder
 # (re-rendering a fill replaces its folder whole).
 REPRINTS = "reprints"
+DOCUMENTS = ("label.pdf", "leaflet.pdf")
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,10 @@ def reprint(ledger: Ledger, key: str, reason: str, settings: Settings, out: Path
     again = session.prepare(loaded, Mark(corrected=True) if corrected else None)
     user = settings.user or os_user()
     check = event(again, "reprint", user, "")
-    if check["outputs"] != json.loads(row["outputs"]):
+    printed = json.loads(row["outputs"])
+    # The documents, not fill.json: that names the files read, which may be spelled otherwise
+    # (a relative --catalog) in this run.
+    if any(check["outputs"][name] != printed.get(name) for name in DOCUMENTS):
         changed = _changed(row, check) or ["(none of its recorded inputs: leaflets itself)"]
         raise InputError.one(key, "", (
             f"Rx {rx} fill {number} cannot be reprinted as it was printed (ledger row "
