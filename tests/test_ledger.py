@@ -255,3 +255,27 @@ def test_a_ledger_that_cannot_be_written_is_a_one_line_error(tmp_path: Path) -> 
     missing = leaflets("history", "600123", "--ledger", str(tmp_path / "none.sqlite"))
     assert missing.returncode == 1 and "no such file" in missing.stderr
     assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_rows_deleted_from_the_end_are_found_against_an_anchor(three: Path) -> None:
+    """The chain cannot show that its newest rows are gone; the head verify printed, kept
+    elsewhere, can."""
+    done = leaflets("ledger", "verify", "--ledger", str(three))
+    assert done.returncode == 0, done.stderr
+    head = done.stdout.strip().rpartition("; head ")[2]
+    number, _, digest = head.partition(":")
+    with Ledger(three) as ledger:
+        assert (int(number), digest) == (3, ledger.history("600124")[-1]["hash"])
+    assert leaflets("ledger", "verify", "--ledger", str(three), "--anchor", head).returncode == 0
+    tamper(three, "DELETE FROM events WHERE id = 3")
+    plain = leaflets("ledger", "verify", "--ledger", str(three))
+    assert plain.returncode == 0                       # the gap the anchor closes
+    found = leaflets("ledger", "verify", "--ledger", str(three), "--anchor", head)
+    assert (found.returncode, found.stderr) == (
+        1, f"ledger {three}: row 3 is missing: it and the rows after it were deleted\n")
+    with Ledger(three) as ledger:                      # deleted, then another row appended
+        ledger.append({**{k: ledger.history("600123")[0][k] for k in FIELDS}, "kind": "print"})
+    found = leaflets("ledger", "verify", "--ledger", str(three), "--anchor", head)
+    assert found.returncode == 1 and "row 3 is not the row the anchor names" in found.stderr
+    bad = leaflets("ledger", "verify", "--ledger", str(three), "--anchor", "3:abc")
+    assert bad.returncode == 1 and "expected ID:HASH" in bad.stderr

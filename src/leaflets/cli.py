@@ -371,17 +371,25 @@ def ledger() -> None:
 
 @ledger.command()
 @read_ledger_option
-def verify(ledger: Path | None) -> None:
+@click.option("--anchor", metavar="ID:HASH", default=None,
+              help="A head written down earlier (verify prints it): row ID must still be there "
+                   "with that hash, so rows deleted from the end since are found.")
+def verify(ledger: Path | None, anchor: str | None) -> None:
     """Check the hash chain: exit 0 if every row is whole and in order, 1 naming the first row
-    that was edited, or follows a deleted or reordered one."""
+    that was edited, or follows a deleted or reordered one. The chain alone cannot show that
+    its newest rows were deleted: keep the head it prints somewhere else, and give it back
+    with --anchor."""
     with _existing_ledger(ledger) as opened:
         broken = opened.verify()
+        if broken is None and anchor is not None:
+            broken = opened.check_anchor(anchor)
         if broken is not None:
             click.echo(f"ledger {opened.path}: row {broken.id} {broken.reason}", err=True)
             sys.exit(1)
         rows = opened.count()
+        head = opened.head()
         click.echo(f"ledger ok: {rows} {'row' if rows == 1 else 'rows'} (schema version "
-                   f"{opened.version()})")
+                   f"{opened.version()})" + (f"; head {head[0]}:{head[1]}" if head else ""))
 
 
 @main.command()

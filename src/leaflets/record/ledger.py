@@ -210,6 +210,27 @@ class Ledger:
             expected, last_id = row["hash"], row["id"]
         return None
 
+    def head(self) -> tuple[int, str] | None:
+        """The newest row's id and hash: written down elsewhere (a day's report, a notebook),
+        it lets a later check_anchor find rows deleted from the end, which the chain cannot."""
+        found = self._db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+        return None if found is None else (found["id"], found["hash"])
+
+    def check_anchor(self, anchor: str) -> Broken | None:
+        """None if row ID of anchor 'ID:HASH' is still there with that hash (a verified chain
+        then holds every row up to it, unchanged)."""
+        number, _, digest = anchor.partition(":")
+        if not number.isdigit() or len(digest) != 64:
+            raise LedgerError(f"ledger {self.path}: --anchor {anchor!r}: expected ID:HASH as "
+                              "`ledger verify` prints the head")
+        found = self._db.execute("SELECT hash FROM events WHERE id = ?", (int(number),)).fetchone()
+        if found is None:
+            return Broken(int(number), "is missing: it and the rows after it were deleted")
+        if found["hash"] != digest:
+            return Broken(int(number), "is not the row the anchor names (rows were deleted and "
+                                       "others appended, or the ledger was replaced)")
+        return None
+
     def _select(self, where: str, *args: Any) -> list[dict[str, Any]]:
         query = f"SELECT {', '.join(COLUMNS)} FROM events WHERE {where} ORDER BY id"
         return [dict(r) for r in self._db.execute(query, args)]
