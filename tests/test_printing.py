@@ -216,7 +216,9 @@ def test_each_print_is_in_the_ledger(printed: dict[str, Path], shop: Path, cups:
             (str(FILL["rx_number"]), 0, PATIENT, FILL["compounding"]["lot"])
         assert row["outputs"] == render["outputs"]
     history = leaflets(cups, "history", str(FILL["rx_number"]), "--ledger", shop / "ledger.sqlite")
-    assert history.code == 0 and "print" in history.out, history.out
+    assert history.code == 0, history.err
+    assert f"label.pdf (pdf) to labels job {label['job']}" in history.out, history.out
+    assert f"leaflet.pdf (pdf) to documents job {leaflet['job']}" in history.out
     verify = leaflets(cups, "ledger", "verify", "--ledger", shop / "ledger.sqlite")
     assert verify.code == 0, verify.err
 
@@ -340,6 +342,8 @@ def test_zpl_to_port_9100_round_trip(cups: Cups, shop: Path, listener: Listener,
     assert next(json.loads(r["detail"]) for r in rows) == {
         "queue": None, "job": f"tcp 127.0.0.1:{listener.port}", "copies": 1, "format": "zpl",
         "document": "label.pdf"}
+    history = leaflets(cups, "history", str(FILL["rx_number"]), "--ledger", shop / "ledger.sqlite")
+    assert f"label.pdf (zpl) to tcp 127.0.0.1:{listener.port}\n" in history.out
 
 
 def test_zpl_through_a_raw_cups_queue(cups: Cups, shop: Path, listener: Listener) -> None:

@@ -32,9 +32,11 @@ def summary(detail: str) -> str:
         parts.append(f"correction: {found['correction']}")
     if "reprint" in found:
         parts.append(f"reprint {found['reprint']}: {found.get('reason', '')}")
-    if "queue" in found:
-        parts.append(f"{found.get('document', '')} to {found['queue']} job {found.get('job', '')}"
-                     .strip())
+    if "job" in found:           # a print: to a CUPS queue (job id), or straight to a printer
+        where = f"{found['queue']} job {found['job']}" if found.get("queue") else found["job"]
+        copies = found.get("copies", 1)
+        parts.append(f"{found.get('document', '')} ({found.get('format', 'pdf')}) to {where}"
+                     + (f", {copies} copies" if copies != 1 else ""))
     return "; ".join(parts)
 
 
