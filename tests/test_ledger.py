@@ -251,3 +251,92 @@ def test_a_ledger_that_cannot_be_written_is_a_one_line_error(tmp_path: Path) -> 
     missing = leaflets("history", "600123", "--ledger", str(tmp_path / "none.sqlite"))
     assert missing.returncode == 1 and "no such file" in missing.stderr
     assert not (tmp_path / "none.sqlite").exists()
+
+
+# ---- where the ledger is: --ledger, else the profile's `ledger:`, else beside out/ ---------------
+
+PROFILE = (ROOT / "pharmacy.yaml").read_text(encoding="utf-8")
+
+
+def profile_with(folder: Path, ledger: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "pharmacy.yaml"
+    path.write_text(PROFILE + f"ledger: {ledger}\n", encoding="utf-8")
+    return path
+
+
+def rx_numbers(path: Path) -> list[str]:
+    with Ledger(path) as opened:
+        assert opened.verify() is None
+        return [str(r["rx_number"]) for r in opened._select("1 = 1")]
+
+
+def test_the_profile_names_the_ledger_relative_to_its_own_folder(tmp_path: Path) -> None:
+    pharmacy = profile_with(tmp_path / "site", '"records/day.sqlite"')
+    (tmp_path / "site" / "records").mkdir()
+    done = leaflets("render", str(EXAMPLES / "fill.yaml"), "--out", str(tmp_path / "out"),
+                    "--pharmacy", str(pharmacy))
+    assert done.returncode == 0, done.stderr
+    named = tmp_path / "site" / "records" / "day.sqlite"     # not beside out/, not under cwd
+    assert rx_numbers(named) == ["600123"]
+    assert not (tmp_path / "ledger.sqlite").exists() and not (ROOT / "records").exists()
+    # --ledger comes before the profile.
+    other = tmp_path / "other.sqlite"
+    done = leaflets("render", str(EXAMPLES / "fill.yaml"), "--out", str(tmp_path / "out"),
+                    "--pharmacy", str(pharmacy), "--ledger", str(other))
+    assert done.returncode == 0, done.stderr
+    assert rx_numbers(other) == ["600123"] and rx_numbers(named) == ["600123"]
+
+
+def test_batch_workers_write_the_profiles_ledger(tmp_path: Path) -> None:
+    ledger = tmp_path / "elsewhere" / "record.sqlite"
+    ledger.parent.mkdir()
+    pharmacy = profile_with(tmp_path / "site", f'"{ledger}"')        # an absolute path
+    done = leaflets("batch", str(EXAMPLES / "day.csv"), "--out", str(tmp_path / "out"),
+                    "--pharmacy", str(pharmacy), "--workers", "2", "--quiet")
+    assert done.returncode in (0, 1), done.stderr
+    rendered = sorted(p.name.split("-")[0] for p in (tmp_path / "out").iterdir()
+                      if (p / "fill.json").exists())
+    assert len(rendered) > 20 and sorted(rx_numbers(ledger)) == rendered
+    assert not (tmp_path / "ledger.sqlite").exists()
+
+
+def test_the_readers_find_the_profiles_ledger(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    pharmacy = profile_with(site, "ledger.db")
+    render_done = leaflets("render", str(EXAMPLES / "fill.yaml"), "--out", str(tmp_path / "out"),
+                           "--pharmacy", str(pharmacy), "--user", "kl")
+    assert render_done.returncode == 0, render_done.stderr
+    assert (site / "ledger.db").is_file() and not (tmp_path / "ledger.sqlite").exists()
+    for args in (["ledger", "verify"], ["history", "600123"], ["recall", "GC-2611-0042"]):
+        given = leaflets(*args, "--pharmacy", str(pharmacy))           # from the repository
+        found = leaflets(*args, cwd=site)                              # the project's profile
+        assert given.returncode == found.returncode == 0, given.stderr + found.stderr
+        assert given.stdout == found.stdout
+        assert ("ledger ok: 1 row" in given.stdout if args[0] == "ledger"
+                else "600123-0" in given.stdout and "kl" in given.stdout)
+    # --ledger comes first; a profile naming a ledger that is not there is an error naming it.
+    assert leaflets("history", "600123", "--pharmacy", str(pharmacy), "--ledger",
+                    str(site / "ledger.db")).returncode == 0
+    empty = profile_with(tmp_path / "new", "ledger.db")
+    missing = leaflets("history", "600123", "--pharmacy", str(empty))
+    assert missing.returncode == 1
+    assert missing.stderr == (f"Error: ledger {tmp_path / 'new' / 'ledger.db'}: no such file "
+                              "(--ledger or the pharmacy profile's ledger: names it)\n")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("5", "expected a file path, got 5 (quote it in YAML)"),
+    ('""', "expected a file path, got an empty string"),
+    ('"records/"', "expected a file path, got a folder: 'records/'"),
+    ('" ledger.sqlite"', "expected a file path without leading or trailing spaces"),
+])
+def test_a_bad_ledger_in_the_profile_is_refused_at_its_line(tmp_path: Path, value: str,
+                                                            message: str) -> None:
+    pharmacy = profile_with(tmp_path / "site", value)
+    line = PROFILE.count("\n") + 1
+    done = leaflets("render", str(EXAMPLES / "fill.yaml"), "--out", str(tmp_path / "out"),
+                    "--pharmacy", str(pharmacy))
+    assert done.returncode == 2
+    assert done.stderr == f"Error: {pharmacy}:{line}: ledger: {message}\n"
+    assert not (tmp_path / "out").exists() and not list(tmp_path.rglob("*.sqlite"))

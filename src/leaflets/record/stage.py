@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..load import load_pharmacy
 from ..pipeline import RenderedFill, Settings, sha256, write_fill
 from .ledger import Ledger, LedgerError, open_ledger
 
@@ -58,8 +59,17 @@ def _ledger(path: Path) -> Ledger:
     return _open[key]
 
 
+def profile_ledger(pharmacy: Path) -> Path | None:
+    """The pharmacy profile's `ledger:`, relative to the profile's folder unless absolute; None
+    when the profile names none."""
+    named = load_pharmacy(pharmacy).model.ledger
+    return None if named is None else pharmacy.parent / named
+
+
 def ledger_path(settings: Settings, out: Path) -> Path:
-    return settings.ledger or default_ledger(out)
+    """The ledger a run writes: --ledger (settings.ledger), else the profile's `ledger:`, else
+    ledger.sqlite beside the out folder."""
+    return settings.ledger or profile_ledger(settings.pharmacy) or default_ledger(out)
 
 
 def check_ledger(settings: Settings, out: Path) -> Path:
