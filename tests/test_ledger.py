@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -173,28 +175,74 @@ def test_recall_lists_every_fill_of_a_lot(three: Path) -> None:
         == [(True, True)]
 
 
-def test_two_renders_at_once_keep_an_unbroken_chain(tmp_path: Path) -> None:
-    """Two processes, each rendering fills one after another, into one ledger at once."""
-    fills = []
-    for n in range(6):
-        fills.append(write_fill(tmp_path, BASE_FILL.replace('"600123"', f'"7000{n:02d}"'),
-                                f"f{n}.yaml"))
-    ledger = tmp_path / "shared.sqlite"
-    script = ("import sys; from leaflets.cli import main\n"
-              "for f in sys.argv[2:]:\n"
-              "    main(['render', f, '--out', sys.argv[1], '--ledger', "
-              f"{str(ledger)!r}], standalone_mode=False)\n")
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / f"out{k}"),
-                               *map(str, fills[k::2])], cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True) for k in (0, 1)]
-    for p in procs:
+# Each writer waits, its imports done, for the go file, so all four start appending at once.
+WAIT = ("import pathlib, sys, time\n"
+        "ready, go = map(pathlib.Path, sys.argv[1:3])\n"
+        "ready.touch()\n"
+        "while not go.exists():\n"
+        "    time.sleep(0.002)\n")
+RENDERS = WAIT + ("for f in sys.argv[5:]:\n"
+                  "    main(['render', f, '--out', sys.argv[3], '--ledger', sys.argv[4], "
+                  "'--user', pathlib.Path(f).stem.split('-')[0]], standalone_mode=False)\n")
+BATCH = WAIT + ("main(['batch', sys.argv[5], '--out', sys.argv[3], '--ledger', sys.argv[4], "
+                "'--workers', '2', '--quiet', '--user', 'batch'], standalone_mode=False)\n")
+# The counter (issue 14) will publish through the library, as render does; so does this writer.
+COUNTER = WAIT + ("from leaflets.pipeline import Settings, prepare_fill\n"
+                  "from leaflets.record.stage import publish\n"
+                  "settings = Settings(ledger=pathlib.Path(sys.argv[4]), user='counter')\n"
+                  "for f in sys.argv[5:]:\n"
+                  "    publish(prepare_fill(pathlib.Path(f), settings), pathlib.Path(sys.argv[3]), "
+                  "settings)\n")
+
+
+def test_renders_a_batch_and_the_counter_at_once_keep_an_unbroken_chain(tmp_path: Path) -> None:
+    """Two `leaflets render` processes (six fills each, one after another), a `leaflets batch`
+    of 20 fills with two workers, and a process publishing eight fills through the library as
+    the counter will, all into one out folder and one ledger, started at the same moment."""
+    def fills(writer: str, first: int, n: int) -> list[Path]:
+        return [write_fill(tmp_path, BASE_FILL.replace('"600123"', f'"{first + i}"'),
+                           f"{writer}-{i}.yaml") for i in range(n)]
+    with open(EXAMPLES / "day.csv", newline="", encoding="utf-8") as f:
+        day = list(csv.DictReader(f))
+    day_csv = tmp_path / "day.csv"
+    with day_csv.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(day[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({**day[i], "rx_number": str(810000 + i)} for i in range(20))
+    ledger, out, go = tmp_path / "shared.sqlite", tmp_path / "out", tmp_path / "go"
+    writers = {"render1": (RENDERS, [str(p) for p in fills("render1", 710000, 6)]),
+               "render2": (RENDERS, [str(p) for p in fills("render2", 720000, 6)]),
+               "batch": (BATCH, [str(day_csv)]),
+               "counter": (COUNTER, [str(p) for p in fills("counter", 730000, 8)])}
+    procs = {}
+    for name, (script, args) in writers.items():
+        procs[name] = subprocess.Popen(
+            [sys.executable, "-c", "from leaflets.cli import main\n" + script,
+             str(tmp_path / f"{name}.ready"), str(go), str(out), str(ledger), *args],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    while not all((tmp_path / f"{name}.ready").exists() for name in writers):
+        assert all(p.poll() is None for p in procs.values()), "a writer ended before the start"
+        time.sleep(0.01)
+    go.touch()
+    for name, p in procs.items():
         _, err = p.communicate(timeout=300)
-        assert p.returncode == 0, err
+        assert p.returncode == 0, f"{name}: {err}"
     with Ledger(ledger) as opened:
         assert opened.verify() is None
         found = opened._select("1 = 1")
-    assert sorted(r["rx_number"] for r in found) == [f"7000{n:02d}" for n in range(6)]
-    assert [r["id"] for r in found] == list(range(1, 7))
+    expected = {*range(710000, 710006), *range(720000, 720006), *range(810000, 810020),
+                *range(730000, 730008)}
+    keys = [(str(r["rx_number"]), r["fill_number"], r["kind"]) for r in found]
+    fill_numbers = {810000 + i: int(day[i]["fill_number"]) for i in range(20)}
+    assert sorted(keys) == sorted((str(n), fill_numbers.get(n, 0), "render")
+                                  for n in expected)       # every fill once, nothing else
+    assert [r["id"] for r in found] == list(range(1, len(expected) + 1))
+    by = [str(r["user"]) for r in found]
+    assert {name: by.count(name) for name in writers} == {"render1": 6, "render2": 6, "batch": 20,
+                                                           "counter": 8}
+    # The collision was real: the writers' rows interleave (the id order changes writer more
+    # often than the three times of four writers one after another).
+    assert sum(a != b for a, b in itertools.pairwise(by)) > len(writers) - 1, by
 
 
 def test_the_schema_version_is_recorded(three: Path) -> None:
