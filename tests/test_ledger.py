@@ -26,6 +26,7 @@ from leaflets.record.ledger import (
 )
 
 from .conftest import BASE_FILL, EXAMPLES, ROOT, write_fill
+from .test_startup import RENDERING, loaded
 
 DATA = Path(__file__).parent / "data"
 
@@ -388,3 +389,17 @@ def test_a_bad_ledger_in_the_profile_is_refused_at_its_line(tmp_path: Path, valu
     assert done.returncode == 2
     assert done.stderr == f"Error: {pharmacy}:{line}: ledger: {message}\n"
     assert not (tmp_path / "out").exists() and not list(tmp_path.rglob("*.sqlite"))
+
+
+def test_the_readers_load_no_rendering(tmp_path: Path) -> None:
+    """`recall` is a query: it starts without the rendering stack (benchmarks/recall.py times
+    it), also when it reads the project's profile to find the ledger."""
+    path = tmp_path / "ledger.sqlite"
+    open_ledger(path).close()
+    pharmacy = profile_with(tmp_path / "site", f'"{path}"')
+    for args in (["recall", "GC-2611-0042", "--ledger", str(path)],
+                 ["history", "600123", "--pharmacy", str(pharmacy)],
+                 ["ledger", "verify", "--pharmacy", str(pharmacy)]):
+        modules, _ = loaded(*args)
+        assert modules & RENDERING == set(), args
+        assert "leaflets.record.ledger" in modules       # the probe ran the command

@@ -342,7 +342,7 @@ def _existing_ledger(path: Path | None, pharmacy: Path | None = None) -> Any:
     profile's `ledger:`, else ledger.sqlite beside the default out folder. A ledger that is not
     there is an error, not a new empty one."""
     from .record.ledger import LedgerError, open_ledger
-    from .record.stage import default_ledger, profile_ledger
+    from .record.location import default_ledger, profile_ledger
     path = path or (profile_ledger(pharmacy) if pharmacy else None) or default_ledger(Path("out"))
     if not path.is_file():
         raise LedgerError(f"ledger {path}: no such file (--ledger or the pharmacy profile's "

@@ -10,16 +10,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..load import load_pharmacy
 from ..pipeline import RenderedFill, Settings, sha256, write_fill
 from .ledger import Ledger, LedgerError, open_ledger
-
-LEDGER_NAME = "ledger.sqlite"
-
-
-def default_ledger(out: Path) -> Path:
-    """Beside the out folder (not in it: clearing out/ must not clear the record)."""
-    return out.parent / LEDGER_NAME
+from .location import LEDGER_NAME as LEDGER_NAME
+from .location import default_ledger, profile_ledger
 
 
 def os_user() -> str:
@@ -57,13 +51,6 @@ def _ledger(path: Path) -> Ledger:
     if key not in _open:
         _open[key] = open_ledger(path)
     return _open[key]
-
-
-def profile_ledger(pharmacy: Path) -> Path | None:
-    """The pharmacy profile's `ledger:`, relative to the profile's folder unless absolute; None
-    when the profile names none."""
-    named = load_pharmacy(pharmacy).model.ledger
-    return None if named is None else pharmacy.parent / named
 
 
 def ledger_path(settings: Settings, out: Path) -> Path:
