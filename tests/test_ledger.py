@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import os
 import sqlite3
 import subprocess
 import sys
@@ -403,3 +404,70 @@ def test_the_readers_load_no_rendering(tmp_path: Path) -> None:
         modules, _ = loaded(*args)
         assert modules & RENDERING == set(), args
         assert "leaflets.record.ledger" in modules       # the probe ran the command
+
+
+# ---- a fill is complete only once its row is in the ledger -----------------------------------------
+
+
+def day_of(tmp_path: Path, n: int) -> Path:
+    """The first n rows of examples/day.csv."""
+    lines = (EXAMPLES / "day.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    path = tmp_path / "day.csv"
+    path.write_text("".join(lines[:n + 1]), encoding="utf-8")
+    return path
+
+
+def renders_per_fill(path: Path) -> dict[str, int]:
+    with Ledger(path) as opened:
+        assert opened.verify() is None
+        keys = [f"{r['rx_number']}-{r['fill_number']}" for r in opened._select("kind = 'render'")]
+    return {key: keys.count(key) for key in keys}
+
+
+def test_a_fill_whose_append_failed_is_published_again_on_resume(tmp_path: Path) -> None:
+    """Another process holds the ledger's write lock past the busy timeout (shortened to 0.5 s):
+    the batch publishes its first fill, cannot append its row and stops. Resumed once the lock
+    is gone, it records that fill too: every fill exactly once. (The fill's part, written only
+    after its row, is missing too; the ledger check below covers a part that is there.)"""
+    day, out, ledger = day_of(tmp_path, 4), tmp_path / "out", tmp_path / "ledger.sqlite"
+    open_ledger(ledger).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys\n"
+         "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+         "db.execute('BEGIN IMMEDIATE')\nprint('locked', flush=True)\nsys.stdin.read()\n",
+         str(ledger)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        stopped = subprocess.run(
+            [sys.executable, "-m", "leaflets.cli", "batch", str(day), "--out", str(out),
+             "--ledger", str(ledger), "--workers", "1", "--quiet"], cwd=ROOT, capture_output=True,
+            text=True, timeout=300, check=False, env={**os.environ, "LEAFLETS_LEDGER_BUSY_MS": "500"})
+    finally:
+        holder.communicate("", timeout=60)
+    assert stopped.returncode == 1, stopped.stderr
+    assert "Rx 600200-0 was written to" in stopped.stderr and "but not recorded" in stopped.stderr
+    assert "database is locked" in stopped.stderr
+    assert (out / "600200-0" / "fill.json").is_file()          # published, not recorded
+    assert renders_per_fill(ledger) == {}
+    resumed = leaflets("batch", str(day), "--out", str(out), "--ledger", str(ledger), "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert renders_per_fill(ledger) == {"600200-0": 1, "600201-1": 1, "600202-0": 1,
+                                        "600203-2": 1}
+
+
+def test_resuming_into_another_ledger_records_every_fill_there(tmp_path: Path) -> None:
+    """A batch complete on disk and in one ledger, run again writing another (the profile's
+    ledger: changed, or --ledger): its fills are published again and recorded there, once;
+    a third run finds them all recorded and appends nothing."""
+    day, out = day_of(tmp_path, 3), tmp_path / "out"
+    first, second = tmp_path / "first.sqlite", tmp_path / "second.sqlite"
+
+    def batch(ledger: Path) -> str:
+        done = leaflets("batch", str(day), "--out", str(out), "--ledger", str(ledger))
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()[-5]                 # the summary line, before 4 paths
+    assert batch(first).endswith("3 of 3 fills ok (3 rendered, 0 already complete), 0 failed")
+    assert batch(second).endswith("3 of 3 fills ok (3 rendered, 0 already complete), 0 failed")
+    assert batch(second).endswith("3 of 3 fills ok (0 rendered, 3 already complete), 0 failed")
+    every = {"600200-0": 1, "600201-1": 1, "600202-0": 1}
+    assert renders_per_fill(first) == renders_per_fill(second) == every
