@@ -10,8 +10,8 @@ Crash safety: a fill's documents and record are published together, as `leaflets
 publishes them (record.stage.publish: pipeline.write_fill, then the fill's ledger row), and its
 part after them; every other file reaches its name only whole (write.AtomicFile). A killed run
 leaves at most hidden `.*.tmp` files and folders, which the next run removes; running the same
-command again skips every fill whose record, PDFs and part are complete and whose hashes match,
-renders the rest and rebuilds the combined sheets.
+command again skips every fill whose record, PDFs and part are complete, whose hashes match and
+whose ledger row is there, renders the rest and rebuilds the combined sheets.
 Ctrl-C, SIGTERM and SIGHUP stop the run between fills; an output that cannot be written (a full
 disk) stops it the same way, with the path in the message. Fills are not fsynced one by one
 (that was 40% of a batch's time): the run syncs once before writing the sheets and summary, and

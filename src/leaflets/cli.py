@@ -67,7 +67,8 @@ replace_option = click.option(
          "lot (same Rx and fill number); without it such a fill is refused.")
 ledger_option = click.option(
     "--ledger", type=click.Path(path_type=Path), default=None,
-    help="The dispensing record, a SQLite file [default: ledger.sqlite beside the out folder].")
+    help="The dispensing record, a SQLite file [default: the pharmacy profile's ledger:, else "
+         "ledger.sqlite beside the out folder].")
 user_option = click.option(
     "--user", default=None, help="Who renders, for the ledger [default: the OS user name].")
 large_print_option = click.option(
