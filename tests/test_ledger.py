@@ -183,11 +183,14 @@ WAIT = ("import pathlib, sys, time\n"
         "ready.touch()\n"
         "while not go.exists():\n"
         "    time.sleep(0.002)\n")
+# main(standalone_mode=False) returns the exit code of a LeafletsError instead of exiting.
 RENDERS = WAIT + ("for f in sys.argv[5:]:\n"
-                  "    main(['render', f, '--out', sys.argv[3], '--ledger', sys.argv[4], "
-                  "'--user', pathlib.Path(f).stem.split('-')[0]], standalone_mode=False)\n")
-BATCH = WAIT + ("main(['batch', sys.argv[5], '--out', sys.argv[3], '--ledger', sys.argv[4], "
-                "'--workers', '2', '--quiet', '--user', 'batch'], standalone_mode=False)\n")
+                  "    code = main(['render', f, '--out', sys.argv[3], '--ledger', sys.argv[4], "
+                  "'--user', pathlib.Path(f).stem.split('-')[0]], standalone_mode=False)\n"
+                  "    if code:\n"
+                  "        sys.exit(code)\n")
+BATCH = WAIT + ("sys.exit(main(['batch', sys.argv[5], '--out', sys.argv[3], '--ledger', sys.argv[4], "
+                "'--workers', '2', '--quiet', '--user', 'batch'], standalone_mode=False))\n")
 # The counter (issue 14) will publish through the library, as render does; so does this writer.
 COUNTER = WAIT + ("from leaflets.pipeline import Settings, prepare_fill\n"
                   "from leaflets.record.stage import publish\n"

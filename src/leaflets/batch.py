@@ -49,7 +49,7 @@ from .load import Row, iter_batch, validate_row
 from .parse import MAX_FILE_BYTES, read_bytes
 from .pdf import Info, Ops, PdfWriter
 from .pipeline import Session, Settings, sha256
-from .record.ledger import Ledger, LedgerError, open_ledger
+from .record.ledger import LedgerError, open_ledger
 from .record.stage import ledger_path, publish
 from .render import Pages, write_pdf
 from .write import (
@@ -341,14 +341,18 @@ def _complete_record(directory: Path, made_with: dict[str, Any]) -> tuple[dict[s
     return record, sha256(data)
 
 
-def _recorded(ledger: Ledger, record: dict[str, Any], record_sha256: str) -> bool:
+def _recorded(ledger: Path, record: dict[str, Any], record_sha256: str) -> bool:
     """Whether the ledger has a row for exactly this fill's documents. A fill published whose
     row was never appended (the append failed, or the run now writes another ledger) is not
-    complete: it is published again, and its row appended then."""
+    complete: it is published again, and its row appended then. The ledger is opened for each
+    check (about a millisecond) and never held open here: the worker processes are forked from
+    this one, and SQLite forbids a connection open across a fork."""
     outputs = {name: value["sha256"] for name, value in record["outputs"].items()}
     outputs["fill.json"] = record_sha256
+    with open_ledger(ledger) as opened:
+        rows = opened.history(record["rx_number"])
     return any(row["fill_number"] == record["fill_number"] and orjson.loads(row["outputs"]) == outputs
-               for row in ledger.history(record["rx_number"]))
+               for row in rows)
 
 
 _Item = tuple[Outcome, _Sheets | None] | tuple[int, Row]    # a known result, or a row to render
@@ -359,12 +363,7 @@ def _items(inputs: Sequence[Path], index: _Index, session: Session, out: Path,
     """Pass 2: the rows again, in order, checked against pass 1: failures as results; a fill
     whose record, PDFs and part are complete, made from these inputs and in the ledger as
     skipped; the rest as rows to render."""
-    with open_ledger(ledger_path(session.settings, out)) as ledger:
-        yield from _items_in(inputs, index, session, out, parts, ledger)
-
-
-def _items_in(inputs: Sequence[Path], index: _Index, session: Session, out: Path,
-              parts: _PartStore, ledger: Ledger) -> Iterator[_Item]:
+    ledger = ledger_path(session.settings, out)
     number = 0
     for number, row in enumerate(iter_batch(inputs, []), start=1):
         if number > index.total or _row_hash(row) != index.rows[number - 1]:
