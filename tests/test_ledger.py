@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,7 @@ from leaflets.record.ledger import (
 )
 
 from .conftest import BASE_FILL, EXAMPLES, ROOT, write_fill
+from .test_startup import RENDERING, loaded
 
 DATA = Path(__file__).parent / "data"
 
@@ -177,28 +181,77 @@ def test_recall_lists_every_fill_of_a_lot(three: Path) -> None:
         == [(True, True)]
 
 
-def test_two_renders_at_once_keep_an_unbroken_chain(tmp_path: Path) -> None:
-    """Two processes, each rendering fills one after another, into one ledger at once."""
-    fills = []
-    for n in range(6):
-        fills.append(write_fill(tmp_path, BASE_FILL.replace('"600123"', f'"7000{n:02d}"'),
-                                f"f{n}.yaml"))
-    ledger = tmp_path / "shared.sqlite"
-    script = ("import sys; from leaflets.cli import main\n"
-              "for f in sys.argv[2:]:\n"
-              "    main(['render', f, '--out', sys.argv[1], '--ledger', "
-              f"{str(ledger)!r}], standalone_mode=False)\n")
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / f"out{k}"),
-                               *map(str, fills[k::2])], cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True) for k in (0, 1)]
-    for p in procs:
+# Each writer waits, its imports done, for the go file, so all four start appending at once.
+WAIT = ("import pathlib, sys, time\n"
+        "ready, go = map(pathlib.Path, sys.argv[1:3])\n"
+        "ready.touch()\n"
+        "while not go.exists():\n"
+        "    time.sleep(0.002)\n")
+# main(standalone_mode=False) returns the exit code of a LeafletsError instead of exiting.
+RENDERS = WAIT + ("for f in sys.argv[5:]:\n"
+                  "    code = main(['render', f, '--out', sys.argv[3], '--ledger', sys.argv[4], "
+                  "'--user', pathlib.Path(f).stem.split('-')[0]], standalone_mode=False)\n"
+                  "    if code:\n"
+                  "        sys.exit(code)\n")
+BATCH = WAIT + ("sys.exit(main(['batch', sys.argv[5], '--out', sys.argv[3], '--ledger', sys.argv[4], "
+                "'--workers', '2', '--quiet', '--user', 'batch'], standalone_mode=False))\n")
+# The counter (issue 14) will publish through the library, as render does; so does this writer.
+COUNTER = WAIT + ("from leaflets.pipeline import Settings, prepare_fill\n"
+                  "from leaflets.record.stage import publish\n"
+                  "settings = Settings(ledger=pathlib.Path(sys.argv[4]), user='counter')\n"
+                  "for f in sys.argv[5:]:\n"
+                  "    publish(prepare_fill(pathlib.Path(f), settings), pathlib.Path(sys.argv[3]), "
+                  "settings)\n")
+
+
+def test_renders_a_batch_and_the_counter_at_once_keep_an_unbroken_chain(tmp_path: Path) -> None:
+    """Two `leaflets render` processes (six fills each, one after another), a `leaflets batch`
+    of 20 fills with two workers, and a process publishing eight fills through the library as
+    the counter will, all into one out folder and one ledger, started at the same moment."""
+    def fills(writer: str, first: int, n: int) -> list[Path]:
+        return [write_fill(tmp_path, BASE_FILL.replace('"600123"', f'"{first + i}"'),
+                           f"{writer}-{i}.yaml") for i in range(n)]
+    with open(EXAMPLES / "day.csv", newline="", encoding="utf-8") as f:
+        day = list(csv.DictReader(f))
+    day_csv = tmp_path / "day.csv"
+    with day_csv.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(day[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({**day[i], "rx_number": str(810000 + i)} for i in range(20))
+    ledger, out, go = tmp_path / "shared.sqlite", tmp_path / "out", tmp_path / "go"
+    writers = {"render1": (RENDERS, [str(p) for p in fills("render1", 710000, 6)]),
+               "render2": (RENDERS, [str(p) for p in fills("render2", 720000, 6)]),
+               "batch": (BATCH, [str(day_csv)]),
+               "counter": (COUNTER, [str(p) for p in fills("counter", 730000, 8)])}
+    procs = {}
+    for name, (script, args) in writers.items():
+        procs[name] = subprocess.Popen(
+            [sys.executable, "-c", "from leaflets.cli import main\n" + script,
+             str(tmp_path / f"{name}.ready"), str(go), str(out), str(ledger), *args],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    while not all((tmp_path / f"{name}.ready").exists() for name in writers):
+        assert all(p.poll() is None for p in procs.values()), "a writer ended before the start"
+        time.sleep(0.01)
+    go.touch()
+    for name, p in procs.items():
         _, err = p.communicate(timeout=300)
-        assert p.returncode == 0, err
+        assert p.returncode == 0, f"{name}: {err}"
     with Ledger(ledger) as opened:
         assert opened.verify() is None
         found = opened._select("1 = 1")
-    assert sorted(r["rx_number"] for r in found) == [f"7000{n:02d}" for n in range(6)]
-    assert [r["id"] for r in found] == list(range(1, 7))
+    expected = {*range(710000, 710006), *range(720000, 720006), *range(810000, 810020),
+                *range(730000, 730008)}
+    keys = [(str(r["rx_number"]), r["fill_number"], r["kind"]) for r in found]
+    fill_numbers = {810000 + i: int(day[i]["fill_number"]) for i in range(20)}
+    assert sorted(keys) == sorted((str(n), fill_numbers.get(n, 0), "render")
+                                  for n in expected)       # every fill once, nothing else
+    assert [r["id"] for r in found] == list(range(1, len(expected) + 1))
+    by = [str(r["user"]) for r in found]
+    assert {name: by.count(name) for name in writers} == {"render1": 6, "render2": 6, "batch": 20,
+                                                           "counter": 8}
+    # The collision was real: the writers' rows interleave (the id order changes writer more
+    # often than the three times of four writers one after another).
+    assert sum(a != b for a, b in itertools.pairwise(by)) > len(writers) - 1, by
 
 
 def test_the_schema_version_is_recorded(three: Path) -> None:
@@ -279,3 +332,174 @@ def test_rows_deleted_from_the_end_are_found_against_an_anchor(three: Path) -> N
     assert found.returncode == 1 and "row 3 is not the row the anchor names" in found.stderr
     bad = leaflets("ledger", "verify", "--ledger", str(three), "--anchor", "3:abc")
     assert bad.returncode == 1 and "expected ID:HASH" in bad.stderr
+
+
+# ---- where the ledger is: --ledger, else the profile's `ledger:`, else beside out/ ---------------
+
+PROFILE = (ROOT / "pharmacy.yaml").read_text(encoding="utf-8")
+
+
+def profile_with(folder: Path, ledger: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "pharmacy.yaml"
+    path.write_text(PROFILE + f"ledger: {ledger}\n", encoding="utf-8")
+    return path
+
+
+def rx_numbers(path: Path) -> list[str]:
+    with Ledger(path) as opened:
+        assert opened.verify() is None
+        return [str(r["rx_number"]) for r in opened._select("1 = 1")]
+
+
+def test_the_profile_names_the_ledger_relative_to_its_own_folder(tmp_path: Path) -> None:
+    pharmacy = profile_with(tmp_path / "site", '"records/day.sqlite"')
+    (tmp_path / "site" / "records").mkdir()
+    done = leaflets("render", str(EXAMPLES / "fill.yaml"), "--out", str(tmp_path / "out"),
+                    "--pharmacy", str(pharmacy))
+    assert done.returncode == 0, done.stderr
+    named = tmp_path / "site" / "records" / "day.sqlite"     # not beside out/, not under cwd
+    assert rx_numbers(named) == ["600123"]
+    assert not (tmp_path / "ledger.sqlite").exists() and not (ROOT / "records").exists()
+    # --ledger comes before the profile.
+    other = tmp_path / "other.sqlite"
+    done = leaflets("render", str(EXAMPLES / "fill.yaml"), "--out", str(tmp_path / "out"),
+                    "--pharmacy", str(pharmacy), "--ledger", str(other))
+    assert done.returncode == 0, done.stderr
+    assert rx_numbers(other) == ["600123"] and rx_numbers(named) == ["600123"]
+
+
+def test_batch_workers_write_the_profiles_ledger(tmp_path: Path) -> None:
+    ledger = tmp_path / "elsewhere" / "record.sqlite"
+    ledger.parent.mkdir()
+    pharmacy = profile_with(tmp_path / "site", f'"{ledger}"')        # an absolute path
+    done = leaflets("batch", str(EXAMPLES / "day.csv"), "--out", str(tmp_path / "out"),
+                    "--pharmacy", str(pharmacy), "--workers", "2", "--quiet")
+    assert done.returncode in (0, 1), done.stderr
+    rendered = sorted(p.name.split("-")[0] for p in (tmp_path / "out").iterdir()
+                      if (p / "fill.json").exists())
+    assert len(rendered) > 20 and sorted(rx_numbers(ledger)) == rendered
+    assert not (tmp_path / "ledger.sqlite").exists()
+
+
+def test_the_readers_find_the_profiles_ledger(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    pharmacy = profile_with(site, "ledger.db")
+    render_done = leaflets("render", str(EXAMPLES / "fill.yaml"), "--out", str(tmp_path / "out"),
+                           "--pharmacy", str(pharmacy), "--user", "kl")
+    assert render_done.returncode == 0, render_done.stderr
+    assert (site / "ledger.db").is_file() and not (tmp_path / "ledger.sqlite").exists()
+    for args in (["ledger", "verify"], ["history", "600123"], ["recall", "GC-2611-0042"]):
+        given = leaflets(*args, "--pharmacy", str(pharmacy))           # from the repository
+        found = leaflets(*args, cwd=site)                              # the project's profile
+        assert given.returncode == found.returncode == 0, given.stderr + found.stderr
+        assert given.stdout == found.stdout
+        assert ("ledger ok: 1 row" in given.stdout if args[0] == "ledger"
+                else "600123-0" in given.stdout and "kl" in given.stdout)
+    # --ledger comes first; a profile naming a ledger that is not there is an error naming it.
+    assert leaflets("history", "600123", "--pharmacy", str(pharmacy), "--ledger",
+                    str(site / "ledger.db")).returncode == 0
+    empty = profile_with(tmp_path / "new", "ledger.db")
+    missing = leaflets("history", "600123", "--pharmacy", str(empty))
+    assert missing.returncode == 1
+    assert missing.stderr == (f"Error: ledger {tmp_path / 'new' / 'ledger.db'}: no such file "
+                              "(--ledger or the pharmacy profile's ledger: names it)\n")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("5", "expected a file path, got 5 (quote it in YAML)"),
+    ('""', "expected a file path, got an empty string"),
+    ('"records/"', "expected a file path, got a folder: 'records/'"),
+    ('" ledger.sqlite"', "expected a file path without leading or trailing spaces"),
+])
+def test_a_bad_ledger_in_the_profile_is_refused_at_its_line(tmp_path: Path, value: str,
+                                                            message: str) -> None:
+    pharmacy = profile_with(tmp_path / "site", value)
+    line = PROFILE.count("\n") + 1
+    done = leaflets("render", str(EXAMPLES / "fill.yaml"), "--out", str(tmp_path / "out"),
+                    "--pharmacy", str(pharmacy))
+    assert done.returncode == 2
+    assert done.stderr == f"Error: {pharmacy}:{line}: ledger: {message}\n"
+    assert not (tmp_path / "out").exists() and not list(tmp_path.rglob("*.sqlite"))
+
+
+def test_the_readers_load_no_rendering(tmp_path: Path) -> None:
+    """`recall` is a query: it starts without the rendering stack (benchmarks/recall.py times
+    it), also when it reads the project's profile to find the ledger."""
+    path = tmp_path / "ledger.sqlite"
+    open_ledger(path).close()
+    pharmacy = profile_with(tmp_path / "site", f'"{path}"')
+    for args in (["recall", "GC-2611-0042", "--ledger", str(path)],
+                 ["history", "600123", "--pharmacy", str(pharmacy)],
+                 ["ledger", "verify", "--pharmacy", str(pharmacy)]):
+        modules, _ = loaded(*args)
+        assert modules & RENDERING == set(), args
+        assert "leaflets.record.ledger" in modules       # the probe ran the command
+
+
+# ---- a fill is complete only once its row is in the ledger -----------------------------------------
+
+
+def day_of(tmp_path: Path, n: int) -> Path:
+    """The first n rows of examples/day.csv."""
+    lines = (EXAMPLES / "day.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    path = tmp_path / "day.csv"
+    path.write_text("".join(lines[:n + 1]), encoding="utf-8")
+    return path
+
+
+def renders_per_fill(path: Path) -> dict[str, int]:
+    with Ledger(path) as opened:
+        assert opened.verify() is None
+        keys = [f"{r['rx_number']}-{r['fill_number']}" for r in opened._select("kind = 'render'")]
+    return {key: keys.count(key) for key in keys}
+
+
+def test_a_fill_that_cannot_be_recorded_is_not_published_and_resumes(tmp_path: Path) -> None:
+    """Another process holds the ledger's write lock past the busy timeout (shortened to 0.5 s):
+    the batch cannot record its first fill, so does not publish it, and stops. Resumed once the
+    lock is gone, it records every fill exactly once. (A fill published whose commit then
+    failed is the case the next test's check covers: its row is not there.)"""
+    day, out, ledger = day_of(tmp_path, 4), tmp_path / "out", tmp_path / "ledger.sqlite"
+    open_ledger(ledger).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys\n"
+         "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+         "db.execute('BEGIN IMMEDIATE')\nprint('locked', flush=True)\nsys.stdin.read()\n",
+         str(ledger)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        stopped = subprocess.run(
+            [sys.executable, "-m", "leaflets.cli", "batch", str(day), "--out", str(out),
+             "--ledger", str(ledger), "--workers", "1", "--quiet"], cwd=ROOT, capture_output=True,
+            text=True, timeout=300, check=False, env={**os.environ, "LEAFLETS_LEDGER_BUSY_MS": "500"})
+    finally:
+        holder.communicate("", timeout=60)
+    assert stopped.returncode == 1, stopped.stderr
+    # The check against the ledger and the publish run inside the append's write transaction
+    # (record.stage.publish): a fill that cannot take the lock is not published either.
+    assert "cannot append to it: database is locked" in stopped.stderr
+    assert not (out / "600200-0").exists()
+    assert renders_per_fill(ledger) == {}
+    resumed = leaflets("batch", str(day), "--out", str(out), "--ledger", str(ledger), "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert renders_per_fill(ledger) == {"600200-0": 1, "600201-1": 1, "600202-0": 1,
+                                        "600203-2": 1}
+
+
+def test_resuming_into_another_ledger_records_every_fill_there(tmp_path: Path) -> None:
+    """A batch complete on disk and in one ledger, run again writing another (the profile's
+    ledger: changed, or --ledger): its fills are published again and recorded there, once;
+    a third run finds them all recorded and appends nothing."""
+    day, out = day_of(tmp_path, 3), tmp_path / "out"
+    first, second = tmp_path / "first.sqlite", tmp_path / "second.sqlite"
+
+    def batch(ledger: Path) -> str:
+        done = leaflets("batch", str(day), "--out", str(out), "--ledger", str(ledger))
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()[-5]                 # the summary line, before 4 paths
+    assert batch(first).endswith("3 of 3 fills ok (3 rendered, 0 already complete), 0 failed")
+    assert batch(second).endswith("3 of 3 fills ok (3 rendered, 0 already complete), 0 failed")
+    assert batch(second).endswith("3 of 3 fills ok (0 rendered, 3 already complete), 0 failed")
+    every = {"600200-0": 1, "600201-1": 1, "600202-0": 1}
+    assert renders_per_fill(first) == renders_per_fill(second) == every

@@ -10,8 +10,8 @@ Crash safety: a fill's documents and record are published together, as `leaflets
 publishes them (record.stage.publish: pipeline.write_fill, then the fill's ledger row), and its
 part after them; every other file reaches its name only whole (write.AtomicFile). A killed run
 leaves at most hidden `.*.tmp` files and folders, which the next run removes; running the same
-command again skips every fill whose record, PDFs and part are complete and whose hashes match,
-renders the rest and rebuilds the combined sheets.
+command again skips every fill whose record, PDFs and part are complete, whose hashes match and
+whose ledger row is there, renders the rest and rebuilds the combined sheets.
 Ctrl-C, SIGTERM and SIGHUP stop the run between fills; an output that cannot be written (a full
 disk) stops it the same way, with the path in the message. Fills are not fsynced one by one
 (that was 40% of a batch's time): the run syncs once before writing the sheets and summary, and
@@ -50,8 +50,8 @@ from .load import Row, iter_batch, validate_row
 from .parse import MAX_FILE_BYTES, read_bytes
 from .pdf import Info, Ops, PdfWriter
 from .pipeline import Session, Settings, sha256
-from .record.ledger import LedgerError
-from .record.stage import publish
+from .record.ledger import LedgerError, open_ledger
+from .record.stage import ledger_path, publish
 from .render import Pages, write_pdf
 from .write import (
     AtomicFile,
@@ -342,14 +342,29 @@ def _complete_record(directory: Path, made_with: dict[str, Any]) -> tuple[dict[s
     return record, sha256(data)
 
 
+def _recorded(ledger: Path, record: dict[str, Any], record_sha256: str) -> bool:
+    """Whether the ledger has a row for exactly this fill's documents. A fill published whose
+    row was never appended (the append failed, or the run now writes another ledger) is not
+    complete: it is published again, and its row appended then. The ledger is opened for each
+    check (about a millisecond) and never held open here: the worker processes are forked from
+    this one, and SQLite forbids a connection open across a fork."""
+    outputs = {name: value["sha256"] for name, value in record["outputs"].items()}
+    outputs["fill.json"] = record_sha256
+    with open_ledger(ledger) as opened:
+        rows = opened.history(record["rx_number"])
+    return any(row["fill_number"] == record["fill_number"] and orjson.loads(row["outputs"]) == outputs
+               for row in rows)
+
+
 _Item = tuple[Outcome, _Sheets | None] | tuple[int, Row]    # a known result, or a row to render
 
 
 def _items(inputs: Sequence[Path], index: _Index, session: Session, out: Path,
            parts: _PartStore) -> Iterator[_Item]:
     """Pass 2: the rows again, in order, checked against pass 1: failures as results; a fill
-    whose record, PDFs and part are complete and made from these inputs as skipped; the rest
-    as rows to render."""
+    whose record, PDFs and part are complete, made from these inputs and in the ledger as
+    skipped; the rest as rows to render."""
+    ledger = ledger_path(session.settings, out)
     number = 0
     for number, row in enumerate(iter_batch(inputs, []), start=1):
         if number > index.total or _row_hash(row) != index.rows[number - 1]:
@@ -364,7 +379,7 @@ def _items(inputs: Sequence[Path], index: _Index, session: Session, out: Path,
             key = loaded.model.key
             found = _complete_record(out / key, session.made_with(loaded))
             sheets = parts.load(key, *found) if found is not None else None
-            if found is not None and sheets is not None:
+            if found is not None and sheets is not None and _recorded(ledger, *found):
                 yield Outcome(number, row.where, key, "skipped", found[0]["bud"]["date"],
                               tuple(found[0]["warnings"])), sheets
                 continue

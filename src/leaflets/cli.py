@@ -67,7 +67,8 @@ replace_option = click.option(
          "lot (same Rx and fill number); without it such a fill is refused.")
 ledger_option = click.option(
     "--ledger", type=click.Path(path_type=Path), default=None,
-    help="The dispensing record, a SQLite file [default: ledger.sqlite beside the out folder].")
+    help="The dispensing record, a SQLite file [default: the pharmacy profile's ledger:, else "
+         "ledger.sqlite beside the out folder].")
 user_option = click.option(
     "--user", default=None, help="Who renders, for the ledger [default: the OS user name].")
 large_print_option = click.option(
@@ -133,7 +134,7 @@ def render(fill: Path, catalog: Path, pharmacy: Path, out: Path, stock: str | No
                                  param_hint="--correct")
     settings = Settings(catalog, pharmacy, stock, large_print, replace, ledger, user or "",
                         (correction or "").strip())
-    check_ledger(settings, out)
+    settings = dataclasses.replace(settings, ledger=check_ledger(settings, out))
     rendered = prepare_fill(fill, settings)
     directory = publish(rendered, out, settings)
     for warning in rendered.warnings:
@@ -176,7 +177,7 @@ def batch(inputs: tuple[Path, ...], catalog: Path, pharmacy: Path, out: Path, st
     from .pipeline import Settings
     from .record.stage import check_ledger
     settings = Settings(catalog, pharmacy, stock, large_print, replace, ledger, user or "")
-    check_ledger(settings, out)
+    settings = dataclasses.replace(settings, ledger=check_ledger(settings, out))
     with _progress(quiet) as report:
         result = run_batch(list(inputs), settings, out, workers=workers or _cores(), report=report)
     for outcome in result.failed:
@@ -347,20 +348,35 @@ def products(catalog: Path, as_json: bool) -> None:
         raise InputError(problems)
 
 
-def _existing_ledger(path: Path | None, out: Path = Path("out")) -> Any:
-    """The ledger to read: --ledger, or ledger.sqlite beside the out folder. A ledger
-    that is not there is an error, not a new empty one."""
+def _existing_ledger(path: Path | None, pharmacy: Path | None = None,
+                     out: Path = Path("out")) -> Any:
+    """The ledger to read, found as `render` finds the one it writes: --ledger, else the
+    profile's `ledger:`, else ledger.sqlite beside the out folder. A ledger that is not
+    there is an error, not a new empty one."""
     from .record.ledger import LedgerError, open_ledger
-    from .record.stage import default_ledger
-    path = path or default_ledger(out)
+    from .record.location import default_ledger, profile_ledger
+    path = path or (profile_ledger(pharmacy) if pharmacy else None) or default_ledger(out)
     if not path.is_file():
-        raise LedgerError(f"ledger {path}: no such file (--ledger names it)")
+        raise LedgerError(f"ledger {path}: no such file (--ledger or the pharmacy profile's "
+                          "ledger: names it)")
     return open_ledger(path)
+
+
+def _profile_if_any(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """--pharmacy if given, else the project's pharmacy.yaml if there is one: reading a ledger
+    outside any project needs no profile."""
+    found: Path = _in_project("pharmacy.yaml")(ctx, param, value)
+    return found if value is not None or found.is_file() else None
 
 
 read_ledger_option = click.option(
     "--ledger", type=click.Path(path_type=Path), default=None,
-    help="The ledger [default: ledger.sqlite beside out/, that is ./ledger.sqlite].")
+    help="The ledger [default: the pharmacy profile's ledger:, else ledger.sqlite beside out/, "
+         "that is ./ledger.sqlite].")
+read_pharmacy_option = click.option(
+    "--pharmacy", type=click.Path(path_type=Path), default=None, callback=_profile_if_any,
+    help="The pharmacy profile whose ledger: names the ledger [default: the project's "
+         "pharmacy.yaml, if any].")
 csv_option = click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
 
 
@@ -371,15 +387,16 @@ def ledger() -> None:
 
 @ledger.command()
 @read_ledger_option
+@read_pharmacy_option
 @click.option("--anchor", metavar="ID:HASH", default=None,
               help="A head written down earlier (verify prints it): row ID must still be there "
                    "with that hash, so rows deleted from the end since are found.")
-def verify(ledger: Path | None, anchor: str | None) -> None:
+def verify(ledger: Path | None, pharmacy: Path | None, anchor: str | None) -> None:
     """Check the hash chain: exit 0 if every row is whole and in order, 1 naming the first row
     that was edited, or follows a deleted or reordered one. The chain alone cannot show that
     its newest rows were deleted: keep the head it prints somewhere else, and give it back
     with --anchor."""
-    with _existing_ledger(ledger) as opened:
+    with _existing_ledger(ledger, pharmacy) as opened:
         broken = opened.verify()
         if broken is None and anchor is not None:
             broken = opened.check_anchor(anchor)
@@ -395,11 +412,12 @@ def verify(ledger: Path | None, anchor: str | None) -> None:
 @main.command()
 @click.argument("rx")
 @read_ledger_option
+@read_pharmacy_option
 @csv_option
-def history(rx: str, ledger: Path | None, as_csv: bool) -> None:
+def history(rx: str, ledger: Path | None, pharmacy: Path | None, as_csv: bool) -> None:
     """Every fill of prescription RX in the ledger, oldest first."""
     from .record.table import HISTORY, csv_table, text_table
-    with _existing_ledger(ledger) as opened:
+    with _existing_ledger(ledger, pharmacy) as opened:
         rows = opened.history(rx)
     click.echo(csv_table(HISTORY, rows) if as_csv else text_table(HISTORY, rows), nl=not as_csv)
 
@@ -407,12 +425,13 @@ def history(rx: str, ledger: Path | None, as_csv: bool) -> None:
 @main.command()
 @click.argument("lot")
 @read_ledger_option
+@read_pharmacy_option
 @csv_option
-def recall(lot: str, ledger: Path | None, as_csv: bool) -> None:
+def recall(lot: str, ledger: Path | None, pharmacy: Path | None, as_csv: bool) -> None:
     """Every fill of compounded LOT: patient, date of birth, Rx, fill date, BUD, printed when and
     by whom."""
     from .record.table import RECALL, csv_table, text_table
-    with _existing_ledger(ledger) as opened:
+    with _existing_ledger(ledger, pharmacy) as opened:
         rows = opened.recall(lot)
     click.echo(csv_table(RECALL, rows) if as_csv else text_table(RECALL, rows), nl=not as_csv)
 
@@ -480,7 +499,7 @@ def reprint(key: str, reason: str, catalog: Path, pharmacy: Path, out: Path,
     if not reason.strip():
         raise click.BadParameter("say why it is reprinted", param_hint="--reason")
     settings = Settings(catalog, pharmacy, ledger=ledger, user=user or "")
-    with _existing_ledger(ledger, out) as opened:
+    with _existing_ledger(ledger, pharmacy if pharmacy.is_file() else None, out) as opened:
         done = make_reprint(opened, key, reason.strip(), settings, out)
         click.echo(f"Rx {key}: reprint {done.number} (ledger row {done.row['id']})", err=True)
         for name in done.rendered.files:
@@ -503,7 +522,7 @@ def print_(target: str, out: Path, pharmacy: Path, ledger: Path | None, user: st
     checking each document against its record and the ledger. The label prints at 100 % on its
     stock, the leaflet duplex; each job appends a "print" row to the ledger. A queue that is
     missing, stopped or rejecting jobs is an error naming it, and nothing is printed."""
-    with _existing_ledger(ledger, out) as opened:
+    with _existing_ledger(ledger, pharmacy if pharmacy.is_file() else None, out) as opened:
         _send(target, out, pharmacy, opened, user, how)
 
 

@@ -159,11 +159,31 @@ def _text(value: Any) -> str:
 _show = quoted
 
 
+def _file_path(value: Any) -> str:
+    """A file's path as written (not collapsed as printed text is): text, at most 1,024
+    characters, naming a file rather than a folder."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected a file path, got {_show(value)} (quote it in YAML)")
+    if not value.strip():
+        raise ValueError("expected a file path, got an empty string")
+    if value != value.strip():
+        raise ValueError("expected a file path without leading or trailing spaces")
+    if len(value) > 1024:
+        raise ValueError(f"expected a file path of at most 1,024 characters, got {len(value):,}")
+    text, why = check_text(value)
+    if why:
+        raise ValueError(why)
+    if text.endswith(("/", "\\", "/.", "/..")) or text in (".", ".."):
+        raise ValueError(f"expected a file path, got a folder: {_show(value)}")
+    return text
+
+
 # The readers of a date and of an expiry (a day, or a month meaning its last day), for the CLI.
 day, expiry = _date, _expiry
 Date = Annotated[dt.date, BeforeValidator(_date)]
 ExpiryDate = Annotated[dt.date, BeforeValidator(_expiry)]
 Text = Annotated[str, BeforeValidator(_text)]
+FilePath = Annotated[str, BeforeValidator(_file_path)]
 Initials = Annotated[str, BeforeValidator(_text), StringConstraints(pattern=r"^[A-Za-z][A-Za-z.\- ]{0,9}$")]
 # rx_number becomes part of a path (out/<rx>-<fill>/): letters, digits and '-' only.
 RxNumber = Annotated[
@@ -406,6 +426,9 @@ class Pharmacy(Frozen):
     large_print_stock: Slug = "large-print"     # for patient.large_print and --large-print
     bud_counting: BudCounting = BudCounting.COMPOUNDING_DAY_IS_DAY_1
     printers: Printers = Printers()
+    # The ledger (record/stage.py): relative to the profile's folder unless absolute. --ledger
+    # overrides it; without either, ledger.sqlite beside the out folder.
+    ledger: FilePath | None = None
 
     def monograph_url(self, slug: str) -> str:
         # The QR encodes <base>/<slug> and nothing else: no patient data (safety rule 4).

@@ -56,8 +56,8 @@ class Settings:
     stock: str | None = None
     large_print: bool = False        # every fill in large print, as patient.large_print asks
     replace: bool = False            # a fill may replace another patient's (product's...) record
-    # The record stage's (record/stage.py): the ledger file (default: beside the out folder)
-    # and who renders (default: the OS user).
+    # The record stage's (record/stage.py): the ledger file (default: the profile's ledger:,
+    # else beside the out folder) and who renders (default: the OS user).
     ledger: Path | None = None
     user: str = ""
     # A correction of a fill already in the ledger with another patient, product, lot or

@@ -13,13 +13,8 @@ from typing import Any
 from ..errors import InputError
 from ..pipeline import RenderedFill, Settings, sha256, write_fill
 from .ledger import Ledger, LedgerError, open_ledger
-
-LEDGER_NAME = "ledger.sqlite"
-
-
-def default_ledger(out: Path) -> Path:
-    """Beside the out folder (not in it: clearing out/ must not clear the record)."""
-    return out.parent / LEDGER_NAME
+from .location import LEDGER_NAME as LEDGER_NAME
+from .location import default_ledger, profile_ledger
 
 
 def os_user() -> str:
@@ -121,7 +116,9 @@ def _ledger(path: Path) -> Ledger:
 
 
 def ledger_path(settings: Settings, out: Path) -> Path:
-    return settings.ledger or default_ledger(out)
+    """The ledger a run writes: --ledger (settings.ledger), else the profile's `ledger:`, else
+    ledger.sqlite beside the out folder."""
+    return settings.ledger or profile_ledger(settings.pharmacy) or default_ledger(out)
 
 
 def check_ledger(settings: Settings, out: Path) -> Path:
