@@ -97,6 +97,10 @@ catalog_option = click.option("--catalog", type=click.Path(path_type=Path), defa
 pharmacy_option = click.option("--pharmacy", type=click.Path(path_type=Path), default=None,
                                callback=_in_project("pharmacy.yaml"),
                                help="The pharmacy profile [default: the project's pharmacy.yaml].")
+warnings_option = click.option("--warnings", "warning_catalog", type=click.Path(path_type=Path),
+                               default=None, callback=_in_project("warnings.yaml"),
+                               help="The pharmacy's auxiliary warning catalog [default: the "
+                                    "project's warnings.yaml].")
 
 
 @click.group(cls=_Group)
@@ -109,20 +113,23 @@ def main() -> None:
 @click.argument("fill", type=click.Path(path_type=Path))
 @catalog_option
 @pharmacy_option
+@warnings_option
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
 @click.option("--stock", default=None, help="Label stock name (default: the pharmacy's).")
 @large_print_option
 @replace_option
 @ledger_option
 @user_option
-def render(fill: Path, catalog: Path, pharmacy: Path, out: Path, stock: str | None,
-           large_print: bool, replace: bool, ledger: Path | None, user: str | None) -> None:
+def render(fill: Path, catalog: Path, pharmacy: Path, warning_catalog: Path, out: Path,
+           stock: str | None, large_print: bool, replace: bool, ledger: Path | None,
+           user: str | None) -> None:
     """Render one fill (YAML or JSON) to out/<rx>-<fill>/label.pdf, leaflet.pdf and fill.json,
     published together (the previous set stays until the new one is whole), and append a row
     to the ledger."""
     from .pipeline import Settings, prepare_fill
     from .record.stage import check_ledger, publish
-    settings = Settings(catalog, pharmacy, stock, large_print, replace, ledger, user or "")
+    settings = Settings(catalog, pharmacy, stock, large_print, replace, ledger, user or "",
+                        warning_catalog=warning_catalog)
     check_ledger(settings, out)
     rendered = prepare_fill(fill, settings)
     directory = publish(rendered, out, settings)
@@ -143,6 +150,7 @@ def _cores() -> int:
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @catalog_option
 @pharmacy_option
+@warnings_option
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
 @click.option("--stock", default=None, help="Label stock name (default: the pharmacy's).")
 @large_print_option
@@ -152,9 +160,9 @@ def _cores() -> int:
 @replace_option
 @ledger_option
 @user_option
-def batch(inputs: tuple[Path, ...], catalog: Path, pharmacy: Path, out: Path, stock: str | None,
-          large_print: bool, workers: int | None, quiet: bool, replace: bool,
-          ledger: Path | None, user: str | None) -> None:
+def batch(inputs: tuple[Path, ...], catalog: Path, pharmacy: Path, warning_catalog: Path,
+          out: Path, stock: str | None, large_print: bool, workers: int | None, quiet: bool,
+          replace: bool, ledger: Path | None, user: str | None) -> None:
     """Render a day's fills from INPUTS (CSV, a YAML list, a JSON array, JSON Lines, or a folder
     of fill files) and write the combined sheets to <out>/batches/<batch-id>/.
 
@@ -165,7 +173,8 @@ def batch(inputs: tuple[Path, ...], catalog: Path, pharmacy: Path, out: Path, st
     from .batch import run_batch
     from .pipeline import Settings
     from .record.stage import check_ledger
-    settings = Settings(catalog, pharmacy, stock, large_print, replace, ledger, user or "")
+    settings = Settings(catalog, pharmacy, stock, large_print, replace, ledger, user or "",
+                        warning_catalog=warning_catalog)
     check_ledger(settings, out)
     with _progress(quiet) as report:
         result = run_batch(list(inputs), settings, out, workers=workers or _cores(), report=report)
