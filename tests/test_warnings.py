@@ -110,9 +110,16 @@ def test_a_bad_catalog_is_located(tmp_path: Path) -> None:
                    "    source: \"x\"\n", encoding="utf-8")
     with pytest.raises(InputError) as caught:
         load_warning_catalog(bad)
-    found = {(p.line, p.field): p.message for p in caught.value.problems}
-    assert found[(3, "warnings.shake-well.priority")] == "expected a number of at least 1, got 0"
-    assert found[(4, "warnings.shake-well.text.en")] == "every warning needs its English text"
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line, problem.field, problem.message) == (
+        str(bad), 3, "warnings.shake-well.priority", "expected a number of at least 1, got 0")
+    bad.write_text(bad.read_text(encoding="utf-8").replace("priority: 0", "priority: 1"),
+                   encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_warning_catalog(bad)
+    [problem] = caught.value.problems
+    assert (problem.line, problem.field, problem.message) == (
+        4, "warnings.shake-well.text.en", "every warning needs its English text")
 
 
 @pytest.mark.parametrize(("slug", "expected"), [

@@ -406,6 +406,7 @@ class Context:
             "revised": fmt(self.product.revised),
             "sections": _sections(self.product),
             "text": product_words(self.product, self.language),
+            "auxiliary_warnings": [{"code": c, "text": t} for c, t in self.auxiliary_warnings],
         }
         if self.fill is None:
             return product
@@ -418,7 +419,6 @@ class Context:
             "directions": self.directions,
             "directions_english": self.directions_english,
             "cautions": [c.value for c in self.cautions],
-            "auxiliary_warnings": [{"code": c, "text": t} for c, t in self.auxiliary_warnings],
         }
 
 

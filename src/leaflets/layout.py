@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .codes import CODE128_QUIET_MODULES, QR_QUIET_MODULES, code128, qr_matrix
+from .compose import PageNumber, WarningText
 from .errors import FitError
 from .fonts import ASCENT_EM, DESCENT_EM, Segment, segments, width_pt
-from .compose import PageNumber, WarningText
 from .models import Box, Stock, TextRegion, WarningStrip
 
 # The smallest QR module a 203 dpi thermal printer draws as at least two dots (2 / 203 in).

@@ -33,6 +33,7 @@ from .layout import LabelLayout, layout_label
 from .load import (
     Loaded,
     Source,
+    check_warning_codes,
     load_document_style,
     load_fill,
     load_pharmacy,
@@ -41,7 +42,6 @@ from .load import (
     load_warning_catalog,
     product_slugs,
 )
-from .load import check_warning_codes
 from .models import DocumentStyle, Fill, Pharmacy, Product, Stock, WarningCatalog
 from .parse import read_json
 from .pdf import Info
@@ -157,9 +157,12 @@ class Session:
                      ) -> tuple[Block, ...]:
         key = (product.model.slug, language, style)
         if key not in self._bodies:
+            # The auxiliary warnings are the product's and the session's catalog's only.
+            catalog = self.warning_catalog.model
+            warnings = warning_texts(choose_warnings(product.model, catalog), catalog, language)
             context = Context(product=product.model, pharmacy=self.pharmacy.model,
                               url=self.pharmacy.model.monograph_url(product.model.slug),
-                              language=language)
+                              language=language, auxiliary_warnings=warnings)
             self._bodies[key] = compose_body("leaflet-body.xml.j2", context)
         return self._bodies[key]
 
