@@ -134,11 +134,13 @@ def test_labels_sheet_is_every_label_in_input_order(day_run: tuple[Any, Path]) -
     _, out = day_run
     _, rows = day_rows()
     texts = page_texts(batch_dir(out) / "labels.pdf")
-    assert len(texts) == len(rows)
-    for text, row in zip(texts, rows, strict=True):
+    page = 0
+    for row in rows:      # each fill's label and its continuation labels (auxiliary warnings)
         single = page_texts(out / f"{row[0]}-{row[1]}" / "label.pdf")
-        assert text == single[0]            # the same label as the fill's own PDF
-        assert f"Rx {row[0]}" in text
+        assert texts[page:page + len(single)] == single     # the fill's own PDF's pages
+        assert all(f"Rx {row[0]}" in text for text in single)
+        page += len(single)
+    assert page == len(texts)
 
 
 def test_leaflets_sheet_starts_each_leaflet_on_an_odd_page(day_run: tuple[Any, Path]) -> None:
@@ -285,7 +287,9 @@ def test_bad_rows_are_reported_and_good_rows_still_render(tmp_path: Path) -> Non
     summary = list(csv.DictReader(io.StringIO((batch_dir(tmp_path / "out") / "summary.csv").read_text())))
     assert [s["status"] for s in summary] == ["ok", "failed", "failed", "failed", "failed", "ok", "failed"]
     assert summary[1]["error"].endswith("expected a date YYYY-MM-DD, got '14/03/1978'")
-    assert len(page_texts(batch_dir(tmp_path / "out") / "labels.pdf")) == 2
+    # The two good fills' labels, each with its continuation label of auxiliary warnings.
+    labels = page_texts(batch_dir(tmp_path / "out") / "labels.pdf")
+    assert [text.startswith("Warnings 2 of 2") for text in labels] == [False, True, False, True]
 
 
 def test_an_input_that_cannot_be_read_exits_2_and_writes_nothing(tmp_path: Path) -> None:
@@ -584,7 +588,12 @@ def test_a_sheet_keeps_each_page_its_own_size(tmp_path: Path) -> None:
     [sheet] = (tmp_path / "out" / "batches").glob("*/labels.pdf")
     sizes = [(float(p.mediabox.width), float(p.mediabox.height))
              for p in pypdf.PdfReader(sheet).pages]
-    assert sizes == [(288.0, 432.0), (288.0, 216.0)]     # stocks/large-print.yaml, stocks/4x3.yaml
     records = sorted((tmp_path / "out").glob("*/fill.json"))
+    # stocks/large-print.yaml, stocks/4x3.yaml: each label and its continuation labels
+    # (auxiliary warnings) on its stock
+    pages = {json.loads(r.read_text())["label"]["stock"]: json.loads(r.read_text())["label"]["pages"]
+             for r in records}
+    assert pages["large-print"] > 1 and pages["4x3"] > 1
+    assert sizes == [(288.0, 432.0)] * pages["large-print"] + [(288.0, 216.0)] * pages["4x3"]
     languages = sorted(json.loads(r.read_text())["language"] for r in records)
     assert languages == ["en", "es"]

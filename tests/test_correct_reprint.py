@@ -27,7 +27,8 @@ def leaflets(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def where(tmp_path: Path) -> list[str]:
-    return ["--catalog", str(ROOT / "products"), "--pharmacy", str(ROOT / "pharmacy.yaml")]
+    return ["--catalog", str(ROOT / "products"), "--pharmacy", str(ROOT / "pharmacy.yaml"),
+            "--warnings", str(ROOT / "warnings.yaml")]
 
 
 def ok(done: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
@@ -147,9 +148,11 @@ def test_a_reprint_is_the_original_but_for_its_mark(tmp_path: Path) -> None:
         assert done.stdout.split() == [str(Path("out/reprints") / f"600123-0-r{n}" / name)
                                        for name in ("label.pdf", "leaflet.pdf", "fill.json")]
         # Label: the same lines, the mark added (written here by hand, not taken from output).
-        marked = pages_text(folder / "label.pdf")
-        assert len(marked) == 1 and f"REPRINT {n} · Prescriber: " in marked[0]
-        assert marked[0].replace(f"REPRINT {n} · ", "") == pages_text(original / "label.pdf")[0]
+        marked, first = pages_text(folder / "label.pdf"), pages_text(original / "label.pdf")
+        assert len(marked) == len(first) == 2          # the label and its warnings label
+        assert f"REPRINT {n} · Prescriber: " in marked[0]
+        assert marked[0].replace(f"REPRINT {n} · ", "") == first[0]
+        assert marked[1] == first[1]
         # The patient-centred region (stocks/4x2.5.yaml: [8, 6, 272, 96] pt) is pixel for
         # pixel the original's, and the codes decode to the same values.
         a, b = _raster(original / "label.pdf"), _raster(folder / "label.pdf")
@@ -189,7 +192,8 @@ def test_a_reprint_of_a_correction_says_both(tmp_path: Path) -> None:
 def test_a_reprint_that_would_differ_from_what_was_printed_is_refused(tmp_path: Path) -> None:
     catalog = tmp_path / "products"
     shutil.copytree(ROOT / "products", catalog)
-    args = ["--catalog", str(catalog), "--pharmacy", str(ROOT / "pharmacy.yaml")]
+    args = ["--catalog", str(catalog), "--pharmacy", str(ROOT / "pharmacy.yaml"),
+            "--warnings", str(ROOT / "warnings.yaml")]
     ok(leaflets("render", str(EXAMPLES / "fill.yaml"), *args, cwd=tmp_path))
     product = catalog / "anastrozole-1mg.yaml"
     product.write_text(product.read_text(encoding="utf-8").replace(

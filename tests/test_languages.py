@@ -161,7 +161,7 @@ def _texts(pdf: bytes) -> list[str]:
 
 def test_spanish_label_has_the_english_directions_beneath(tmp_path: Path) -> None:
     rendered = prepare_fill(_spanish(tmp_path), Settings())
-    [label] = _texts(rendered.files["label.pdf"])
+    label = " ".join(_texts(rendered.files["label.pdf"]))   # with its continuation labels
     spanish = "Tome 1 cápsula por la boca una vez al día."
     english = "En inglés: Take 1 capsule by mouth once daily."
     assert spanish in label and english in label
@@ -191,7 +191,7 @@ def test_spanish_product_text_replaces_the_english(tmp_path: Path) -> None:
     leaflet = " ".join(_texts(rendered.files["leaflet.pdf"]))
     assert "La testosterona es una hormona sexual masculina." in leaflet
     assert "Testosterone is a male sex hormone." not in leaflet
-    [label] = _texts(rendered.files["label.pdf"])
+    label = " ".join(_texts(rendered.files["label.pdf"]))   # with its continuation labels
     assert ("Precaucion: La ley Federal prohibe el transferir de esta droga a otra persona que no "
             "sea el paciente para quien fue recetada.") in label   # 21 CFR 290.6
     assert any("translations.es.reviewed_by" in w for w in rendered.warnings)
@@ -277,7 +277,7 @@ def test_large_print_never_shrinks_text_that_cannot_fit(tmp_path: Path) -> None:
 def test_an_untranslated_purpose_prints_as_written_and_says_so(tmp_path: Path) -> None:
     path = _spanish(tmp_path, **{'"to lower estrogen"': '"for gynecomastia prevention"'})
     rendered = prepare_fill(path, Settings())
-    [label] = _texts(rendered.files["label.pdf"])
+    label = " ".join(_texts(rendered.files["label.pdf"]))   # with its continuation labels
     assert "Propósito (en inglés): for gynecomastia prevention" in label
     assert any("the purpose 'for gynecomastia prevention' has no Spanish wording" in w
                for w in rendered.warnings)
@@ -286,7 +286,7 @@ def test_an_untranslated_purpose_prints_as_written_and_says_so(tmp_path: Path) -
 def test_spanish_dates_name_the_month_and_numbers_have_no_thousands_comma(tmp_path: Path) -> None:
     """01/02/2027 reads as 1 February to most Spanish readers, and 1,000 as 1."""
     rendered = prepare_fill(_spanish(tmp_path), Settings())
-    [label] = _texts(rendered.files["label.pdf"])
+    label = " ".join(_texts(rendered.files["label.pdf"]))   # with its continuation labels
     assert "Surtido el 24 de noviembre de 2026" in label
     assert "Usar hasta el 31 de marzo de 2027" in label
     sig = parse_directions("1000 mL po qd")
@@ -317,6 +317,7 @@ def test_a_third_language_is_a_catalog_and_a_row_not_code(tmp_path: Path) -> Non
     for name in ("src", "templates", "fonts", "stocks", "products", "scripts", "examples"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pharmacy.yaml", tmp_path / "pharmacy.yaml")
+    shutil.copy(ROOT / "warnings.yaml", tmp_path / "warnings.yaml")
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -352,9 +353,20 @@ def test_a_third_language_is_a_catalog_and_a_row_not_code(tmp_path: Path) -> Non
     fill = tmp_path / "fill.yaml"
     fill.write_text(BASE_FILL.replace("language: en}", "language: xx}"), encoding="utf-8")
     rendered = run("-m", "leaflets.cli", "render", str(fill), "--out", str(tmp_path / "out"))
+    # The auxiliary warnings are data, in warnings.yaml: a language needs their text too.
+    assert rendered.returncode == 2
+    assert "warnings.pregnancy-fetal-harm.text.xx: the auxiliary warning 'pregnancy-fetal-harm' " \
+        "has no 'xx' text" in rendered.stderr
+    catalog = yaml.safe_load((tmp_path / "warnings.yaml").read_text(encoding="utf-8"))
+    for entry in catalog["warnings"].values():
+        entry["text"]["xx"] = entry["text"]["es"]
+    (tmp_path / "warnings.yaml").write_text(yaml.safe_dump(catalog, allow_unicode=True),
+                                            encoding="utf-8")
+    rendered = run("-m", "leaflets.cli", "render", str(fill), "--out", str(tmp_path / "out"))
     assert rendered.returncode == 0, rendered.stderr
     assert "Testish: unreviewed" in rendered.stderr
-    [label] = _texts((tmp_path / "out" / "600123-0" / "label.pdf").read_bytes())
+    assert "Testish: the auxiliary warnings" in rendered.stderr
+    label = " ".join(_texts((tmp_path / "out" / "600123-0" / "label.pdf").read_bytes()))
     assert "Tome 1 cápsula por la boca una vez al día." in label
     assert "En inglés: Take 1 capsule by mouth once daily." in label
     # A translation with an invisible character would print other than it reads in the

@@ -103,9 +103,11 @@ def collapse(text: str) -> str:
 
 
 def label_text(case: Case) -> str:
+    """The text of the fill's labels: the label and its continuation labels (auxiliary warnings
+    the first label's strip cannot hold), as the record counts them."""
     reader = pypdf.PdfReader(io.BytesIO(case.pdf))
-    assert len(reader.pages) == 1
-    return collapse(reader.pages[0].extract_text())
+    assert len(reader.pages) == case.rendered.record["label"]["pages"]
+    return collapse(" ".join(page.extract_text() for page in reader.pages))
 
 
 # ---- codes -----------------------------------------------------------------------------------
@@ -246,8 +248,8 @@ def _multiply(a: list[float], b: list[float]) -> list[float]:
             a[4] * b[0] + a[5] * b[2] + b[4], a[4] * b[1] + a[5] * b[3] + b[5]]
 
 
-def text_runs(pdf: bytes) -> tuple[list[TextRun], float, float]:
-    page = pypdf.PdfReader(io.BytesIO(pdf)).pages[0]
+def text_runs(pdf: bytes, number: int = 1) -> tuple[list[TextRun], float, float]:
+    page = pypdf.PdfReader(io.BytesIO(pdf)).pages[number - 1]
     runs: list[TextRun] = []
 
     def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
@@ -353,18 +355,23 @@ def _overlaps(a: tuple[float, ...], b: tuple[float, ...], tol: float = TOL_PT) -
             and a[1] < b[1] + b[3] - tol and b[1] < a[1] + a[3] - tol)
 
 
-def _record_boxes(case: Case) -> list[tuple[str, tuple[float, float, float, float]]]:
+def _record_boxes(case: Case, page: int = 1) -> list[tuple[str, tuple[float, float, float, float]]]:
     fields = case.rendered.record["label"]["fields"]
     assert fields, "fill.json records no field boxes"
-    assert {f["page"] for f in fields} == {1}
-    return [(f["field"], tuple(f["box_pt"])) for f in fields]
+    assert {f["page"] for f in fields} == set(range(1, case.rendered.record["label"]["pages"] + 1))
+    return [(f["field"], tuple(f["box_pt"])) for f in fields if f["page"] == page]
+
+
+def _label_pages(case: Case) -> range:
+    return range(1, case.rendered.record["label"]["pages"] + 1)
 
 
 def test_record_boxes_lie_on_the_label(case: Case) -> None:
     _, width, height = text_runs(case.pdf)
-    for field, box in _record_boxes(case):
-        assert box[2] > 0 and box[3] > 0
-        assert _inside(box, (0.0, 0.0, width, height)), f"{field} box {box} is off the label"
+    for page in _label_pages(case):
+        for field, box in _record_boxes(case, page):
+            assert box[2] > 0 and box[3] > 0
+            assert _inside(box, (0.0, 0.0, width, height)), f"{field} box {box} is off the label"
 
 
 def test_record_boxes_match_the_drawn_text(case: Case) -> None:
@@ -372,15 +379,16 @@ def test_record_boxes_match_the_drawn_text(case: Case) -> None:
     is as wide as the run and holds its baseline and capitals; the patient fields' boxes lie in
     the patient-centred region. (A box's height is the record's business: a line's slot may be
     shorter than the face's ascent plus descent, so that the slots of consecutive lines tile.)"""
-    runs, _, height = text_runs(case.pdf)
+    for page in _label_pages(case):
+        runs, _, height = text_runs(case.pdf, page)
+        for run in runs:
+            baseline = height - run.baseline          # from the top, as fill.json measures
+            assert any(abs(b[0] - run.x) <= TOL_PT and abs(b[2] - run.width_pt) <= TOL_PT
+                       and b[1] - TOL_PT <= baseline - run.cap_pt and baseline < b[1] + b[3]
+                       for _, b in _record_boxes(case, page)), \
+                f"{run.text!r} (x {run.x:.2f}, width {run.width_pt:.2f}, baseline " \
+                f"{baseline:.2f}, page {page}) has no matching box in fill.json"
     boxes = _record_boxes(case)
-    for run in runs:
-        baseline = height - run.baseline          # from the top, as fill.json measures
-        assert any(abs(b[0] - run.x) <= TOL_PT and abs(b[2] - run.width_pt) <= TOL_PT
-                   and b[1] - TOL_PT <= baseline - run.cap_pt and baseline < b[1] + b[3]
-                   for _, b in boxes), \
-            f"{run.text!r} (x {run.x:.2f}, width {run.width_pt:.2f}, baseline {baseline:.2f}) " \
-            f"has no matching box in fill.json"
     region = tuple(case.stock["regions"]["patient"]["box_pt"])
     drawn = {field for field, _ in boxes}
     assert set(_patient_fields(case)) <= drawn
@@ -389,7 +397,8 @@ def test_record_boxes_match_the_drawn_text(case: Case) -> None:
 
 
 def test_record_boxes_of_different_fields_do_not_overlap(case: Case) -> None:
-    boxes = _record_boxes(case)
-    clashes = [(fa, a, fb, b) for i, (fa, a) in enumerate(boxes) for fb, b in boxes[i + 1:]
-               if fa != fb and _overlaps(a, b)]
-    assert clashes == []
+    for page in _label_pages(case):
+        boxes = _record_boxes(case, page)
+        clashes = [(fa, a, fb, b) for i, (fa, a) in enumerate(boxes) for fb, b in boxes[i + 1:]
+                   if fa != fb and _overlaps(a, b)]
+        assert clashes == [], f"page {page}"

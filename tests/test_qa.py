@@ -338,10 +338,10 @@ def test_check_passes_the_whole_example_day(day: Path) -> None:
 
 
 @pytest.mark.parametrize(("field", "box", "overlap"), [
-    ("lot", [137.17, 115.57, 67.32, 9.0], None),              # as rendered: touches fill_date
-    ("lot", [136.67, 115.57, 67.32, 9.0], "fill_date is drawn over lot"),     # 0.5 pt into it
-    ("pharmacist", [8.0, 124.56, 24.06, 9.0], None),          # rx ends at 124.57: rounding
-    ("pharmacist", [8.0, 124.07, 24.06, 9.0], "rx is drawn over pharmacist"),  # 0.5 pt up
+    ("lot", [137.17, 112.57, 67.32, 9.0], None),              # as rendered: touches fill_date
+    ("lot", [136.67, 112.57, 67.32, 9.0], "fill_date is drawn over lot"),     # 0.5 pt into it
+    ("pharmacist", [8.0, 121.56, 24.06, 9.0], None),          # rx ends at 121.57: rounding
+    ("pharmacist", [8.0, 121.07, 24.06, 9.0], "rx is drawn over pharmacist"),  # 0.5 pt up
 ])
 def test_check_finds_overlaps_but_not_touching_boxes(day: Path, tmp_path: Path, field: str,
                                                      box: list[float], overlap: str | None) -> None:

@@ -98,6 +98,10 @@ catalog_option = click.option("--catalog", type=click.Path(path_type=Path), defa
 pharmacy_option = click.option("--pharmacy", type=click.Path(path_type=Path), default=None,
                                callback=_in_project("pharmacy.yaml"),
                                help="The pharmacy profile [default: the project's pharmacy.yaml].")
+warnings_option = click.option("--warnings", "warning_catalog", type=click.Path(path_type=Path),
+                               default=None, callback=_in_project("warnings.yaml"),
+                               help="The pharmacy's auxiliary warning catalog [default: the "
+                                    "project's warnings.yaml].")
 
 
 @click.group(cls=_Group)
@@ -110,6 +114,7 @@ def main() -> None:
 @click.argument("fill", type=click.Path(path_type=Path))
 @catalog_option
 @pharmacy_option
+@warnings_option
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
 @click.option("--stock", default=None, help="Label stock name (default: the pharmacy's).")
 @large_print_option
@@ -120,9 +125,9 @@ def main() -> None:
               help="This fill corrects the one the ledger has under its Rx and fill number "
                    "(another patient, product, lot or directions): why. Recorded; the label "
                    "and leaflet print CORRECTED.")
-def render(fill: Path, catalog: Path, pharmacy: Path, out: Path, stock: str | None,
-           large_print: bool, replace: bool, ledger: Path | None, user: str | None,
-           correction: str | None) -> None:
+def render(fill: Path, catalog: Path, pharmacy: Path, warning_catalog: Path, out: Path,
+           stock: str | None, large_print: bool, replace: bool, ledger: Path | None,
+           user: str | None, correction: str | None) -> None:
     """Render one fill (YAML or JSON) to out/<rx>-<fill>/label.pdf, leaflet.pdf and fill.json,
     published together (the previous set stays until the new one is whole), and append a row
     to the ledger. A fill the ledger has for another patient, product, lot or directions is
@@ -133,7 +138,7 @@ def render(fill: Path, catalog: Path, pharmacy: Path, out: Path, stock: str | No
         raise click.BadParameter("say why this fill corrects the earlier one",
                                  param_hint="--correct")
     settings = Settings(catalog, pharmacy, stock, large_print, replace, ledger, user or "",
-                        (correction or "").strip())
+                        correct=(correction or "").strip(), warning_catalog=warning_catalog)
     settings = dataclasses.replace(settings, ledger=check_ledger(settings, out))
     rendered = prepare_fill(fill, settings)
     directory = publish(rendered, out, settings)
@@ -154,6 +159,7 @@ def _cores() -> int:
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @catalog_option
 @pharmacy_option
+@warnings_option
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
 @click.option("--stock", default=None, help="Label stock name (default: the pharmacy's).")
 @large_print_option
@@ -163,9 +169,9 @@ def _cores() -> int:
 @replace_option
 @ledger_option
 @user_option
-def batch(inputs: tuple[Path, ...], catalog: Path, pharmacy: Path, out: Path, stock: str | None,
-          large_print: bool, workers: int | None, quiet: bool, replace: bool,
-          ledger: Path | None, user: str | None) -> None:
+def batch(inputs: tuple[Path, ...], catalog: Path, pharmacy: Path, warning_catalog: Path,
+          out: Path, stock: str | None, large_print: bool, workers: int | None, quiet: bool,
+          replace: bool, ledger: Path | None, user: str | None) -> None:
     """Render a day's fills from INPUTS (CSV, a YAML list, a JSON array, JSON Lines, or a folder
     of fill files) and write the combined sheets to <out>/batches/<batch-id>/.
 
@@ -176,7 +182,8 @@ def batch(inputs: tuple[Path, ...], catalog: Path, pharmacy: Path, out: Path, st
     from .batch import run_batch
     from .pipeline import Settings
     from .record.stage import check_ledger
-    settings = Settings(catalog, pharmacy, stock, large_print, replace, ledger, user or "")
+    settings = Settings(catalog, pharmacy, stock, large_print, replace, ledger, user or "",
+                        warning_catalog=warning_catalog)
     settings = dataclasses.replace(settings, ledger=check_ledger(settings, out))
     with _progress(quiet) as report:
         result = run_batch(list(inputs), settings, out, workers=workers or _cores(), report=report)
@@ -483,13 +490,14 @@ def _send(target: str, out: Path, pharmacy: Path, ledger: Any, user: str | None,
 @click.option("--reason", required=True, help="Why it is reprinted (recorded in the ledger).")
 @catalog_option
 @pharmacy_option
+@warnings_option
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
 @read_ledger_option
 @user_option
 @_print_options
 @click.option("--no-print", is_flag=True, help="Make the reprint's files only; print them "
               "later with `leaflets print RX-FILL-rN`.")
-def reprint(key: str, reason: str, catalog: Path, pharmacy: Path, out: Path,
+def reprint(key: str, reason: str, catalog: Path, pharmacy: Path, warning_catalog: Path, out: Path,
             ledger: Path | None, user: str | None, no_print: bool, **how: Any) -> None:
     """Make fill RX-FILL's label and leaflet again from the ledger's record, as printed but
     marked REPRINT n, to out/reprints/RX-FILL-rN/, and print them as `leaflets print` does;
@@ -498,7 +506,8 @@ def reprint(key: str, reason: str, catalog: Path, pharmacy: Path, out: Path,
     from .record.reprint import reprint as make_reprint
     if not reason.strip():
         raise click.BadParameter("say why it is reprinted", param_hint="--reason")
-    settings = Settings(catalog, pharmacy, ledger=ledger, user=user or "")
+    settings = Settings(catalog, pharmacy, ledger=ledger, user=user or "",
+                        warning_catalog=warning_catalog)
     with _existing_ledger(ledger, pharmacy if pharmacy.is_file() else None, out) as opened:
         done = make_reprint(opened, key, reason.strip(), settings, out)
         click.echo(f"Rx {key}: reprint {done.number} (ledger row {done.row['id']})", err=True)

@@ -122,6 +122,19 @@ class LabelText:
     fields: tuple[tuple[str, str], ...]   # (field name, text) in template order
 
 
+@dataclass(frozen=True)
+class WarningText:
+    """A label's auxiliary warnings and the words around them, for layout to place: the
+    warnings in print order, the first label's note that they continue, each continuation
+    label's heading, and the line that ties a continuation label to its fill (Rx and patient).
+    The note and heading hold PageNumber.PAGE and .PAGES where layout writes the numbers."""
+
+    warnings: tuple[tuple[str, str], ...]            # (code, text)
+    continues: tuple[str | PageNumber, ...]
+    heading: tuple[str | PageNumber, ...]
+    owner: str
+
+
 # ---- the environment ---------------------------------------------------------------------------
 
 
@@ -393,6 +406,7 @@ class Context:
     language: str = "en"
     directions_english: str | None = None   # beneath translated directions, for the pharmacist
     mark: Mark | None = None                # a correction's or reprint's visible mark
+    auxiliary_warnings: tuple[tuple[str, str], ...] = ()   # (code, text), in print order
 
     def variables(self) -> dict[str, Any]:
         """Template variables. Without a fill, the fill's variables are absent, so a template
@@ -405,6 +419,7 @@ class Context:
             "revised": fmt(self.product.revised),
             "sections": _sections(self.product),
             "text": product_words(self.product, self.language),
+            "auxiliary_warnings": [{"code": c, "text": t} for c, t in self.auxiliary_warnings],
         }
         if self.fill is None:
             return product
@@ -489,6 +504,31 @@ def compose_label(context: Context) -> LabelText:
         if text:
             fields.append((name, text))
     return LabelText(tuple(fields))
+
+
+def compose_warnings(context: Context) -> WarningText:
+    """The label's auxiliary warnings (templates/label-warnings.xml.j2), each checked as every
+    printed text is."""
+    template = "label-warnings.xml.j2"
+    root = _parse(template, _render(template, context.language, **context.variables()))
+    checked = _Checker(template, context.language)
+    parts: dict[str, ET.Element] = {}
+    warnings: list[tuple[str, str]] = []
+    for el in root:
+        if el.tag == "warning":
+            code = el.get("code", "")
+            warnings.append((code, checked(_text(el), f"warnings.{code}")))
+        elif el.tag in ("continues", "heading", "owner"):
+            parts[el.tag] = el
+        else:
+            raise TemplateError(f"templates/{template}: unknown element <{el.tag}>")
+    missing = [t for t in ("continues", "heading", "owner") if t not in parts]
+    if root.tag != "warnings" or missing:
+        raise TemplateError(f"templates/{template}: expected <warnings> with <continues>, "
+                            "<heading> and <owner>")
+    owner = checked(_text(parts["owner"]), "warnings_owner", verbatim=True)
+    return WarningText(tuple(warnings), _footer(parts["continues"], checked),
+                       _footer(parts["heading"], checked), owner)
 
 
 def _parse(template: str, xml: str) -> ET.Element:

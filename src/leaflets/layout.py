@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .codes import CODE128_QUIET_MODULES, QR_QUIET_MODULES, code128, qr_matrix
+from .compose import PageNumber, WarningText
 from .errors import FitError
 from .fonts import ASCENT_EM, DESCENT_EM, Segment, segments, width_pt
-from .models import Box, Stock, TextRegion
+from .models import Box, Stock, TextRegion, WarningStrip
 
 # The smallest QR module a 203 dpi thermal printer draws as at least two dots (2 / 203 in).
 MIN_QR_MODULE_PT = 0.70
@@ -29,12 +30,16 @@ class PlacedLine:
     text: str
     segments: tuple[Segment, ...]
     width_pt: float
+    code: str = ""              # an auxiliary warning's line: the warning's code
+    leading: float = 0.0        # a warning strip's line: its line pitch over its size
 
 
 @dataclass(frozen=True)
 class FieldBox:
     field: str
     box_pt: Box                 # x, y from the top-left corner, width, height
+    code: str = ""              # an auxiliary warning's box: the warning's code
+    size_pt: float = 0.0        # the size its text is set at (warning strips)
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,14 @@ class LabelLayout:
     barcode_value: str
     barcode_box_pt: Box
     barcode_module_pt: float
+    # Continuation labels (pages 2..n of label.pdf): the auxiliary warnings the first label's
+    # strip cannot hold, with their heading and owner lines; their boxes, page by page.
+    continuation: tuple[tuple[PlacedLine, ...], ...] = ()
+    continuation_boxes: tuple[tuple[FieldBox, ...], ...] = ()
+
+    @property
+    def page_count(self) -> int:
+        return 1 + len(self.continuation)
 
 
 @dataclass(frozen=True)
@@ -61,7 +74,7 @@ class _Word:
 
 
 def layout_label(fields: Mapping[str, str], stock: Stock, *, qr_data: str,
-                 barcode_value: str) -> LabelLayout:
+                 barcode_value: str, warnings: WarningText | None = None) -> LabelLayout:
     for name in fields:
         if stock.region_of(name) is None:
             raise FitError(name, 0, 0, f"label stock '{stock.name}' has no place for this field")
@@ -75,11 +88,19 @@ def layout_label(fields: Mapping[str, str], stock: Stock, *, qr_data: str,
         leading.update((ln.baseline_pt, region.leading) for ln in placed)
     width, height = stock.size_pt
     qr_module, barcode_module = _check_codes(stock, qr_data, barcode_value)
+    strip: list[PlacedLine] = []
+    pages: list[list[PlacedLine]] = []
+    if warnings is not None and warnings.warnings:
+        strip, pages = layout_warnings(warnings, stock.warnings)
+        sizes.append(("warnings", stock.warnings.min_size_pt))
     return LabelLayout(
-        width_pt=width, height_pt=height, lines=tuple(lines), boxes=_field_boxes(lines, leading),
+        width_pt=width, height_pt=height, lines=tuple(lines + strip),
+        boxes=_field_boxes(lines, leading) + _strip_boxes(strip),
         sizes_pt=tuple(sizes), qr_data=qr_data, qr_box_pt=stock.qr.box_pt,
         qr_module_pt=qr_module, barcode_value=barcode_value,
-        barcode_box_pt=stock.barcode.box_pt, barcode_module_pt=barcode_module)
+        barcode_box_pt=stock.barcode.box_pt, barcode_module_pt=barcode_module,
+        continuation=tuple(tuple(page) for page in pages),
+        continuation_boxes=tuple(_strip_boxes(page) for page in pages))
 
 
 def _sizes(region: TextRegion) -> list[float]:
@@ -222,3 +243,155 @@ def _check_codes(stock: Stock, qr_data: str, barcode_value: str) -> tuple[float,
                        f"the Code 128 barcode of '{barcode_value}' is {bar.width:.1f} pt wide with "
                        f"its {CODE128_QUIET_MODULES}-module quiet zones; the stock gives {bw:g} pt")
     return module, stock.barcode.module_pt
+
+
+# ---- auxiliary warnings: the first label's strip and the continuation labels -------------------
+
+
+@dataclass(frozen=True)
+class _Item:
+    """A text set as its own lines in a warning strip: a warning, or a heading, note or owner."""
+
+    field: str                  # warning, warnings_note, warnings_heading, warnings_owner
+    code: str
+    text: str
+    size: float
+    bold: bool
+    gap_before: float           # extra space above it, in points
+
+
+# Space between two warnings, over the size: each starts its own line and reads as its own.
+WARNING_GAP = 0.25
+
+
+def layout_warnings(text: WarningText, strip: WarningStrip
+                    ) -> tuple[list[PlacedLine], list[list[PlacedLine]]]:
+    """The first label's strip and each continuation label's lines. Every warning is set at the
+    strip's min_size_pt, on lines of its own, never split across labels. The first label holds
+    every warning if they all fit; else it says they continue and holds those that fit after
+    that note, and the rest fill continuation labels in order, each with its heading ("Warnings
+    2 of 3") and owner (Rx and patient). A warning that does not fit an empty continuation label
+    is a FitError naming its code."""
+    size = strip.min_size_pt
+    items = [_Item("warning", code, words, size, strip.bold, WARNING_GAP * size if i else 0.0)
+             for i, (code, words) in enumerate(text.warnings)]
+    placed = _stack(items, strip.box_pt, strip.leading)
+    if placed is not None:
+        return placed, []
+    total = 2
+    for _ in range(8):          # the page count changes the note's words; settle it
+        first, pages = _paginate(items, text, strip, total)
+        if 1 + len(pages) == total:
+            return first, pages
+        total = 1 + len(pages)
+    raise AssertionError("the number of continuation labels did not settle")  # pragma: no cover
+
+
+def _numbered(parts: tuple[str | PageNumber, ...], page: int, total: int) -> str:
+    out = "".join(p if isinstance(p, str) else str(page if p is PageNumber.PAGE else total)
+                  for p in parts)
+    return " ".join(out.split())
+
+
+def _paginate(items: list[_Item], text: WarningText, strip: WarningStrip, total: int
+              ) -> tuple[list[PlacedLine], list[list[PlacedLine]]]:
+    size = strip.min_size_pt
+    note = _Item("warnings_note", "", _numbered(text.continues, 1, total), strip.note_size_pt,
+                 True, 0.0)
+    if _stack([note], strip.box_pt, strip.leading) is None:
+        raise FitError("warnings", 0, strip.box_pt[3],
+                       f"the note '{note.text}' does not fit the label's warning strip at "
+                       f"{strip.note_size_pt:g} pt (the stock's warnings.box_pt is too small)")
+    rest = list(items)
+    first: list[PlacedLine] = []
+    held: list[_Item] = [note]
+    while rest:
+        trial = _stack([*held, _spaced(rest[0], held, size)], strip.box_pt, strip.leading)
+        if trial is None:
+            break
+        held.append(_spaced(rest.pop(0), held, size))
+        first = trial
+    if len(held) == 1:
+        first = _stack(held, strip.box_pt, strip.leading) or []
+    pages: list[list[PlacedLine]] = []
+    while rest:
+        number = len(pages) + 2
+        head = [_Item("warnings_heading", "", _numbered(text.heading, number, total), size,
+                      True, 0.0),
+                _Item("warnings_owner", "", text.owner, size, True, 0.0)]
+        page: list[PlacedLine] | None = None
+        on_page = list(head)
+        while rest:
+            trial = _stack([*on_page, _spaced(rest[0], on_page, size)],
+                           strip.continuation_box_pt, strip.leading)
+            if trial is None:
+                break
+            on_page.append(_spaced(rest.pop(0), on_page, size))
+            page = trial
+        if page is None:
+            code = rest[0].code
+            raise FitError(f"warnings.{code}", 0, strip.continuation_box_pt[3],
+                           f"the auxiliary warning '{code}' does not fit even an empty "
+                           f"continuation label at {size:g} pt: shorten its text in the warning "
+                           "catalog, or use a larger label stock (--stock)")
+        pages.append(page)
+    return first, pages
+
+
+def _spaced(item: _Item, before: list[_Item], size: float) -> _Item:
+    """A warning after a heading, note or other warning gets the gap between warnings."""
+    gap = WARNING_GAP * size if before else 0.0
+    return _Item(item.field, item.code, item.text, item.size, item.bold, gap)
+
+
+def _stack(items: list[_Item], box: Box, leading: float) -> list[PlacedLine] | None:
+    """The items' lines, one under another from the box's top, or None if they run past its
+    bottom or a word is wider than the box."""
+    x0, y0, box_w, box_h = box
+    placed: list[PlacedLine] = []
+    baseline = y0
+    for item in items:
+        lines = _wrap(item, box_w)
+        if lines is None:
+            return None
+        for j, line in enumerate(lines):
+            if not placed:
+                baseline = y0 + ASCENT_EM * item.size
+            else:
+                baseline += leading * item.size + (item.gap_before if j == 0 else 0.0)
+            width = width_pt(line, item.size, item.bold)
+            placed.append(PlacedLine(item.field, x0, baseline, item.size, item.bold, line,
+                                     segments(line, item.bold), width, item.code, leading))
+    if placed and placed[-1].baseline_pt + DESCENT_EM * placed[-1].size_pt > y0 + box_h + 1e-6:
+        return None
+    return placed
+
+
+def _wrap(item: _Item, box_w: float) -> list[str] | None:
+    """The item's lines (greedy, at spaces), or None if a word is wider than the box."""
+    lines: list[str] = []
+    current = ""
+    for word in item.text.split():
+        if width_pt(word, item.size, item.bold) > box_w + 1e-6:
+            return None
+        trial = f"{current} {word}" if current else word
+        if current and width_pt(trial, item.size, item.bold) > box_w + 1e-6:
+            lines.append(current)
+            trial = word
+        current = trial
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _strip_boxes(lines: list[PlacedLine]) -> tuple[FieldBox, ...]:
+    """Each strip line's slot, as _field_boxes makes them: one line pitch tall, split around the
+    baseline in the proportion of ascent to descent."""
+    boxes = []
+    for ln in lines:
+        pitch = ln.leading * ln.size_pt
+        above = pitch * ASCENT_EM / (ASCENT_EM + DESCENT_EM)
+        boxes.append(FieldBox(ln.field, (round(ln.x_pt, 2), round(ln.baseline_pt - above, 2),
+                                         round(ln.width_pt, 2), round(pitch, 2)), ln.code,
+                              ln.size_pt))
+    return tuple(boxes)

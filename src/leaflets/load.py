@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .errors import InputError, Problem
-from .models import SLUG_PATTERN, DocumentStyle, Fill, Pharmacy, Product, Stock
+from .models import SLUG_PATTERN, DocumentStyle, Fill, Pharmacy, Product, Stock, WarningCatalog
 from .parse import (
     EXCERPT_CHARS,
     MAX_BATCH_BYTES,
@@ -122,6 +122,7 @@ _PATTERN_HELP: dict[str | int, str] = {
     "lot": "a lot number: letters, digits, '.', '-' and '/'",
     "pharmacist": "the pharmacist's initials",
     "monograph_base_url": "an https:// URL with no query or fragment",
+    "code": "a warning code: lower-case letters, digits and '-'",
 }
 
 
@@ -197,6 +198,29 @@ def load_pharmacy(path: Path) -> Loaded[Pharmacy]:
             here=Path.cwd(), option="--pharmacy"))
     data, source = read_document(path)
     return Loaded(validate(Pharmacy, data, source), source)
+
+
+def load_warning_catalog(path: Path) -> Loaded[WarningCatalog]:
+    """The pharmacy's catalog of auxiliary warnings (warnings.yaml)."""
+    if not path.exists():
+        hint = "" if path.is_absolute() else "; " + _NO_PROJECT.format(here=Path.cwd(),
+                                                                       option="--warnings")
+        raise InputError.one(path, "", f"auxiliary warning catalog not found{hint}")
+    data, source = read_document(path)
+    return Loaded(validate(WarningCatalog, data, source), source)
+
+
+def check_warning_codes(product: Loaded[Product], catalog: Loaded[WarningCatalog]) -> None:
+    """Every code a product lists is in the catalog: else an InputError at the product file's
+    line of that code, naming the codes the catalog has."""
+    known = catalog.model.warnings
+    problems = [Problem(product.source.file, product.source.line_of(f"auxiliary_warnings.{i}.code"),
+                        f"auxiliary_warnings.{i}.code",
+                        f"unknown auxiliary warning '{w.code}' (not in {catalog.source.file}; "
+                        f"known: {', '.join(sorted(known))})")
+                for i, w in enumerate(product.model.auxiliary_warnings) if w.code not in known]
+    if problems:
+        raise InputError(problems)
 
 
 def product_slugs(catalog: Path) -> list[str]:

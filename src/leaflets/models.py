@@ -302,6 +302,30 @@ class Faq(Frozen):
     answer: Text
 
 
+# Auxiliary warning codes, as warnings.yaml names them: a slug ("shake-well").
+WARNING_CODE_PATTERN = r"^[a-z][a-z0-9-]{0,47}$"
+WarningCode = Annotated[str, StringConstraints(pattern=WARNING_CODE_PATTERN)]
+
+
+class ProductWarning(Frozen):
+    """An auxiliary warning a product carries (Product.auxiliary_warnings): a code of
+    warnings.yaml and why a pharmacist chose it for this product."""
+
+    code: WarningCode
+    reason: Text
+
+
+class HazardousDrug(Frozen):
+    """The product is on the NIOSH List of Hazardous Drugs in Healthcare Settings, so USP <800>
+    handling applies and the label carries the caregiver handling warning
+    (shared/reference/auxiliary-warnings.md §4). `niosh_table`: 1 (antineoplastic, or with
+    manufacturer's special handling information, or a known or probable carcinogen) or 2 (other
+    hazardous drugs) of the 2024 list; `basis`: where the listing comes from."""
+
+    niosh_table: Annotated[Whole, Field(ge=1, le=2)]
+    basis: Text
+
+
 class ProductText(Frozen):
     """A product's patient text in another language (Product.translations). A part left out is
     printed in English under a note in the patient's language. `reviewed_by` names the
@@ -355,6 +379,14 @@ class Product(Frozen):
     faq: tuple[Faq, ...] = ()
     references: Section | None = None
     translations: Annotated[dict[LanguageCode, ProductText], BeforeValidator(_other_languages)] = {}
+    # Auxiliary warnings (warnings.yaml codes) the pharmacist chose, each with its reason; the
+    # rules add more from the product data (rules/warnings.py). Not `warnings`: sections.warnings
+    # is the leaflet's Warnings section of the same file.
+    auxiliary_warnings: tuple[ProductWarning, ...] = ()
+    # A liquid whose solid settles and must be shaken (a suspension, not a solution): the rules
+    # add the shake-well warning (auxiliary-warnings.md §3).
+    suspension: Flag = False
+    hazardous_drug: HazardousDrug | None = None
 
     @property
     def form_name(self) -> str:
@@ -376,6 +408,16 @@ class Product(Frozen):
             found.append(("grams_per_click", "only a topical product dosed in g comes in a pump "
                                              "whose clicks measure grams (dosage_form: g, "
                                              "route: topical)"))
+        if self.suspension and self.dosage_form not in (DoseUnit.ML, DoseUnit.DROP):
+            found.append(("suspension", "only a liquid (dosage_form: mL or drop) is a suspension"))
+        described = f"{self.name} {self.form_description or ''}".lower()
+        if "suspension" in described and not self.suspension:
+            found.append(("suspension", "the product's name or form says it is a suspension: "
+                                        "set suspension: true, so the label says to shake it"))
+        codes = [w.code for w in self.auxiliary_warnings]
+        for i, code in enumerate(codes):
+            if code in codes[:i]:
+                found.append((f"auxiliary_warnings.{i}.code", f"'{code}' is listed twice"))
         # USP <795> (2023) Table 4 storage column; usp-795-bud.md §3.
         cond = self.storage.condition
         if (self.bud.category is BudCategory.AQUEOUS_NONPRESERVED
@@ -388,6 +430,37 @@ class Product(Frozen):
             found.append(("storage.condition",
                           "USP <795> Table 4 has no frozen storage: a frozen preparation needs "
                           "bud.days and bud.basis from stability data"))
+        return found
+
+
+# ---- auxiliary warnings (warnings.yaml) ----------------------------------------------------------
+
+
+class AuxiliaryWarning(Frozen):
+    """One warning of the pharmacy's catalog: its text in each language, its place in the
+    printing order (a lower priority prints first) and the evidence for it (USP <17> asks for
+    evidence-based, simple, explicit statements applied consistently; auxiliary-warnings.md §1).
+    `reviewed_by`: per language other than English, the pharmacist who checked the text; until
+    then every fill in that language carries a warning."""
+
+    priority: Annotated[Whole, Field(ge=1, le=999)]
+    text: dict[LanguageCode, Text]
+    reviewed_by: dict[LanguageCode, Initials] = {}
+    source: Text
+
+    def problems(self) -> list[tuple[str, str]]:
+        return [] if "en" in self.text else [("text.en", "every warning needs its English text")]
+
+
+class WarningCatalog(Frozen):
+    warnings: dict[WarningCode, AuxiliaryWarning]
+
+    def problems(self) -> list[tuple[str, str]]:
+        found = [(f"warnings.{code}.{field}", message)
+                 for code, entry in self.warnings.items() for field, message in entry.problems()]
+        for code, entry in self.warnings.items():
+            found += [(f"warnings.{code}.reviewed_by.{lang}", f"there is no '{lang}' text to review")
+                      for lang in entry.reviewed_by if lang not in entry.text]
         return found
 
 
@@ -545,6 +618,22 @@ class TextRegion(Frozen):
     patient_centred: Flag = False
 
 
+class WarningStrip(Frozen):
+    """Where a label stock prints auxiliary warnings. `box_pt`: the strip on the first label;
+    `continuation_box_pt`: the text area of each continuation label (pages 2..n of label.pdf,
+    the same stock). Every warning is set at `min_size_pt`, never smaller (its own lines, never
+    split across labels); the first label's strip holds those that fit, the rest go on numbered
+    continuation labels. `note_size_pt`: the bold line on the first label that says the
+    warnings continue, when they do."""
+
+    box_pt: Box
+    continuation_box_pt: Box
+    min_size_pt: Annotated[float, Field(gt=0)]
+    note_size_pt: Annotated[float, Field(gt=0)]
+    leading: Annotated[float, Field(ge=1.0, le=2.0)] = 1.25
+    bold: Flag = False
+
+
 class CodeBox(Frozen):
     box_pt: Box
 
@@ -562,6 +651,7 @@ class Stock(Frozen):
     regions: dict[str, TextRegion]
     qr: CodeBox
     barcode: BarcodeBox
+    warnings: WarningStrip
 
     @property
     def size_pt(self) -> tuple[float, float]:
@@ -579,9 +669,12 @@ class Stock(Frozen):
         boxes: dict[str, Box] = {f"regions.{k}": r.box_pt for k, r in self.regions.items()}
         boxes["qr"] = self.qr.box_pt
         boxes["barcode"] = self.barcode.box_pt
-        for name, (x, y, w, h) in boxes.items():
+        boxes["warnings"] = self.warnings.box_pt
+        placed = [(f"{name}.box_pt", box) for name, box in boxes.items()]
+        placed.append(("warnings.continuation_box_pt", self.warnings.continuation_box_pt))
+        for where, (x, y, w, h) in placed:
             if x < 0 or y < 0 or w <= 0 or h <= 0 or x + w > width or y + h > height:
-                found.append((f"{name}.box_pt", "box lies outside the label"))
+                found.append((where, "box lies outside the label"))
         names = sorted(boxes)
         for i, a in enumerate(names):
             for b in names[i + 1:]:
@@ -599,6 +692,10 @@ class Stock(Frozen):
                                "patient-centred text needs at least 12 pt (16 CCR 1707.5(a)(1))"))
             if r.min_size_pt > r.max_size_pt:
                 found.append((f"regions.{key}.min_size_pt", "min_size_pt exceeds max_size_pt"))
+        # shared/reference/auxiliary-warnings.md §2: <17>'s minimum of 10 pt applies to warnings.
+        if self.warnings.min_size_pt < 10:
+            found.append(("warnings.min_size_pt", "auxiliary warnings need at least 10 pt "
+                                                  "(USP <17>; auxiliary-warnings.md §2)"))
         fields = [f for r in self.regions.values() for row in r.rows for f in row]
         for f in sorted({f for f in fields if fields.count(f) > 1}):
             found.append(("regions", f"field '{f}' is placed in more than one region"))

@@ -22,6 +22,7 @@ from .compose import (
     compose_body,
     compose_document,
     compose_label,
+    compose_warnings,
     product_words,
     render_directions,
     template_hashes,
@@ -33,19 +34,22 @@ from .layout import LabelLayout, layout_label
 from .load import (
     Loaded,
     Source,
+    check_warning_codes,
     load_document_style,
     load_fill,
     load_pharmacy,
     load_product,
     load_stock,
+    load_warning_catalog,
     product_slugs,
 )
-from .models import DocumentStyle, Fill, Pharmacy, Product, Stock
+from .models import DocumentStyle, Fill, Pharmacy, Product, Stock, WarningCatalog
 from .parse import read_json
 from .pdf import Info
 from .render import Pages, record_label, render_document, write_pdf
 from .rules.fill import Facts, assess_fill, product_text_hits
 from .rules.sig import Sig
+from .rules.warnings import ChosenWarning, choose_warnings, unreviewed, warning_texts
 from .write import publish_folder, write_outputs
 
 
@@ -63,6 +67,8 @@ class Settings:
     # A correction of a fill already in the ledger with another patient, product, lot or
     # directions: its reason (`render --correct`). The documents print CORRECTED.
     correct: str = ""
+    # The pharmacy's auxiliary warnings (warnings.yaml), which products name by code.
+    warning_catalog: Path = Path("warnings.yaml")
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,11 @@ _INPUT_OF_FIELD = {"patient": "patient.name", "purpose": "indication", "prescrib
                    "quantity": "quantity", "pharmacist": "pharmacist", "directions": "directions"}
 
 
-def _locate(err: SafetyError | FitError, source: Source) -> SafetyError | FitError:
+def _locate(err: SafetyError | FitError, source: Source,
+            warnings: Source | None = None) -> SafetyError | FitError:
+    if warnings is not None and err.field.startswith("warnings."):
+        # A warning too long for any label, or without the fill's language: the catalog's entry.
+        return err.located(err.field, warnings.file, warnings.line_of(err.field))
     field = _INPUT_OF_FIELD.get(err.field, err.field)
     return err.located(field, source.file, source.line_of(field))
 
@@ -123,6 +133,7 @@ class Session:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.pharmacy = load_pharmacy(settings.pharmacy)
+        self.warning_catalog = load_warning_catalog(settings.warning_catalog)
         self.stock = load_stock(settings.stock or self.pharmacy.model.default_stock)
         self._stocks: dict[str, Loaded[Stock]] = {self.stock.model.name: self.stock}
         self._styles: dict[str, Loaded[DocumentStyle]] = {}
@@ -143,17 +154,22 @@ class Session:
 
     def product(self, slug: str, *, fill_file: str = "", line: int | None = None) -> Loaded[Product]:
         if slug not in self._products:   # failures are not kept: each fill reports its own
-            self._products[slug] = load_product_checked(self.settings.catalog, slug,
-                                                        fill_file=fill_file, line=line)
+            product = load_product_checked(self.settings.catalog, slug, fill_file=fill_file,
+                                           line=line)
+            check_warning_codes(product, self.warning_catalog)
+            self._products[slug] = product
         return self._products[slug]
 
     def leaflet_body(self, product: Loaded[Product], language: str, style: str
                      ) -> tuple[Block, ...]:
         key = (product.model.slug, language, style)
         if key not in self._bodies:
+            # The auxiliary warnings are the product's and the session's catalog's only.
+            catalog = self.warning_catalog.model
+            warnings = warning_texts(choose_warnings(product.model, catalog), catalog, language)
             context = Context(product=product.model, pharmacy=self.pharmacy.model,
                               url=self.pharmacy.model.monograph_url(product.model.slug),
-                              language=language)
+                              language=language, auxiliary_warnings=warnings)
             self._bodies[key] = compose_body("leaflet-body.xml.j2", context)
         return self._bodies[key]
 
@@ -162,7 +178,8 @@ class Session:
         product = self.product(loaded.model.product, fill_file=loaded.source.file,
                                line=loaded.source.line_of("product"))
         stock, style = self.looks(loaded.model)
-        return made_with(loaded.source, product, self.pharmacy, stock, [style.source])
+        return made_with(loaded.source, product, self.pharmacy, stock, [style.source],
+                         self.warning_catalog)
 
     def prepare(self, loaded: Loaded[Fill], mark: Mark | None = None) -> RenderedFill:
         """Everything for one fill, in memory; nothing is written. A mark (a correction, a
@@ -176,7 +193,7 @@ class Session:
                 mark = Mark(corrected=True)
             return self._render(loaded, product, facts, mark)
         except (SafetyError, FitError) as err:
-            raise _locate(err, loaded.source) from None
+            raise _locate(err, loaded.source, self.warning_catalog.source) from None
 
     def _render(self, loaded: Loaded[Fill], product: Loaded[Product], facts: Facts,
                 mark: Mark | None) -> RenderedFill:
@@ -186,12 +203,15 @@ class Session:
         lang = language(fill.patient.language)
         printed = render_directions(facts.directions, lang.code)
         english = render_directions(facts.directions) if lang.english_directions else None
+        catalog = self.warning_catalog.model
+        chosen = choose_warnings(pr, catalog)
         context = Context(product=pr, pharmacy=ph, url=url, fill=fill, bud=facts.bud,
                           directions=printed, cautions=facts.cautions, language=lang.code,
-                          directions_english=english, mark=mark or None)
+                          directions_english=english, mark=mark or None,
+                          auxiliary_warnings=warning_texts(chosen, catalog, lang.code))
         label_text = compose_label(context)
         layout = layout_label(dict(label_text.fields), stock.model, qr_data=url,
-                              barcode_value=fill.rx_number)
+                              barcode_value=fill.rx_number, warnings=compose_warnings(context))
         label = record_label(layout)
         head = compose_document("leaflet.xml.j2", context)
         leaflet = render_document(head, style.model,
@@ -202,10 +222,12 @@ class Session:
             "leaflet.pdf": (leaflet, Info(head.title, head.subject, fill.fill_date)),
         }
         outputs = {name: write_pdf(pages, info) for name, (pages, info) in documents.items()}
-        warnings = facts.warnings + language_warnings(fill, product, lang)
+        warnings = (facts.warnings + language_warnings(fill, product, lang)
+                    + _unreviewed_warnings(chosen, self.warning_catalog, lang))
         record = _record(loaded, product, self.pharmacy, stock, facts, warnings,
                          {"printed": printed, "english": english}, layout, outputs,
-                         [style.source])
+                         [style.source], self.warning_catalog)
+        record["auxiliary_warnings"] = _warnings_record(chosen, layout)
         if mark:
             record["mark"] = dataclasses.asdict(mark)
         record["leaflet"] = {"style": style.model.name,
@@ -217,6 +239,26 @@ class Session:
 
 
 LARGE_PRINT_STYLE = "leaflet-large-print"
+
+
+def _unreviewed_warnings(chosen: tuple[ChosenWarning, ...], catalog: Loaded[WarningCatalog],
+                         lang: Language) -> tuple[str, ...]:
+    codes = unreviewed(chosen, catalog.model, lang.code)
+    if not codes:
+        return ()
+    return (f"{lang.english_name}: the auxiliary warnings {', '.join(codes)} in "
+            f"{catalog.source.file} have not been reviewed by a pharmacist "
+            f"(warnings.<code>.reviewed_by.{lang.code})",)
+
+
+def _warnings_record(chosen: tuple[ChosenWarning, ...], layout: LabelLayout
+                     ) -> list[dict[str, Any]]:
+    """Each auxiliary warning, why it is there, and the label page it printed on."""
+    pages = {b.code: 1 for b in layout.boxes if b.code}
+    for number, boxes in enumerate(layout.continuation_boxes, 2):
+        pages.update((b.code, number) for b in boxes if b.code)
+    return [{"code": w.code, "reason": w.reason, "added_by": "rule" if w.by_rule else "product",
+             "label_page": pages[w.code]} for w in chosen]
 
 
 def language_warnings(fill: Fill, product: Loaded[Product], lang: Language) -> tuple[str, ...]:
@@ -261,7 +303,8 @@ def _text_sha256(text: str) -> str:
 def _record(loaded: Loaded[Fill], product: Loaded[Product], pharmacy: Loaded[Pharmacy],
             stock: Loaded[Any], facts: Facts, warnings: tuple[str, ...],
             printed: dict[str, str | None], layout: LabelLayout,
-            outputs: dict[str, bytes], styles: list[Source]) -> dict[str, Any]:
+            outputs: dict[str, bytes], styles: list[Source],
+            warning_catalog: Loaded[WarningCatalog] | None = None) -> dict[str, Any]:
     """The fill record: enough to trace any printed label to exactly what made it."""
     fill = loaded.model
     structure = None
@@ -281,23 +324,37 @@ def _record(loaded: Loaded[Fill], product: Loaded[Product], pharmacy: Loaded[Pha
         "label": {
             "stock": stock.model.name,
             "sizes_pt": dict(layout.sizes_pt),
-            "fields": [{"field": b.field, "page": 1, "box_pt": list(b.box_pt)} for b in layout.boxes],
+            "fields": [{"field": b.field, "page": 1, "box_pt": list(b.box_pt)} for b in layout.boxes
+                       if not b.code and not b.field.startswith("warnings_")]
+            + _strip_fields(layout),
+            "pages": layout.page_count,
             "qr": layout.qr_data,
             "barcode": layout.barcode_value,
         },
         "outputs": {name: {"sha256": sha256(data), "bytes": len(data)}
                     for name, data in outputs.items()},
-        "made_with": made_with(loaded.source, product, pharmacy, stock, styles),
+        "made_with": made_with(loaded.source, product, pharmacy, stock, styles, warning_catalog),
     }
 
 
+def _strip_fields(layout: LabelLayout) -> list[dict[str, Any]]:
+    """The warning strip's and continuation labels' lines: page, box, the size set, and for a
+    warning its code (so QA and tests find each warning, its page and its size)."""
+    pages = [(1, [b for b in layout.boxes if b.code or b.field.startswith("warnings_")])]
+    pages += list(enumerate((list(p) for p in layout.continuation_boxes), 2))
+    return [{"field": b.field, "page": page, "box_pt": list(b.box_pt), "size_pt": b.size_pt,
+             **({"code": b.code} if b.code else {})} for page, boxes in pages for b in boxes]
+
+
 def made_with(fill: Source, product: Loaded[Product], pharmacy: Loaded[Pharmacy],
-              stock: Loaded[Any], styles: list[Source]) -> dict[str, Any]:
+              stock: Loaded[Any], styles: list[Source],
+              warning_catalog: Loaded[WarningCatalog] | None = None) -> dict[str, Any]:
     """Everything a fill's outputs depend on, by hash: if this is unchanged, so are the bytes."""
     return {
         "inputs": {"fill": _source(fill), "product": _source(product.source),
                    "pharmacy": _source(pharmacy.source), "stock": _source(stock.source),
-                   **{f"style:{Path(s.file).stem}": _source(s) for s in styles}},
+                   **{f"style:{Path(s.file).stem}": _source(s) for s in styles},
+                   **({"warnings": _source(warning_catalog.source)} if warning_catalog else {})},
         "templates": template_hashes(),
         "fonts": _font_hashes(),
         "versions": {"leaflets": __version__, "reportlab": reportlab.Version},

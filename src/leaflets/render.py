@@ -41,7 +41,7 @@ from .codes import QR_QUIET_MODULES, code128, qr_matrix
 from .compose import QA, Block, Box, Document, Heading, PageNumber, Para, Qr, Table
 from .errors import FitError
 from .fonts import ASCENT_EM, PRIMARY, face, markup, register, registered, segments, width_pt
-from .layout import LabelLayout
+from .layout import LabelLayout, PlacedLine
 from .models import DocumentStyle
 from .pdf import Info, Ops, PdfWriter
 
@@ -110,11 +110,25 @@ def _recorder(width_pt: float, height_pt: float) -> _Recorder:
 def record_label(layout: LabelLayout) -> Pages:
     c = _recorder(layout.width_pt, layout.height_pt)
     draw_label(c, layout)
-    return Pages(layout.width_pt, layout.height_pt, ((c.take(),),))
+    pages = [(c.take(),)]
+    for lines in layout.continuation:      # continuation labels: auxiliary warnings only
+        _draw_lines(c, lines, layout.height_pt)
+        pages.append((c.take(),))
+    return Pages(layout.width_pt, layout.height_pt, tuple(pages))
 
 
 def render_label(layout: LabelLayout, *, title: str, day: dt.date) -> bytes:
     return write_pdf(record_label(layout), Info(title, "Prescription label", day))
+
+
+def _draw_lines(c: Canvas, lines: tuple[PlacedLine, ...], height: float) -> None:
+    c.setFillColor(colors.black)
+    for line in lines:
+        text = c.beginText(line.x_pt, height - line.baseline_pt)
+        for seg in line.segments:
+            text.setFont(seg.font, line.size_pt)
+            text.textOut(seg.text)
+        c.drawText(text)
 
 
 def draw_label(c: Canvas, layout: LabelLayout) -> None:

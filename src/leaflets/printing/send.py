@@ -23,6 +23,9 @@ from .zpl import label_zpl
 # a scaled label breaks the barcode, the QR and the minimum type size, so every way CUPS or a
 # printer default could scale is turned off; the leaflet likewise (its type has a minimum too).
 NO_SCALING = {"print-scaling": "none", "fit-to-page": "false", "scaling": "100"}
+# Copies of a label with warnings labels, or of a leaflet, come out as whole sets (printing.md
+# §1: collate=true for multi-page copies), so each container's labels stay together.
+COLLATE = {"collate": "true"}
 # Named sizes for the document printer (PWG self-describing names, which CUPS maps to a PPD's
 # PageSize and an IPP printer's media); a label's stock is a custom size in points.
 NAMED_MEDIA = {(612.0, 792.0): "na_letter_8.5x11in", (595.0, 842.0): "iso_a4_210x297mm"}
@@ -85,7 +88,7 @@ def _plan(target: Target, request: Request) -> list[_Plan]:
             queue = None if request.zpl_to else _queue(request.labels, "labels", "--labels")
             plans.append(_Plan(doc, queue, data, {"raw": ""}, 1, "zpl"))
             continue
-        options = {"media": media_of(doc.data, doc.name), **NO_SCALING,
+        options = {"media": media_of(doc.data, doc.name), **NO_SCALING, **COLLATE,
                    "sides": "one-sided" if doc.label else "two-sided-long-edge"}
         queue = _queue(request.labels if doc.label else request.documents,
                        "labels" if doc.label else "documents",

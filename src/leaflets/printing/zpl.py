@@ -59,9 +59,10 @@ def graphic_field(bitmap: Image.Image) -> bytes:
 
 
 def label_zpl(pdf: bytes, dpi: int, copies: int = 1) -> bytes:
-    """Every page of a label PDF as its own ZPL label (^XA…^XZ), each repeated `copies` times
-    (whole formats rather than ^PQ, which not every ZPL interpreter takes). The same PDF, dpi
-    and copies give the same bytes."""
+    """Every page of a label PDF as its own ZPL label (^XA…^XZ), the set repeated `copies` times,
+    collated: a label and its warnings labels stay together for each container (whole formats
+    rather than ^PQ, which not every ZPL interpreter takes). The same PDF, dpi and copies give
+    the same bytes."""
     if dpi not in DPIS:
         raise ValueError(f"dpi must be one of {DPIS}, got {dpi}")
     document = pdfium.PdfDocument(pdf)
@@ -74,4 +75,4 @@ def label_zpl(pdf: bytes, dpi: int, copies: int = 1) -> bytes:
                           + graphic_field(bitmap) + b"^FS\n^XZ\n")
     finally:
         document.close()
-    return b"".join(label for label in labels for _ in range(copies))
+    return b"".join(labels) * copies

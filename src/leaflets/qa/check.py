@@ -31,7 +31,8 @@ from .inputs import (
 )
 from .result import CheckProblem
 
-IDENTITY_FIELDS = ("patient", "prescriber", "lot", "rx", "pharmacist")   # names and numbers as given
+# names and numbers as given (warnings_owner: a continuation label's Rx number and patient)
+IDENTITY_FIELDS = ("patient", "prescriber", "lot", "rx", "pharmacist", "warnings_owner")
 CODES_DPI = 300           # the QR code and the barcode are decoded from a raster this fine
 
 
@@ -104,8 +105,55 @@ def _stock_name(record: dict[str, Any]) -> str:
 
 
 def _check_label(where: str, document: Any, fill: _Fill) -> list[CheckProblem]:
+    """The first label, then each continuation label (auxiliary warnings), each against the
+    record's boxes of its page."""
+    problems = _check_first_label(where, document[0], [f for f in fill.fields if f.page == 1],
+                                  fill)
+    try:
+        strip = load_stock(fill.stock).model.warnings
+    except InputError:
+        return problems           # reported by the first label's check
+    for index in range(1, len(document)):
+        boxes = [f for f in fill.fields if f.page == index + 1]
+        problems += _check_page(f"{where} (label {index + 1})", document[index], boxes,
+                                {"warning": strip.min_size_pt})
+    return problems
+
+
+def _check_page(where: str, page: Any, fields: list[FieldBox], minimum: dict[str, float]
+                ) -> list[CheckProblem]:
+    """Bounds, overlaps, sizes (of the fields named in `minimum`) and words of one page."""
     problems: list[CheckProblem] = []
-    page = document[0]
+    width, height = page.get_width(), page.get_height()
+    boxes = [(f.field, list(f.box_pt)) for f in fields]
+    page_edges = (round(width * 100), round(height * 100))
+    for name, box in boxes:
+        if _outside(_hundredths(box), page_edges):
+            problems.append(CheckProblem(where, "bounds", f"{name} is drawn outside the page"))
+    for i, (a, a_box) in enumerate(boxes):
+        for b, b_box in boxes[i + 1:]:
+            if a != b and _overlap(_hundredths(a_box), _hundredths(b_box)):
+                problems.append(CheckProblem(where, "overlap", f"{a} is drawn over {b}"))
+    textpage = page.get_textpage()
+    for index in range(textpage.count_chars()):
+        left, bottom, right, top = textpage.get_charbox(index)
+        if left < -0.01 or bottom < -0.01 or right > width + 0.01 or top > height + 0.01:
+            problems.append(CheckProblem(where, "bounds", "text is drawn outside the page"))
+            break
+    for name, box in boxes:
+        if name in minimum:
+            sizes = _sizes_in(textpage, box, height)
+            if sizes and min(sizes) < minimum[name] - 0.01:
+                problems.append(CheckProblem(where, "size", f"{name} has text at "
+                                                            f"{min(sizes):g} pt, below the "
+                                                            f"stock's {minimum[name]:g} pt"))
+    checked = " ".join(text_in(page, [box]) for name, box in boxes if name not in IDENTITY_FIELDS)
+    return problems + _banned(where, checked)
+
+
+def _check_first_label(where: str, page: Any, fields: list[FieldBox], fill: _Fill
+                       ) -> list[CheckProblem]:
+    problems: list[CheckProblem] = []
     width, height = page.get_width(), page.get_height()
     found = zxingcpp.read_barcodes(page.render(scale=CODES_DPI / 72).to_pil())
     qr = [b.text for b in found if b.format == zxingcpp.BarcodeFormat.QRCode]
@@ -116,7 +164,7 @@ def _check_label(where: str, document: Any, fill: _Fill) -> list[CheckProblem]:
     if bars != [fill.barcode]:
         problems.append(CheckProblem(where, "codes", f"the barcode reads {bars}, the record says "
                                                      f"{fill.barcode!r}"))
-    boxes = [(f.field, list(f.box_pt)) for f in fill.fields]
+    boxes = [(f.field, list(f.box_pt)) for f in fields]
     page_edges = (round(width * 100), round(height * 100))
     for name, box in boxes:
         if _outside(_hundredths(box), page_edges):
@@ -136,6 +184,13 @@ def _check_label(where: str, document: Any, fill: _Fill) -> list[CheckProblem]:
             problems.append(CheckProblem(where, "bounds", "text is drawn outside the page"))
             break
     for name, box in boxes:
+        if name == "warning":             # auxiliary warnings: at their strip's size
+            sizes = _sizes_in(textpage, box, height)
+            if sizes and min(sizes) < stock.warnings.min_size_pt - 0.01:
+                problems.append(CheckProblem(where, "size", f"{name} has text at "
+                                                            f"{min(sizes):g} pt, below the "
+                                                            f"stock's {stock.warnings.min_size_pt:g} pt"))
+            continue
         region = stock.region_of(name)
         if region is None or not stock.regions[region].patient_centred:
             continue
@@ -144,7 +199,7 @@ def _check_label(where: str, document: Any, fill: _Fill) -> list[CheckProblem]:
         if sizes and min(sizes) < minimum - 0.01:
             problems.append(CheckProblem(where, "size", f"{name} has text at {min(sizes):g} pt, "
                                                         f"below the stock's {minimum:g} pt"))
-    identity = {f.field for f in fill.fields if f.field in IDENTITY_FIELDS}
+    identity = {f.field for f in fields if f.field in IDENTITY_FIELDS}
     checked = " ".join(text_in(page, [box]) for name, box in boxes if name not in identity)
     problems += _banned(where, checked)
     return problems

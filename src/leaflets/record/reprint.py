@@ -9,6 +9,7 @@ differ from what the patient has, and it is refused naming the inputs that chang
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,8 +73,9 @@ def reprint(ledger: Ledger, key: str, reason: str, settings: Settings, out: Path
         raise InputError.one(key, "", f"Rx {rx} fill {number} is not in the ledger {ledger.path}")
     loaded, detail = _kept_fill(row, key)
     label = detail.get("label", {})
-    session = Session(Settings(settings.catalog, settings.pharmacy, label.get("stock"),
-                               label.get("style") == LARGE_PRINT_STYLE))
+    session = Session(dataclasses.replace(settings, stock=label.get("stock"),
+                                          large_print=label.get("style") == LARGE_PRINT_STYLE,
+                                          correct="", replace=False))
     corrected = "correction" in detail
     again = session.prepare(loaded, Mark(corrected=True) if corrected else None)
     user = settings.user or os_user()
