@@ -127,6 +127,9 @@ def test_a_correction_is_recorded_with_its_reason_and_prints_corrected(tmp_path:
     assert json.loads(str(last["detail"]))["correction"] == "typed into the wrong patient's profile"
     history = ok(leaflets("history", "600123", cwd=tmp_path)).stdout
     assert "correction: typed into the wrong patient's profile" in history
+    # A recall lists the fill once, as corrected (history keeps both).
+    recall = ok(leaflets("recall", "GC-2611-0042", "--csv", cwd=tmp_path)).stdout.splitlines()
+    assert len(recall) == 2 and recall[1].startswith("Casey M. Lindqvist,1978-03-14,600123-0,")
     # The correction is now what the ledger holds: the original patient is the conflict.
     again = leaflets("render", str(EXAMPLES / "fill.yaml"), *where(tmp_path), cwd=tmp_path)
     assert again.returncode == 2 and "patient.name" in again.stderr

@@ -10,6 +10,7 @@ format, mirrored), and zpl-renderer-js needs Node and an 8 MB WASM bundle for th
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -514,5 +515,12 @@ def test_a_reprint_prints_marked_and_is_recorded(cups: Cups, shop: Path) -> None
     prints = [r for r in ledger_rows(shop) if json.loads(r["detail"])["job"] in jobs.values()]
     assert [json.loads(r["detail"])["document"] for r in prints] == ["label.pdf", "leaflet.pdf"]
     assert all(r["outputs"] == reprint["outputs"] for r in prints)
+    # A recall lists the fill once: last printed by whoever printed the reprint, and how often.
+    recall = leaflets(cups, "recall", FILL["compounding"]["lot"], "--csv", "--ledger",
+                      shop / "ledger.sqlite")
+    (line,) = list(csv.DictReader(io.StringIO(recall.out)))
+    assert (line["rx"], line["printed by"]) == (KEY, "tech-rt")
+    assert line["printed at"] == prints[-1]["at"]
+    assert int(line["prints"]) == len(ledger_rows(shop)) >= 2
     log = "\n".join(cups.page_log())
     assert f"[Rx {KEY} reprint {count} label]" in log and PATIENT not in log

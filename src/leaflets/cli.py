@@ -437,9 +437,9 @@ def history(rx: str, ledger: Path | None, pharmacy: Path | None, as_csv: bool) -
 def recall(lot: str, ledger: Path | None, pharmacy: Path | None, as_csv: bool) -> None:
     """Every fill of compounded LOT: patient, date of birth, Rx, fill date, BUD, printed when and
     by whom."""
-    from .record.table import RECALL, csv_table, text_table
+    from .record.table import RECALL, csv_table, per_fill, text_table
     with _existing_ledger(ledger, pharmacy) as opened:
-        rows = opened.recall(lot)
+        rows = per_fill(opened.recall(lot))
     click.echo(csv_table(RECALL, rows) if as_csv else text_table(RECALL, rows), nl=not as_csv)
 
 

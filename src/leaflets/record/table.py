@@ -14,13 +14,32 @@ HISTORY = (("id", lambda r: str(r["id"])), ("kind", lambda r: r["kind"]),
            ("fill date", lambda r: r["fill_date"]), ("patient", lambda r: r["patient_name"]),
            ("date of birth", lambda r: r["date_of_birth"]), ("product", lambda r: r["product"]),
            ("lot", lambda r: r["lot"]), ("bud", lambda r: r["bud"]),
-           ("printed at", lambda r: r["at"]), ("by", lambda r: r["user"]),
+           ("at", lambda r: r["at"]), ("by", lambda r: r["user"]),
            ("detail", lambda r: summary(r["detail"])))
 RECALL = (("patient", lambda r: r["patient_name"]),
           ("date of birth", lambda r: r["date_of_birth"]),
           ("rx", lambda r: f"{r['rx_number']}-{r['fill_number']}"),
           ("fill date", lambda r: r["fill_date"]), ("bud", lambda r: r["bud"]),
-          ("printed at", lambda r: r["at"]), ("by", lambda r: r["user"]))
+          ("rendered at", lambda r: r["at"]), ("rendered by", lambda r: r["user"]),
+          ("printed at", lambda r: r["printed"]["at"] if r["printed"] else "not printed"),
+          ("printed by", lambda r: r["printed"]["user"] if r["printed"] else ""),
+          ("prints", lambda r: str(r["prints"])))
+
+
+def per_fill(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A lot's ledger rows as one line per fill, in the order the fills were first rendered:
+    the fill as its latest render row has it (a correction's, if corrected), when and by whom
+    it was last printed, and how many print jobs (the rows of one fill share its Rx and fill
+    number; `history` shows every row)."""
+    fills: dict[tuple[str, int], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["rx_number"], row["fill_number"])
+        found = fills.setdefault(key, {**row, "printed": None, "prints": 0})
+        if row["kind"] == "render":
+            fills[key] = {**row, "printed": found["printed"], "prints": found["prints"]}
+        elif row["kind"] == "print":
+            found.update(printed=row, prints=found["prints"] + 1)
+    return list(fills.values())
 
 
 def summary(detail: str) -> str:
