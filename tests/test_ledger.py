@@ -172,9 +172,9 @@ def test_recall_lists_every_fill_of_a_lot(three: Path) -> None:
     assert done.returncode == 0, done.stderr
     found = list(csv.DictReader(io.StringIO(done.stdout)))
     assert list(found[0]) == ["patient", "date of birth", "rx", "fill date", "bud", "rendered at",
-                              "rendered by", "printed at", "printed by", "prints"]
+                              "rendered by", "printed at", "printed by", "print jobs"]
     assert [(r["patient"], r["date of birth"], r["rx"], r["fill date"], r["bud"], r["rendered by"],
-             r["printed at"], r["printed by"], r["prints"]) for r in found] == [
+             r["printed at"], r["printed by"], r["print jobs"]) for r in found] == [
         ("Jordan A. Rivera", "1978-03-14", f"600123-{n}", "2026-11-24", "2027-03-31", "kl",
          "not printed", "", "0") for n in (0, 1)]
     other = leaflets("recall", "GC-2611-0099", "--ledger", str(three))

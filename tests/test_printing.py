@@ -521,6 +521,6 @@ def test_a_reprint_prints_marked_and_is_recorded(cups: Cups, shop: Path) -> None
     (line,) = list(csv.DictReader(io.StringIO(recall.out)))
     assert (line["rx"], line["printed by"]) == (KEY, "tech-rt")
     assert line["printed at"] == prints[-1]["at"]
-    assert int(line["prints"]) == len(ledger_rows(shop)) >= 2
+    assert int(line["print jobs"]) == len(ledger_rows(shop)) >= 2
     log = "\n".join(cups.page_log())
     assert f"[Rx {KEY} reprint {count} label]" in log and PATIENT not in log

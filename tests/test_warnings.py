@@ -82,12 +82,14 @@ def test_priority_order_on_the_label(tmp_path: Path) -> None:
     assert positions == sorted(positions)
 
 
-def test_refrigerated_storage_is_printed_once(tmp_path: Path) -> None:
-    """The refrigerate caution and the refrigerate warning are one statement."""
+def test_refrigerated_storage_is_on_the_label_and_whole_in_the_warnings(tmp_path: Path) -> None:
+    """The label itself says to refrigerate, beside the BUD that depends on it (usp-795-bud.md
+    §8); the whole statement, with the range and 'do not freeze', is the warning, once."""
     rendered = prepare_fill(ROOT / "examples" / "fill-omeprazole.json", Settings())
-    whole = " ".join(_pages(rendered.files["label.pdf"]))
-    assert whole.count("refrigerator") == 1
-    assert "Keep in the refrigerator (2 °C to 8 °C). Do not freeze." in whole
+    pages = _pages(rendered.files["label.pdf"])
+    assert "Use by 12/06/2026 · Keep in the refrigerator Compounded by" in pages[0]
+    whole = " ".join(pages)
+    assert whole.count("Keep in the refrigerator (2 °C to 8 °C). Do not freeze.") == 1
 
 
 def test_an_unknown_code_is_an_input_error_at_its_line(tmp_path: Path) -> None:

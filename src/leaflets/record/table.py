@@ -23,7 +23,7 @@ RECALL = (("patient", lambda r: r["patient_name"]),
           ("rendered at", lambda r: r["at"]), ("rendered by", lambda r: r["user"]),
           ("printed at", lambda r: r["printed"]["at"] if r["printed"] else "not printed"),
           ("printed by", lambda r: r["printed"]["user"] if r["printed"] else ""),
-          ("prints", lambda r: str(r["prints"])))
+          ("print jobs", lambda r: str(r["prints"])))
 
 
 def per_fill(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
