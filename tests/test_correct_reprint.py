@@ -201,14 +201,14 @@ def test_a_reprint_that_would_differ_from_what_was_printed_is_refused(tmp_path: 
     product = catalog / "anastrozole-1mg.yaml"
     product.write_text(product.read_text(encoding="utf-8").replace(
         "name: ", "name: New ", 1), encoding="utf-8")
-    done = leaflets("reprint", "600123-0", "--reason", "torn", *args, cwd=tmp_path)
+    done = leaflets("reprint", "600123-0", "--reason", "torn", *args, "--no-print", cwd=tmp_path)
     assert done.returncode == 2
     assert "cannot be reprinted as it was printed (ledger row 1): changed since: product" \
         in done.stderr
     assert not (tmp_path / "out/reprints").exists()
     assert len(rows(tmp_path)) == 1
     for key, message in (("600123-5", "is not in the ledger"), ("600123", "expected an Rx number")):
-        done = leaflets("reprint", key, "--reason", "torn", *args, cwd=tmp_path)
+        done = leaflets("reprint", key, "--reason", "torn", *args, "--no-print", cwd=tmp_path)
         assert done.returncode == 2 and message in done.stderr
 
 
@@ -229,3 +229,84 @@ def test_two_patients_under_one_rx_rendered_at_once_one_is_refused(tmp_path: Pat
         assert codes == [0, 2]
         (row,) = rows(folder)
         assert row["patient_name"] in lines(folder / "out/600123-0/label.pdf")
+
+
+def test_a_corrected_fill_keeps_its_mark_when_rendered_again(tmp_path: Path) -> None:
+    """Once corrected, rendering the fill again must say why too: a plain render would publish
+    unmarked documents over the corrected ones (and later reprints would lose the mark)."""
+    ok(leaflets("render", str(EXAMPLES / "fill.yaml"), *where(tmp_path), cwd=tmp_path))
+    other = write_fill(tmp_path, OTHER_PATIENT, "other.yaml")
+    ok(leaflets("render", str(other), *where(tmp_path), "--correct", "wrong patient",
+                cwd=tmp_path))
+    before = (tmp_path / "out/600123-0/label.pdf").read_bytes()
+    done = leaflets("render", str(other), *where(tmp_path), cwd=tmp_path)
+    assert done.returncode == 2 and "was corrected (ledger row 2, " in done.stderr
+    assert (tmp_path / "out/600123-0/label.pdf").read_bytes() == before
+    ok(leaflets("render", str(other), *where(tmp_path), "--correct", "wrong patient",
+                cwd=tmp_path))
+    assert "CORRECTED · Prescriber" in pages_text(tmp_path / "out/600123-0/label.pdf")[0]
+
+
+def test_sigs_that_read_the_same_are_the_same_directions(tmp_path: Path) -> None:
+    """One identity for the ledger's check and the out folder's: the directions as printed."""
+    ok(leaflets("render", str(EXAMPLES / "fill.yaml"), *where(tmp_path), cwd=tmp_path))
+    same = write_fill(tmp_path, BASE_FILL.replace('"1 cap po qd"', '"1 cap po daily"'))
+    ok(leaflets("render", str(same), *where(tmp_path), cwd=tmp_path))
+    for ledger in ("ledger.sqlite", "another.sqlite"):     # the ledger's check, the folder's
+        ok(leaflets("render", str(same), *where(tmp_path), "--ledger", ledger, cwd=tmp_path))
+
+
+def test_reprints_at_once_get_numbers_of_their_own(tmp_path: Path) -> None:
+    ok(leaflets("render", str(EXAMPLES / "fill.yaml"), *where(tmp_path), cwd=tmp_path))
+    processes = [subprocess.Popen(
+        [sys.executable, "-m", "leaflets.cli", "reprint", "600123-0", "--reason", f"r{n}",
+         *where(tmp_path), "--no-print"], cwd=tmp_path, text=True, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE) for n in range(4)]
+    for p in processes:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    numbers = sorted(json.loads(str(r["detail"]))["reprint"] for r in rows(tmp_path)[1:])
+    assert numbers == [1, 2, 3, 4]
+    assert sorted(d.name for d in (tmp_path / "out/reprints").iterdir()) == [
+        f"600123-0-r{n}" for n in (1, 2, 3, 4)]
+    assert ok(leaflets("ledger", "verify", cwd=tmp_path)).stdout.startswith("ledger ok: 5 rows")
+
+
+def test_a_reprint_key_is_spelled_as_out_spells_it(tmp_path: Path) -> None:
+    ok(leaflets("render", str(EXAMPLES / "fill.yaml"), *where(tmp_path), cwd=tmp_path))
+    for key in ("600123-00", "600123-+0", "600123-٠", "/600123-0", "600123-0/"):
+        done = leaflets("reprint", key, "--reason", "x", *where(tmp_path), "--no-print",
+                        cwd=tmp_path)
+        assert done.returncode == 2 and "expected an Rx number and fill number" in done.stderr
+    assert len(rows(tmp_path)) == 1 and not (tmp_path / "out/reprints").exists()
+
+
+def test_a_mark_with_no_room_is_an_error_naming_the_mark(tmp_path: Path) -> None:
+    """A controlled product with a long prescriber's name fills the details region: it renders,
+    but its reprint's mark does not fit beside them at their minimum size, which is an error
+    naming the mark (never a smaller size), and nothing is made or recorded."""
+    text = (EXAMPLES / "fill-testosterone.yaml").read_text(encoding="utf-8").replace(
+        "Priya Natarajan, MD", "Priya Natarajan Venkataraman Subramanian, MD")
+    ok(leaflets("render", str(write_fill(tmp_path, text)), *where(tmp_path), cwd=tmp_path))
+    done = leaflets("reprint", "600125-0", "--reason", "smudged", *where(tmp_path),
+                    "--no-print", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert ": mark: the label has no room for its mark (CORRECTED, REPRINT n)" in done.stderr
+    assert len(rows(tmp_path)) == 1 and not (tmp_path / "out/reprints").exists()
+
+
+def test_a_hand_written_detail_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    """A row appended with a detail that is not a JSON object (chained properly, so verify
+    passes): history shows it as such, reprint names the row."""
+    from leaflets.record.ledger import FIELDS, Ledger
+    ok(leaflets("render", str(EXAMPLES / "fill.yaml"), *where(tmp_path), cwd=tmp_path))
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        first = ledger.history("600123")[0]
+        for detail in ('"not an object"', "not json"):
+            ledger.append({**{k: first[k] for k in FIELDS}, "detail": detail})
+    history = ok(leaflets("history", "600123", cwd=tmp_path)).stdout
+    assert history.count("(its detail is not a JSON object)") == 2
+    done = leaflets("reprint", "600123-0", "--reason", "x", *where(tmp_path), "--no-print",
+                    cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (
+        1, f"Error: ledger {Path('ledger.sqlite')}: row 3: its detail is not a JSON object\n")

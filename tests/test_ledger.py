@@ -504,3 +504,32 @@ def test_resuming_into_another_ledger_records_every_fill_there(tmp_path: Path) -
     assert batch(second).endswith("3 of 3 fills ok (0 rendered, 3 already complete), 0 failed")
     every = {"600200-0": 1, "600201-1": 1, "600202-0": 1}
     assert renders_per_fill(first) == renders_per_fill(second) == every
+
+
+def test_another_programs_database_is_not_taken_for_a_ledger(tmp_path: Path) -> None:
+    """Named by mistake, another program's SQLite file is refused and left as it was; a file
+    that says it is a ledger but has no events table is refused too: messages, not tracebacks."""
+    other = tmp_path / "inventory.sqlite"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE stock (item TEXT, count INTEGER)")
+    db.commit()
+    db.close()
+    before = other.read_bytes()
+    for args in (["ledger", "verify"], ["history", "600123"], ["recall", "GC-2611-0042"]):
+        done = leaflets(*args, "--ledger", str(other))
+        assert (done.returncode, done.stderr) == (1, (
+            f"Error: ledger {other}: cannot open it: it is not a leaflets ledger (its tables "
+            "are another program's); name the ledger's own file\n"))
+    assert other.read_bytes() == before
+    hollow = tmp_path / "hollow.sqlite"
+    db = sqlite3.connect(hollow)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    db.close()
+    done = leaflets("history", "600123", "--ledger", str(hollow))
+    assert done.returncode == 1 and "no events table: not a leaflets ledger" in done.stderr
+
+
+def test_an_anchor_out_of_range_is_a_message(three: Path) -> None:
+    for anchor in ("99999999999999999999:" + "a" * 64, "3:" + "g" * 64, "٣:" + "a" * 64):
+        done = leaflets("ledger", "verify", "--ledger", str(three), "--anchor", anchor)
+        assert done.returncode == 1 and "expected ID:HASH" in done.stderr, done.stderr

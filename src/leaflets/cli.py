@@ -464,12 +464,12 @@ def _print_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
-def _send(target: str, out: Path, pharmacy: Path, ledger: Any, user: str | None,
-          how: dict[str, Any]) -> None:
-    """Print a fill, reprint or batch as `leaflets print` does, and say what was sent."""
+def _print_request(target: str, out: Path, pharmacy: Path, user: str | None,
+                   how: dict[str, Any]) -> Any:
+    """What `leaflets print` is asked to do: the queues from the options or the profile."""
     from .load import load_pharmacy
     from .models import Printers
-    from .printing.send import Request, print_target
+    from .printing.send import Request
     from .printing.socket9100 import parse_address
     from .record.stage import now, os_user
     labels, documents, zpl_to, dpi = how["labels"], how["documents"], how["zpl_to"], how["dpi"]
@@ -477,9 +477,14 @@ def _send(target: str, out: Path, pharmacy: Path, ledger: Any, user: str | None,
         raise click.UsageError("--zpl-to sends ZPL: give --format zpl too")
     printers = (load_pharmacy(pharmacy).model.printers if pharmacy.is_file() or not (labels and documents)
                 else Printers())
-    request = Request(target, out, labels or printers.labels, documents or printers.documents,
-                      how["copies"], how["format_"], parse_address(zpl_to) if zpl_to else None,
-                      int(dpi) if dpi else printers.label_dpi, user or os_user(), now)
+    return Request(target, out, labels or printers.labels, documents or printers.documents,
+                   how["copies"], how["format_"], parse_address(zpl_to) if zpl_to else None,
+                   int(dpi) if dpi else printers.label_dpi, user or os_user(), now)
+
+
+def _send(request: Any, ledger: Any) -> None:
+    """Print a fill, reprint or batch as `leaflets print` does, and say what was sent."""
+    from .printing.send import print_target
     for job in print_target(request, ledger):
         copies_text = f"{job.copies} {'copy' if job.copies == 1 else 'copies'}"
         click.echo(f"{job.document} ({job.format}) → {job.destination}: job {job.job}, {copies_text}")
@@ -508,13 +513,18 @@ def reprint(key: str, reason: str, catalog: Path, pharmacy: Path, warning_catalo
         raise click.BadParameter("say why it is reprinted", param_hint="--reason")
     settings = Settings(catalog, pharmacy, ledger=ledger, user=user or "",
                         warning_catalog=warning_catalog)
+    request = None
+    if not no_print:       # the queues first: a reprint that cannot print is not made
+        from .printing.send import check_queues
+        request = _print_request(key, out, pharmacy, user, how)
+        check_queues(request)
     with _existing_ledger(ledger, pharmacy if pharmacy.is_file() else None, out) as opened:
         done = make_reprint(opened, key, reason.strip(), settings, out)
         click.echo(f"Rx {key}: reprint {done.number} (ledger row {done.row['id']})", err=True)
         for name in done.rendered.files:
             click.echo(str(done.directory / name))
-        if not no_print:
-            _send(done.directory.name, out, pharmacy, opened, user, how)
+        if request is not None:
+            _send(dataclasses.replace(request, target=done.directory.name), opened)
 
 
 @main.command("print")
@@ -531,8 +541,9 @@ def print_(target: str, out: Path, pharmacy: Path, ledger: Path | None, user: st
     checking each document against its record and the ledger. The label prints at 100 % on its
     stock, the leaflet duplex; each job appends a "print" row to the ledger. A queue that is
     missing, stopped or rejecting jobs is an error naming it, and nothing is printed."""
+    request = _print_request(target, out, pharmacy, user, how)
     with _existing_ledger(ledger, pharmacy if pharmacy.is_file() else None, out) as opened:
-        _send(target, out, pharmacy, opened, user, how)
+        _send(request, opened)
 
 
 def _dates(reader: str) -> Any:

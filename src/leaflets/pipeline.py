@@ -193,6 +193,11 @@ class Session:
                 mark = Mark(corrected=True)
             return self._render(loaded, product, facts, mark)
         except (SafetyError, FitError) as err:
+            if isinstance(err, FitError) and mark and err.field in MARKED_REGION:
+                err = FitError("mark", err.needed_pt, err.available_pt, (
+                    "the label has no room for its mark (CORRECTED, REPRINT n) beside the "
+                    f"details at their minimum size ({err.detail}); a larger stock may hold it "
+                    "(a correction: render --correct --stock NAME)"))
             raise _locate(err, loaded.source, self.warning_catalog.source) from None
 
     def _render(self, loaded: Loaded[Fill], product: Loaded[Product], facts: Facts,
@@ -239,6 +244,11 @@ class Session:
 
 
 LARGE_PRINT_STYLE = "leaflet-large-print"
+# The fields of the label's details region, where the mark prints (stocks/*.yaml): a fill that
+# fits without a mark and not with one says so, naming the mark.
+MARKED_REGION = frozenset({"dosage_form", "quantity", "refills", "rx", "fill_date", "lot",
+                           "pharmacist", "mark", "prescriber", "bud", "storage",
+                           "caution_storage", "caution_transfer", "pharmacy", "footer"})
 
 
 def _unreviewed_warnings(chosen: tuple[ChosenWarning, ...], catalog: Loaded[WarningCatalog],
@@ -361,15 +371,33 @@ def made_with(fill: Source, product: Loaded[Product], pharmacy: Loaded[Pharmacy]
     }
 
 
-# What makes a record another fill's, not a corrected or re-rendered one of the same: re-rendering
-# over it needs --replace.
-IDENTITY = ("patient.name", "patient.date_of_birth", "product", "directions", "compounding.lot")
+# What makes a fill another one, not a re-render of the same, for the out folder's check (here:
+# re-rendering over it needs --replace) and the ledger's (record/stage.py: it needs --correct):
+# each input field, where a fill's record keeps it, and the ledger column that keeps it. The
+# directions are compared as printed: two sigs that read the same are the same directions.
+IDENTITY: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("patient.name", ("fill", "patient", "name"), "patient_name"),
+    ("patient.date_of_birth", ("fill", "patient", "date_of_birth"), "date_of_birth"),
+    ("product", ("fill", "product"), "product"),
+    ("directions", ("directions", "printed"), "directions"),
+    ("compounding.lot", ("fill", "compounding", "lot"), "lot"),
+)
 
 
-def _value(fill: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        fill = fill.get(part) if isinstance(fill, dict) else None
-    return fill
+def identity(record: Any) -> dict[str, Any]:
+    """A fill record's identity fields (None where the record lacks one)."""
+    found: dict[str, Any] = {}
+    for field, path, _ in IDENTITY:
+        value = record
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        found[field] = value
+    return found
+
+
+def differing(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """The identity fields whose values differ (a pure rule)."""
+    return [field for field, _, _ in IDENTITY if a[field] != b[field]]
 
 
 def _refuse_another_fill(rendered: RenderedFill) -> Callable[[Path], None]:
@@ -382,13 +410,15 @@ def _refuse_another_fill(rendered: RenderedFill) -> Callable[[Path], None]:
             return
         rx, number = rendered.record["rx_number"], rendered.record["fill_number"]
         try:
-            published = read_json(record)["fill"]
-        except (InputError, KeyError, TypeError):
+            published = read_json(record)
+        except InputError:
+            published = None
+        if not isinstance(published, dict) or not isinstance(published.get("fill"), dict):
             # Whose documents these are cannot be told: they are not replaced unasked either.
             raise AlreadyRendered(directory, ["fill.json"], (
                 f"Rx {rx} fill {number} is already rendered and its record fill.json cannot be "
-                "read; use --replace to replace it")) from None
-        differ = [f for f in IDENTITY if _value(published, f) != _value(rendered.record["fill"], f)]
+                "read; use --replace to replace it"))
+        differ = differing(identity(published), identity(rendered.record))
         if differ:
             raise AlreadyRendered(directory, differ, (
                 f"Rx {rx} fill {number} is already rendered for another patient, product, "

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LeafletsError
-from ..record.ledger import Ledger
+from ..record.ledger import Ledger, json_column
 from ..record.reprint import REPRINTS
 from . import PrintError
 
@@ -83,7 +83,7 @@ def made_row(ledger: Ledger, rx_number: str, fill_number: int,
         return ledger.last_render(rx_number, fill_number)
     for row in reversed(ledger.history(rx_number)):
         if row["fill_number"] == fill_number and row["kind"] == "reprint" \
-                and json.loads(row["detail"]).get("reprint") == reprint:
+                and json_column(ledger, row).get("reprint") == reprint:
             found: dict[str, Any] = row
             return found
     return None

@@ -110,6 +110,17 @@ def _event(row: dict[str, Any], detail: dict[str, Any], request: Request) -> dic
     return event
 
 
+def check_queues(request: Request) -> None:
+    """Every queue a fill's print would use (its label's, unless ZPL goes straight to a
+    printer, and its leaflet's) is named, there, started and accepting jobs; else a PrintError
+    naming it (for a reprint, before anything is made)."""
+    queues = [] if request.format == "zpl" and request.zpl_to else [
+        _queue(request.labels, "labels", "--labels")]
+    queues.append(_queue(request.documents, "documents", "--documents"))
+    for queue in dict.fromkeys(queues):
+        check_queue(queue)
+
+
 def print_target(request: Request, ledger: Ledger) -> list[Job]:
     """Check, then send each document, then record it; the jobs sent, in order."""
     target = find_target(request.out, request.target, ledger)

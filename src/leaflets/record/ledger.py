@@ -100,6 +100,22 @@ def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(row)).hexdigest()
 
 
+def _row(event: Mapping[str, Any] | None) -> dict[str, Any]:
+    """An event as the columns it is stored in (its JSON fields as compact, sorted JSON)."""
+    if event is None:
+        raise ValueError("no event to append")
+    missing = [name for name in FIELDS if name not in event]
+    if missing:
+        raise ValueError(f"event lacks {', '.join(missing)}")
+    row: dict[str, Any] = {name: event[name] for name in FIELDS}
+    row["detail"] = event.get("detail") or NO_DETAIL
+    for name in JSON_FIELDS:
+        if not isinstance(row[name], str):
+            row[name] = json.dumps(row[name], sort_keys=True, separators=(",", ":"),
+                                   ensure_ascii=False)
+    return row
+
+
 def _fail(path: Path, what: str, exc: BaseException) -> LedgerError:
     return LedgerError(f"ledger {path}: cannot {what}: {exc}")
 
@@ -117,6 +133,7 @@ class Ledger:
         self._db.row_factory = sqlite3.Row
         try:
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._check_ours()             # before anything is written to the file
             mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode != "wal":
                 raise sqlite3.OperationalError(f"journal mode is {mode}, not wal")
@@ -150,39 +167,47 @@ class Ledger:
         version: int = self._db.execute("PRAGMA user_version").fetchone()[0]
         return version
 
+    def _tables(self) -> set[str]:
+        return {r[0] for r in self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+
+    def _check_ours(self) -> None:
+        """Refuse another program's database (tables but no version), one that says it is a
+        ledger but has no events table, and one newer than this leaflets, unchanged."""
+        version, tables = self.version(), self._tables()
+        if version > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(
+                f"its schema version {version} is newer than this leaflets knows "
+                f"({SCHEMA_VERSION}); upgrade leaflets")
+        if version == 0 and tables:
+            raise sqlite3.DatabaseError("it is not a leaflets ledger (its tables are another "
+                                        "program's); name the ledger's own file")
+        if version > 0 and "events" not in tables:
+            raise sqlite3.DatabaseError("it has no events table: not a leaflets ledger")
+
     def _migrate(self) -> None:
+        """Take the ledger to SCHEMA_VERSION, one migration at a time."""
         if self.version() == SCHEMA_VERSION:
             return
         with self._immediate() as db:          # another process may be migrating: re-read
+            self._check_ours()
             version = self.version()
-            if version > SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(
-                    f"its schema version {version} is newer than this leaflets knows "
-                    f"({SCHEMA_VERSION}); upgrade leaflets")
             for step in range(version, SCHEMA_VERSION):
                 for statement in MIGRATIONS[step]:
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {step + 1}")
 
-    def append(self, event: Mapping[str, Any],
-               before: Callable[[], None] | None = None) -> dict[str, Any]:
+    def append(self, event: Mapping[str, Any] | None = None,
+               before: Callable[[], Mapping[str, Any] | None] | None = None) -> dict[str, Any]:
         """Append one event (a value for each of FIELDS) at the head of the chain; the row as
         stored, with its id, prev_hash and hash. `before` runs first inside the same write
         transaction (other writers wait): what it checks in the ledger stays true until the row
-        is in, and if it raises, nothing is appended."""
-        missing = [name for name in FIELDS if name not in event]
-        if missing:
-            raise ValueError(f"event lacks {', '.join(missing)}")
-        row: dict[str, Any] = {name: event[name] for name in FIELDS}
-        row["detail"] = event.get("detail") or NO_DETAIL
-        for name in JSON_FIELDS:
-            if not isinstance(row[name], str):
-                row[name] = json.dumps(row[name], sort_keys=True, separators=(",", ":"),
-                                       ensure_ascii=False)
+        is in, and if it raises, nothing is appended. It may return the event itself, when the
+        event depends on what it read (a reprint's number)."""
         try:
             with self._immediate() as db:
-                if before is not None:
-                    before()
+                made = before() if before is not None else None
+                row = _row(made if made is not None else event)
                 head = db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
                 row["id"] = 1 if head is None else head["id"] + 1
                 row["prev_hash"] = GENESIS if head is None else head["hash"]
@@ -224,7 +249,8 @@ class Ledger:
         """None if row ID of anchor 'ID:HASH' is still there with that hash (a verified chain
         then holds every row up to it, unchanged)."""
         number, _, digest = anchor.partition(":")
-        if not number.isdigit() or len(digest) != 64:
+        if not (number.isascii() and number.isdigit() and len(number) <= 18) \
+                or len(digest) != 64 or digest.strip("0123456789abcdef"):
             raise LedgerError(f"ledger {self.path}: --anchor {anchor!r}: expected ID:HASH as "
                               "`ledger verify` prints the head")
         found = self._db.execute("SELECT hash FROM events WHERE id = ?", (int(number),)).fetchone()
@@ -250,9 +276,30 @@ class Ledger:
             "AND kind = 'render' ORDER BY id DESC LIMIT 1", (rx_number, fill_number)).fetchone()
         return None if found is None else dict(found)
 
+    def count_kind(self, rx_number: str, fill_number: int, kind: str) -> int:
+        """How many rows of one kind an Rx and fill number has (a fill's reprints)."""
+        n: int = self._db.execute(
+            "SELECT count(*) FROM events WHERE rx_number = ? AND fill_number = ? AND kind = ?",
+            (rx_number, fill_number, kind)).fetchone()[0]
+        return n
+
     def recall(self, lot: str) -> list[dict[str, Any]]:
         """Every event of a compounded lot, oldest first."""
         return self._select("lot = ?", lot)
+
+
+def json_column(ledger: Ledger | Path, row: Mapping[str, Any], column: str = "detail"
+                ) -> dict[str, Any]:
+    """A row's JSON column (detail, outputs, inputs) as an object; anything else (a row written
+    by hand, chained and all) is an error naming the ledger and the row, never a traceback."""
+    try:
+        found = json.loads(row[column])
+    except (TypeError, ValueError):
+        found = None
+    if not isinstance(found, dict):
+        path = ledger.path if isinstance(ledger, Ledger) else ledger
+        raise LedgerError(f"ledger {path}: row {row['id']}: its {column} is not a JSON object")
+    return found
 
 
 def open_ledger(path: Path) -> Ledger:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..pipeline import RenderedFill, Settings, sha256, write_fill
-from .ledger import Ledger, LedgerError, open_ledger
+from ..pipeline import IDENTITY, RenderedFill, Settings, differing, identity, sha256, write_fill
+from .ledger import Ledger, LedgerError, json_column, open_ledger
 from .location import LEDGER_NAME as LEDGER_NAME
 from .location import default_ledger, profile_ledger
 
@@ -62,17 +62,6 @@ def render_detail(rendered: RenderedFill, correction: str) -> dict[str, Any]:
     return detail
 
 
-# What makes a ledger row another fill's, not a re-render of the same (pipeline.IDENTITY is the
-# same check against a published fill.json): the ledger column and the input field it comes from.
-IDENTITY = (("patient_name", "patient.name"), ("date_of_birth", "patient.date_of_birth"),
-            ("product", "product"), ("lot", "compounding.lot"), ("directions", "directions"))
-
-
-def conflicts(row: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """The input fields whose values differ between a ledger row and a new event (a pure rule)."""
-    return [field for column, field in IDENTITY if row[column] != new[column]]
-
-
 def check_against_ledger(ledger: Ledger, rendered: RenderedFill, new: dict[str, Any],
                          correction: str) -> None:
     """Refuse a fill whose Rx and fill number the ledger already holds for another patient,
@@ -94,7 +83,8 @@ def check_against_ledger(ledger: Ledger, rendered: RenderedFill, new: dict[str, 
         return
     if earlier is None:
         return
-    differ = conflicts(earlier, new)
+    differ = differing({field: earlier[column] for field, _, column in IDENTITY},
+                       identity(rendered.record))
     if differ:
         raise InputError.one(made["file"], differ[0], (
             f"Rx {rx} fill {number} is in the ledger (row {earlier['id']}, {earlier['at']}, by "
@@ -102,6 +92,11 @@ def check_against_ledger(ledger: Ledger, rendered: RenderedFill, new: dict[str, 
             f"{', '.join(differ)} {'differs' if len(differ) == 1 else 'differ'}. If this fill "
             "corrects that one, render it alone with `leaflets render FILE --correct \"reason\"`"
             "; otherwise check the Rx and fill number"), line(differ[0]))
+    if "correction" in json_column(ledger, earlier):
+        raise InputError.one(made["file"], "rx_number", (
+            f"Rx {rx} fill {number} was corrected (ledger row {earlier['id']}, {earlier['at']}, "
+            f"by {earlier['user']}); rendering it again must say why too, so that its documents "
+            "keep their CORRECTED: `leaflets render FILE --correct \"reason\"`"), line("rx_number"))
 
 
 # A batch worker appends every fill it renders: it keeps its ledger open (one per process).

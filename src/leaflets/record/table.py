@@ -45,7 +45,12 @@ def per_fill(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def summary(detail: str) -> str:
     """What a row adds to its fill, in a few words: a correction's reason, a print's queue and
     job, a reprint's number and reason (the fill itself, kept for reprints, is left out)."""
-    found = json.loads(detail)
+    try:
+        found = json.loads(detail)
+    except ValueError:
+        found = None
+    if not isinstance(found, dict):
+        return "(its detail is not a JSON object)"
     parts = []
     if "correction" in found:
         parts.append(f"correction: {found['correction']}")
