@@ -11,6 +11,7 @@ format, mirrored), and zpl-renderer-js needs Node and an 8 MB WASM bundle for th
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -108,6 +109,12 @@ def ledger_rows(shop: Path, kind: str = "print") -> list[dict[str, Any]]:
     with sqlite3.connect(shop / "ledger.sqlite") as db:
         db.row_factory = sqlite3.Row
         return [dict(r) for r in db.execute("SELECT * FROM events WHERE kind = ? ORDER BY id", (kind,))]
+
+
+def all_rows(ledger: Path) -> int:
+    with sqlite3.connect(ledger) as db:
+        found: int = db.execute("SELECT count(*) FROM events").fetchone()[0]
+        return found
 
 
 def thermal_raster(page: Any, dpi: int) -> Image.Image:
@@ -277,6 +284,63 @@ def test_a_label_that_differs_from_its_record_is_not_printed(cups: Cups, shop: P
     assert done.err.endswith("; nothing printed\n") and done.err.count("\n") == 1
     assert cups.jobs() == before_jobs
     assert len(ledger_rows(shop)) == before_rows
+
+
+# An edited fill.json, each way a reviewer found a traceback: its fill number as text, or a
+# document's entry not an object. (edit, the message once a ledger row records the edited bytes)
+RECORD_EDITS = {
+    "fill number as text": (lambda r: r.update(fill_number=str(r["fill_number"])),
+                            'fill_number: expected a whole number, got "0"'),
+    "an output not an object": (lambda r: r["outputs"].update({"label.pdf": "x"}),
+                                'outputs.label.pdf.sha256: expected the document\'s SHA-256, got "x"'),
+    "no outputs": (lambda r: r.pop("outputs"), "not a fill record (no 'outputs' object)"),
+}
+
+
+def refused(done: Run, path: Path, message: str) -> None:
+    """One line on stderr naming the file, exit 1, nothing on stdout."""
+    assert (done.code, done.out) == (1, ""), done
+    assert done.err == f"Error: {path}: {message}; nothing printed\n"
+
+
+@pytest.mark.parametrize("edit", RECORD_EDITS)
+def test_an_edited_fill_record_is_not_printed(cups: Cups, shop: Path, tmp_path: Path,
+                                              edit: str) -> None:
+    """fill.json is checked against the SHA-256 its ledger row recorded before anything in it
+    is read; and were a row to record an ill-formed fill.json, each part is checked too."""
+    import shutil
+
+    from leaflets.record.ledger import FIELDS, open_ledger
+    out = tmp_path / "out"
+    shutil.copytree(shop / "out", out)
+    path = out / KEY / "fill.json"
+    record = json.loads(path.read_text())
+    change, message = RECORD_EDITS[edit]
+    change(record)
+    path.write_text(json.dumps(record))
+    before_jobs, before_rows = cups.jobs(), all_rows(shop / "ledger.sqlite")
+    done = leaflets(cups, "print", KEY, "--out", out, "--ledger", shop / "ledger.sqlite",
+                    "--labels", "labels", "--documents", "documents")
+    render = ledger_rows(shop, "render")[-1]
+    refused(done, path, f"differs from the ledger's row {render['id']} for Rx {KEY}")
+    assert cups.jobs() == before_jobs
+    assert all_rows(shop / "ledger.sqlite") == before_rows
+    # A ledger whose latest render row records the edited bytes (as if rendered so).
+    with sqlite3.connect(shop / "ledger.sqlite") as source, \
+            sqlite3.connect(tmp_path / "ledger.sqlite") as copy:
+        source.backup(copy)
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    row = ledger.last_render(str(FILL["rx_number"]), FILL["fill_number"])
+    assert row is not None
+    outputs = json.loads(row["outputs"])
+    outputs["fill.json"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    ledger.append({**{name: row[name] for name in FIELDS}, "outputs": outputs})
+    count = ledger.count()
+    done = leaflets(cups, "print", KEY, "--out", out, "--ledger", tmp_path / "ledger.sqlite",
+                    "--labels", "labels", "--documents", "documents")
+    refused(done, path, message)
+    assert cups.jobs() == before_jobs
+    assert all_rows(tmp_path / "ledger.sqlite") == count
 
 
 # ---- ZPL ---------------------------------------------------------------------------------------
