@@ -14,13 +14,15 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
+import shutil
 import sqlite3
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pypdfium2 as pdfium
 import pytest
@@ -48,6 +50,7 @@ LETTER_PT = (612.0, 792.0)
 # zplkit's default cap on one graphic field (25,000 bytes) is below a whole 4 × 2.5 in label
 # (51,816 bytes at 203 dpi, 112,500 at 300), which real Zebra printers take as a ~DG/^GF image.
 ZPL_LIMITS = Limits(graphic_bytes=2_000_000)
+REQUIRE_CUPS = "LEAFLETS_REQUIRE_CUPS"
 
 
 @pytest.fixture(scope="module")
@@ -57,11 +60,20 @@ def listener() -> Iterator[Listener]:
     server.close()
 
 
+def unavailable(why: str) -> NoReturn:
+    """The print round trips cannot run here: a failure where they must run (scripts/check sets
+    LEAFLETS_REQUIRE_CUPS=1 when, as root with apt-get, it has installed CUPS: the CI case),
+    else a skip that says why (a developer without root or CUPS)."""
+    if os.environ.get(REQUIRE_CUPS) == "1":
+        pytest.fail(f"{REQUIRE_CUPS}=1 but the printing tests cannot run: {why}", pytrace=False)
+    pytest.skip(f"cannot run: {why}")
+
+
 @pytest.fixture(scope="module")
 def cups(listener: Listener) -> Iterator[Cups]:
     why = missing()
     if why:
-        pytest.skip(f"cannot run: {why}")
+        unavailable(why)
     with cups_server() as server:
         server.add_pdf_queue("labels")
         server.add_pdf_queue("documents")
@@ -269,9 +281,44 @@ def test_a_missing_queue_is_refused(cups: Cups, shop: Path) -> None:
     assert len(ledger_rows(shop)) == before_rows
 
 
+def test_no_scheduler_is_not_a_missing_queue(tmp_path: Path) -> None:
+    """With CUPS_SERVER naming a socket no scheduler listens on (as when cupsd is not running),
+    the message says the scheduler is not running, not that a queue is missing. lpstat only: no
+    cupsd, no root."""
+    if shutil.which("lpstat") is None:
+        unavailable("lpstat is not installed (Debian: cups-client)")
+    done = CliRunner().invoke(main, ["render", str(ROOT / "examples" / "fill.yaml"), "--out",
+                                     str(tmp_path / "out"), "--ledger",
+                                     str(tmp_path / "ledger.sqlite")])
+    assert done.exit_code == 0, done.stderr
+    rows = all_rows(tmp_path / "ledger.sqlite")
+    socket = tmp_path / "no-cupsd" / "cups.sock"
+    done = CliRunner().invoke(main, ["print", KEY, "--out", str(tmp_path / "out"), "--ledger",
+                                     str(tmp_path / "ledger.sqlite"), "--labels", "labels",
+                                     "--documents", "documents"],
+                              env={"CUPS_SERVER": str(socket)})
+    assert isinstance(done.exception, SystemExit), done.exception
+    assert (done.exit_code, done.stdout) == (1, "")
+    assert done.stderr == (f"Error: the CUPS scheduler is not running (CUPS_SERVER={socket}); "
+                           "nothing printed\n")
+    assert all_rows(tmp_path / "ledger.sqlite") == rows
+
+
+@pytest.mark.parametrize(("required", "outcome"), [
+    ("1", pytest.fail.Exception), ("", pytest.skip.Exception), (None, pytest.skip.Exception)])
+def test_without_cups_ci_fails_and_a_developer_skips(monkeypatch: pytest.MonkeyPatch,
+                                                     required: str | None,
+                                                     outcome: type[BaseException]) -> None:
+    if required is None:
+        monkeypatch.delenv(REQUIRE_CUPS, raising=False)
+    else:
+        monkeypatch.setenv(REQUIRE_CUPS, required)
+    with pytest.raises(outcome, match="no cupsd here"):
+        unavailable("no cupsd here")
+
+
 def test_a_label_that_differs_from_its_record_is_not_printed(cups: Cups, shop: Path,
                                                             tmp_path: Path) -> None:
-    import shutil
     out = tmp_path / "out"
     shutil.copytree(shop / "out", out)
     label = out / KEY / "label.pdf"
@@ -308,8 +355,6 @@ def test_an_edited_fill_record_is_not_printed(cups: Cups, shop: Path, tmp_path: 
                                               edit: str) -> None:
     """fill.json is checked against the SHA-256 its ledger row recorded before anything in it
     is read; and were a row to record an ill-formed fill.json, each part is checked too."""
-    import shutil
-
     from leaflets.record.ledger import FIELDS, open_ledger
     out = tmp_path / "out"
     shutil.copytree(shop / "out", out)
