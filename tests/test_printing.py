@@ -633,3 +633,12 @@ def test_a_reprint_prints_marked_and_is_recorded(cups: Cups, shop: Path) -> None
     assert int(line["print jobs"]) == len(ledger_rows(shop)) >= 2
     log = "\n".join(cups.page_log())
     assert f"[Rx {KEY} reprint {count} label]" in log and PATIENT not in log
+
+
+def test_an_rx_number_with_a_dash_is_a_fill_key() -> None:
+    """models.RxNumber allows '-' in an Rx number: its fill and reprint folders are found."""
+    from leaflets.printing.documents import FILL_KEY, REPRINT_KEY
+    assert FILL_KEY.match("RX-600123-0") and FILL_KEY.match("600123-12")
+    assert not FILL_KEY.match("600123-0-r1") and not FILL_KEY.match("-0")
+    found = REPRINT_KEY.match("RX-600123-0-r2")
+    assert found is not None and (found[1], found[2]) == ("RX-600123-0", "2")
