@@ -11,15 +11,18 @@ format, mirrored), and zpl-renderer-js needs Node and an 8 MB WASM bundle for th
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import os
 import re
+import shutil
 import sqlite3
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pypdfium2 as pdfium
 import pytest
@@ -47,6 +50,7 @@ LETTER_PT = (612.0, 792.0)
 # zplkit's default cap on one graphic field (25,000 bytes) is below a whole 4 × 2.5 in label
 # (51,816 bytes at 203 dpi, 112,500 at 300), which real Zebra printers take as a ~DG/^GF image.
 ZPL_LIMITS = Limits(graphic_bytes=2_000_000)
+REQUIRE_CUPS = "LEAFLETS_REQUIRE_CUPS"
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +60,20 @@ def listener() -> Iterator[Listener]:
     server.close()
 
 
+def unavailable(why: str) -> NoReturn:
+    """The print round trips cannot run here: a failure where they must run (scripts/check sets
+    LEAFLETS_REQUIRE_CUPS=1 when, as root with apt-get, it has installed CUPS: the CI case),
+    else a skip that says why (a developer without root or CUPS)."""
+    if os.environ.get(REQUIRE_CUPS) == "1":
+        pytest.fail(f"{REQUIRE_CUPS}=1 but the printing tests cannot run: {why}", pytrace=False)
+    pytest.skip(f"cannot run: {why}")
+
+
 @pytest.fixture(scope="module")
 def cups(listener: Listener) -> Iterator[Cups]:
     why = missing()
     if why:
-        pytest.skip(f"cannot run: {why}")
+        unavailable(why)
     with cups_server() as server:
         server.add_pdf_queue("labels")
         server.add_pdf_queue("documents")
@@ -108,6 +121,12 @@ def ledger_rows(shop: Path, kind: str = "print") -> list[dict[str, Any]]:
     with sqlite3.connect(shop / "ledger.sqlite") as db:
         db.row_factory = sqlite3.Row
         return [dict(r) for r in db.execute("SELECT * FROM events WHERE kind = ? ORDER BY id", (kind,))]
+
+
+def all_rows(ledger: Path) -> int:
+    with sqlite3.connect(ledger) as db:
+        found: int = db.execute("SELECT count(*) FROM events").fetchone()[0]
+        return found
 
 
 def thermal_raster(page: Any, dpi: int) -> Image.Image:
@@ -262,9 +281,44 @@ def test_a_missing_queue_is_refused(cups: Cups, shop: Path) -> None:
     assert len(ledger_rows(shop)) == before_rows
 
 
+def test_no_scheduler_is_not_a_missing_queue(tmp_path: Path) -> None:
+    """With CUPS_SERVER naming a socket no scheduler listens on (as when cupsd is not running),
+    the message says the scheduler is not running, not that a queue is missing. lpstat only: no
+    cupsd, no root."""
+    if shutil.which("lpstat") is None:
+        unavailable("lpstat is not installed (Debian: cups-client)")
+    done = CliRunner().invoke(main, ["render", str(ROOT / "examples" / "fill.yaml"), "--out",
+                                     str(tmp_path / "out"), "--ledger",
+                                     str(tmp_path / "ledger.sqlite")])
+    assert done.exit_code == 0, done.stderr
+    rows = all_rows(tmp_path / "ledger.sqlite")
+    socket = tmp_path / "no-cupsd" / "cups.sock"
+    done = CliRunner().invoke(main, ["print", KEY, "--out", str(tmp_path / "out"), "--ledger",
+                                     str(tmp_path / "ledger.sqlite"), "--labels", "labels",
+                                     "--documents", "documents"],
+                              env={"CUPS_SERVER": str(socket)})
+    assert isinstance(done.exception, SystemExit), done.exception
+    assert (done.exit_code, done.stdout) == (1, "")
+    assert done.stderr == (f"Error: the CUPS scheduler is not running (CUPS_SERVER={socket}); "
+                           "nothing printed\n")
+    assert all_rows(tmp_path / "ledger.sqlite") == rows
+
+
+@pytest.mark.parametrize(("required", "outcome"), [
+    ("1", pytest.fail.Exception), ("", pytest.skip.Exception), (None, pytest.skip.Exception)])
+def test_without_cups_ci_fails_and_a_developer_skips(monkeypatch: pytest.MonkeyPatch,
+                                                     required: str | None,
+                                                     outcome: type[BaseException]) -> None:
+    if required is None:
+        monkeypatch.delenv(REQUIRE_CUPS, raising=False)
+    else:
+        monkeypatch.setenv(REQUIRE_CUPS, required)
+    with pytest.raises(outcome, match="no cupsd here"):
+        unavailable("no cupsd here")
+
+
 def test_a_label_that_differs_from_its_record_is_not_printed(cups: Cups, shop: Path,
                                                             tmp_path: Path) -> None:
-    import shutil
     out = tmp_path / "out"
     shutil.copytree(shop / "out", out)
     label = out / KEY / "label.pdf"
@@ -277,6 +331,61 @@ def test_a_label_that_differs_from_its_record_is_not_printed(cups: Cups, shop: P
     assert done.err.endswith("; nothing printed\n") and done.err.count("\n") == 1
     assert cups.jobs() == before_jobs
     assert len(ledger_rows(shop)) == before_rows
+
+
+# An edited fill.json, each way a reviewer found a traceback: its fill number as text, or a
+# document's entry not an object. (edit, the message once a ledger row records the edited bytes)
+RECORD_EDITS = {
+    "fill number as text": (lambda r: r.update(fill_number=str(r["fill_number"])),
+                            'fill_number: expected a whole number, got "0"'),
+    "an output not an object": (lambda r: r["outputs"].update({"label.pdf": "x"}),
+                                'outputs.label.pdf.sha256: expected the document\'s SHA-256, got "x"'),
+    "no outputs": (lambda r: r.pop("outputs"), "not a fill record (no 'outputs' object)"),
+}
+
+
+def refused(done: Run, path: Path, message: str) -> None:
+    """One line on stderr naming the file, exit 1, nothing on stdout."""
+    assert (done.code, done.out) == (1, ""), done
+    assert done.err == f"Error: {path}: {message}; nothing printed\n"
+
+
+@pytest.mark.parametrize("edit", RECORD_EDITS)
+def test_an_edited_fill_record_is_not_printed(cups: Cups, shop: Path, tmp_path: Path,
+                                              edit: str) -> None:
+    """fill.json is checked against the SHA-256 its ledger row recorded before anything in it
+    is read; and were a row to record an ill-formed fill.json, each part is checked too."""
+    from leaflets.record.ledger import FIELDS, open_ledger
+    out = tmp_path / "out"
+    shutil.copytree(shop / "out", out)
+    path = out / KEY / "fill.json"
+    record = json.loads(path.read_text())
+    change, message = RECORD_EDITS[edit]
+    change(record)
+    path.write_text(json.dumps(record))
+    before_jobs, before_rows = cups.jobs(), all_rows(shop / "ledger.sqlite")
+    done = leaflets(cups, "print", KEY, "--out", out, "--ledger", shop / "ledger.sqlite",
+                    "--labels", "labels", "--documents", "documents")
+    render = ledger_rows(shop, "render")[-1]
+    refused(done, path, f"differs from the ledger's row {render['id']} for Rx {KEY}")
+    assert cups.jobs() == before_jobs
+    assert all_rows(shop / "ledger.sqlite") == before_rows
+    # A ledger whose latest render row records the edited bytes (as if rendered so).
+    with sqlite3.connect(shop / "ledger.sqlite") as source, \
+            sqlite3.connect(tmp_path / "ledger.sqlite") as copy:
+        source.backup(copy)
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    row = ledger.last_render(str(FILL["rx_number"]), FILL["fill_number"])
+    assert row is not None
+    outputs = json.loads(row["outputs"])
+    outputs["fill.json"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    ledger.append({**{name: row[name] for name in FIELDS}, "outputs": outputs})
+    count = ledger.count()
+    done = leaflets(cups, "print", KEY, "--out", out, "--ledger", tmp_path / "ledger.sqlite",
+                    "--labels", "labels", "--documents", "documents")
+    refused(done, path, message)
+    assert cups.jobs() == before_jobs
+    assert all_rows(tmp_path / "ledger.sqlite") == count
 
 
 # ---- ZPL ---------------------------------------------------------------------------------------
@@ -524,3 +633,12 @@ def test_a_reprint_prints_marked_and_is_recorded(cups: Cups, shop: Path) -> None
     assert int(line["print jobs"]) == len(ledger_rows(shop)) >= 2
     log = "\n".join(cups.page_log())
     assert f"[Rx {KEY} reprint {count} label]" in log and PATIENT not in log
+
+
+def test_an_rx_number_with_a_dash_is_a_fill_key() -> None:
+    """models.RxNumber allows '-' in an Rx number: its fill and reprint folders are found."""
+    from leaflets.printing.documents import FILL_KEY, REPRINT_KEY
+    assert FILL_KEY.match("RX-600123-0") and FILL_KEY.match("600123-12")
+    assert not FILL_KEY.match("600123-0-r1") and not FILL_KEY.match("-0")
+    found = REPRINT_KEY.match("RX-600123-0-r2")
+    assert found is not None and (found[1], found[2]) == ("RX-600123-0", "2")

@@ -306,6 +306,30 @@ def test_check_finds_small_text_in_a_patient_centred_field(trees: tuple[Path, Pa
     assert "600123-0/label.pdf: overlap: " in output
 
 
+def test_a_label_whose_stock_cannot_be_loaded_still_gets_the_pages_checks(
+        trees: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    """Without its stock there are no minimum sizes (a problem, named), but the first label's
+    codes, bounds and overlaps are checked as on any page."""
+    fill = _copy_fill(trees[0], tmp_path)
+
+    def unknown_stock_and_overlap(record: dict[str, Any]) -> None:
+        record["label"]["stock"] = "no-such-stock"
+        _wrong_barcode(record)
+        details = next(f for f in record["label"]["fields"] if f["field"] == "lot")
+        next(f for f in record["label"]["fields"] if f["field"] == "drug")["box_pt"] = \
+            details["box_pt"]
+
+    _edit_record(fill, unknown_stock_and_overlap)
+    code, output = qa(tmp_path / "tree", "--check")
+    assert code == 1
+    lines = output.splitlines()
+    assert lines[0] == "600123-0/label.pdf: codes: the barcode reads ['600123'], the record says '600999'"
+    assert any(line.startswith("600123-0/label.pdf: overlap: ") and "drug" in line
+               for line in lines), output
+    sizes = [line for line in lines if line.startswith("600123-0/label.pdf: size: ")]
+    assert len(sizes) == 1 and "no-such-stock" in sizes[0], output
+
+
 def test_check_finds_a_banned_abbreviation(trees: tuple[Path, Path, Path], tmp_path: Path) -> None:
     fill = _copy_fill(trees[0], tmp_path)
     ops = Ops("BT /LF1+0 14 Tf 72 700 Td (Take 1 capsule qd.) Tj ET", frozenset({("Atkinson", 0)}))

@@ -37,9 +37,22 @@ def _first_line(text: str) -> str:
     return lines[0] if lines else "no message"
 
 
+def check_scheduler() -> None:
+    """Refuse to go on when no CUPS scheduler answers (none running, or CUPS_SERVER naming one
+    that is not there): `lpstat -r` says 'scheduler is running' or 'scheduler is not running'.
+    Asked first, so a missing scheduler is never reported as a missing queue."""
+    state = _run(["lpstat", "-r"])
+    if "scheduler is running" not in state.stdout:
+        server = os.environ.get("CUPS_SERVER")
+        where = f"CUPS_SERVER={server}" if server else "CUPS_SERVER is not set: the local one"
+        raise PrintError(f"the CUPS scheduler is not running ({where}); nothing printed")
+
+
 def check_queue(queue: str) -> None:
-    """Refuse a queue that does not exist, is stopped (cupsdisable) or rejects jobs
-    (cupsreject): a one-line PrintError naming it. Checked before any job is sent."""
+    """Refuse a queue whose scheduler is not running, or that does not exist, is stopped
+    (cupsdisable) or rejects jobs (cupsreject): a one-line PrintError naming it. Checked before
+    any job is sent."""
+    check_scheduler()
     state = _run(["lpstat", "-p", queue])
     if state.returncode != 0 or not state.stdout.startswith(f"printer {queue} "):
         why = _first_line(state.stderr)

@@ -17,7 +17,10 @@ from ..record.ledger import Ledger, json_column
 from ..record.reprint import REPRINTS
 from . import PrintError
 
-FILL_KEY = re.compile(r"^[0-9A-Za-z]+-[0-9]+$")       # Fill.key: <rx_number>-<fill_number>
+# Fill.key: <rx_number>-<fill_number>, the Rx number as models.RxNumber allows it (letters,
+# digits and '-'): split at its last '-'.
+RX_NUMBER = r"[A-Za-z0-9][A-Za-z0-9-]{0,19}"
+FILL_KEY = re.compile(rf"^{RX_NUMBER}-[0-9]+$")
 # A document read whole into memory (the bytes checked are the bytes sent); far above any label,
 # leaflet or day's sheet.
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
@@ -60,19 +63,41 @@ def _read(path: Path) -> bytes:
     return data
 
 
-def _record(folder: Path) -> tuple[dict[str, Any], bytes]:
-    data = _read(folder / "fill.json")
+def _record(path: Path, data: bytes, key: str) -> dict[str, Any]:
+    """A fill.json whose bytes are the ledger's (so written by `leaflets render`), still checked
+    part by part: each document's SHA-256 is a string, and it names the fill `key`."""
     try:
         record = json.loads(data)
-        if not isinstance(record, dict) or not isinstance(record.get("outputs"), dict):
-            raise ValueError("not a fill record")
-    except ValueError as exc:
-        raise PrintError(f"{folder / 'fill.json'}: not a fill record ({exc}); nothing printed") \
-            from None
-    return record, data
+    except (ValueError, RecursionError) as exc:
+        raise PrintError(f"{path}: not a fill record ({exc}); nothing printed") from None
+    if not isinstance(record, dict) or not isinstance(record.get("outputs"), dict):
+        raise PrintError(f"{path}: not a fill record (no 'outputs' object); nothing printed")
+    outputs: dict[str, Any] = record["outputs"]
+    rx, number = record.get("rx_number"), record.get("fill_number")
+    if not isinstance(rx, str):
+        raise PrintError(f"{path}: rx_number: expected text, got {_json(rx)}; nothing printed")
+    if type(number) is not int:
+        raise PrintError(f"{path}: fill_number: expected a whole number, got {_json(number)}; "
+                         "nothing printed")
+    if f"{rx}-{number}" != key:
+        raise PrintError(f"{path}: records Rx {rx[:40]}-{number}, not {key}; nothing printed")
+    for name in ("label.pdf", "leaflet.pdf"):
+        entry = outputs.get(name)
+        digest = entry.get("sha256") if isinstance(entry, dict) else None
+        if not isinstance(digest, str):
+            raise PrintError(f"{path}: outputs.{name}.sha256: expected the document's SHA-256, "
+                             f"got {_json(entry if digest is None else digest)}; nothing printed")
+    found: dict[str, Any] = record
+    return found
 
 
-REPRINT_KEY = re.compile(r"^([0-9A-Za-z]+-[0-9]+)-r([0-9]+)$")   # record.reprint's folders
+def _json(value: Any) -> str:
+    """A value of a record as JSON, cut short, for a message."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+REPRINT_KEY = re.compile(rf"^({RX_NUMBER}-[0-9]+)-r([0-9]+)$")   # record.reprint's folders
 
 
 def made_row(ledger: Ledger, rx_number: str, fill_number: int,
@@ -91,34 +116,36 @@ def made_row(ledger: Ledger, rx_number: str, fill_number: int,
 
 def _fill_files(folder: Path, key: str, ledger: Ledger, reprint: int | None = None
                 ) -> tuple[dict[str, bytes], dict[str, Any], dict[str, Any], bytes]:
-    """A fill's label.pdf and leaflet.pdf, each equal to its record's SHA-256 and the ledger's."""
-    record, record_bytes = _record(folder)
-    rx, number = str(record.get("rx_number")), record.get("fill_number")
-    if f"{rx}-{number}" != key:
-        raise PrintError(f"{folder / 'fill.json'}: records Rx {rx}-{number}, not {key}; "
-                         "nothing printed")
-    assert isinstance(number, int)
-    row = made_row(ledger, rx, number, reprint)
+    """A fill's label.pdf and leaflet.pdf, each equal to its record's SHA-256 and the ledger's.
+    The ledger's row is found from `key` itself, and fill.json's bytes are checked against the
+    SHA-256 that row recorded before anything in them is trusted."""
+    if not FILL_KEY.match(key):
+        raise PrintError(f"'{key[:60]}': expected RX-FILL (e.g. 600123-0); nothing printed")
+    rx, _, number = key.rpartition("-")
+    row = made_row(ledger, rx, int(number), reprint)
     if row is None:
         what = f"reprint {reprint} of Rx {key}" if reprint else f"Rx {key}"
         raise PrintError(f"{what} is not in the ledger {ledger.path} (render it first); "
                          "nothing printed")
     recorded = json.loads(row["outputs"])
+    record_path = folder / "fill.json"
+    record_bytes = _read(record_path)
+    if not isinstance(recorded, dict) or _sha256(record_bytes) != recorded.get("fill.json"):
+        raise PrintError(f"{record_path}: differs from the ledger's row {row['id']} for Rx "
+                         f"{key}; nothing printed")
+    record = _record(record_path, record_bytes, key)
     files: dict[str, bytes] = {}
     for name in ("label.pdf", "leaflet.pdf"):
         data = _read(folder / name)
         digest = _sha256(data)
-        wanted = record["outputs"].get(name, {}).get("sha256")
+        wanted = record["outputs"][name]["sha256"]
         if digest != wanted:
-            raise PrintError(f"{folder / name}: differs from its record {folder / 'fill.json'} "
-                             f"(SHA-256 {digest[:12]}…, recorded {str(wanted)[:12]}…); nothing printed")
+            raise PrintError(f"{folder / name}: differs from its record {record_path} "
+                             f"(SHA-256 {digest[:12]}…, recorded {wanted[:12]}…); nothing printed")
         if digest != recorded.get(name):
             raise PrintError(f"{folder / name}: differs from the ledger's row {row['id']} for Rx "
                              f"{key} (SHA-256 {digest[:12]}…); nothing printed")
         files[name] = data
-    if _sha256(record_bytes) != recorded.get("fill.json"):
-        raise PrintError(f"{folder / 'fill.json'}: differs from the ledger's row {row['id']} for Rx "
-                         f"{key}; nothing printed")
     return files, row, record, record_bytes
 
 
@@ -145,10 +172,15 @@ def _batch_keys(folder: Path) -> list[str]:
     data = _read(folder / "summary.json")
     try:
         rows: Sequence[dict[str, Any]] = json.loads(data)["rows"]
-        return [f"{r['rx_number']}-{r['fill_number']}" for r in rows if r["status"] == "ok"]
-    except (ValueError, KeyError, TypeError) as exc:
+        keys = [f"{r['rx_number']}-{r['fill_number']}" for r in rows if r["status"] == "ok"]
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise PrintError(f"{folder / 'summary.json'}: not a batch summary ({exc}); "
                          "nothing printed") from None
+    for key in keys:
+        if not FILL_KEY.match(key):
+            raise PrintError(f"{folder / 'summary.json'}: not a batch summary (a fill "
+                             f"'{key[:60]}', expected RX-FILL); nothing printed")
+    return keys
 
 
 def batch_target(out: Path, batch_id: str, ledger: Ledger) -> Target:

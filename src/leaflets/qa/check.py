@@ -153,8 +153,9 @@ def _check_page(where: str, page: Any, fields: list[FieldBox], minimum: dict[str
 
 def _check_first_label(where: str, page: Any, fields: list[FieldBox], fill: _Fill
                        ) -> list[CheckProblem]:
+    """The first label: its codes, then the checks of every page (`_check_page`) with each
+    patient-centred field's minimum from its stock region, and its warnings at their strip's."""
     problems: list[CheckProblem] = []
-    width, height = page.get_width(), page.get_height()
     found = zxingcpp.read_barcodes(page.render(scale=CODES_DPI / 72).to_pil())
     qr = [b.text for b in found if b.format == zxingcpp.BarcodeFormat.QRCode]
     bars = [b.text for b in found if b.format == zxingcpp.BarcodeFormat.Code128]
@@ -164,45 +165,21 @@ def _check_first_label(where: str, page: Any, fields: list[FieldBox], fill: _Fil
     if bars != [fill.barcode]:
         problems.append(CheckProblem(where, "codes", f"the barcode reads {bars}, the record says "
                                                      f"{fill.barcode!r}"))
-    boxes = [(f.field, list(f.box_pt)) for f in fields]
-    page_edges = (round(width * 100), round(height * 100))
-    for name, box in boxes:
-        if _outside(_hundredths(box), page_edges):
-            problems.append(CheckProblem(where, "bounds", f"{name} is drawn outside the page"))
-    for i, (a, a_box) in enumerate(boxes):
-        for b, b_box in boxes[i + 1:]:
-            if a != b and _overlap(_hundredths(a_box), _hundredths(b_box)):
-                problems.append(CheckProblem(where, "overlap", f"{a} is drawn over {b}"))
     try:
         stock = load_stock(fill.stock).model
     except InputError as err:
-        return [*problems, CheckProblem(where, "size", str(err))]
-    textpage = page.get_textpage()
-    for index in range(textpage.count_chars()):
-        left, bottom, right, top = textpage.get_charbox(index)
-        if left < -0.01 or bottom < -0.01 or right > width + 0.01 or top > height + 0.01:
-            problems.append(CheckProblem(where, "bounds", "text is drawn outside the page"))
-            break
-    for name, box in boxes:
-        if name == "warning":             # auxiliary warnings: at their strip's size
-            sizes = _sizes_in(textpage, box, height)
-            if sizes and min(sizes) < stock.warnings.min_size_pt - 0.01:
-                problems.append(CheckProblem(where, "size", f"{name} has text at "
-                                                            f"{min(sizes):g} pt, below the "
-                                                            f"stock's {stock.warnings.min_size_pt:g} pt"))
+        # No minimum sizes without the stock; the page's other checks still run.
+        return [*problems, *_check_page(where, page, fields, {}),
+                CheckProblem(where, "size", str(err))]
+    minimum: dict[str, float] = {}
+    for field in fields:
+        if field.field == "warning":      # auxiliary warnings: at their strip's size
+            minimum[field.field] = stock.warnings.min_size_pt
             continue
-        region = stock.region_of(name)
-        if region is None or not stock.regions[region].patient_centred:
-            continue
-        minimum = stock.regions[region].min_size_pt
-        sizes = _sizes_in(textpage, box, height)
-        if sizes and min(sizes) < minimum - 0.01:
-            problems.append(CheckProblem(where, "size", f"{name} has text at {min(sizes):g} pt, "
-                                                        f"below the stock's {minimum:g} pt"))
-    identity = {f.field for f in fields if f.field in IDENTITY_FIELDS}
-    checked = " ".join(text_in(page, [box]) for name, box in boxes if name not in identity)
-    problems += _banned(where, checked)
-    return problems
+        region = stock.region_of(field.field)
+        if region is not None and stock.regions[region].patient_centred:
+            minimum[field.field] = stock.regions[region].min_size_pt
+    return problems + _check_page(where, page, fields, minimum)
 
 
 # The record rounds each box's x, top, width and height to 0.01 pt, so an edge computed as x + width
