@@ -642,3 +642,21 @@ def test_an_rx_number_with_a_dash_is_a_fill_key() -> None:
     assert not FILL_KEY.match("600123-0-r1") and not FILL_KEY.match("-0")
     found = REPRINT_KEY.match("RX-600123-0-r2")
     assert found is not None and (found[1], found[2]) == ("RX-600123-0", "2")
+
+
+def test_a_reprint_that_cannot_print_is_not_made(cups: Cups, shop: Path) -> None:
+    """The queues are checked before the reprint is made: a missing one is the one-line error,
+    and no reprint folder, number or ledger row is spent."""
+    before = ledger_rows(shop, "reprint")
+    folders = set((shop / "out" / "reprints").glob("*")) if (shop / "out" / "reprints").exists() \
+        else set()
+    done = leaflets(cups, "reprint", KEY, "--reason", "x", "--out", shop / "out",
+                    "--ledger", shop / "ledger.sqlite", "--catalog", ROOT / "products",
+                    "--pharmacy", ROOT / "pharmacy.yaml", "--labels", "nosuch",
+                    "--documents", "documents")
+    assert done.code == 1
+    assert done.err.startswith("Error: printer queue 'nosuch' ") and done.err.count("\n") == 1
+    assert ledger_rows(shop, "reprint") == before
+    after = set((shop / "out" / "reprints").glob("*")) if (shop / "out" / "reprints").exists() \
+        else set()
+    assert after == folders
