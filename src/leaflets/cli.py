@@ -313,6 +313,20 @@ def qa(actual: Path, expected: Path | None, report: Path | None, dpi: int, max_p
 @main.command()
 @catalog_option
 @pharmacy_option
+@click.option("--out", type=click.Path(path_type=Path), default=Path("out/site"),
+              show_default=True)
+def site(catalog: Path, pharmacy: Path, out: Path) -> None:
+    """Every product's monograph as a web page (and its PDF), as static files at the paths the
+    labels' QR codes name, for a pharmacy that hosts them itself."""
+    from .pipeline import Settings
+    from .site.build import build_site
+    for path in build_site(Settings(catalog, pharmacy), out):
+        click.echo(str(path))
+
+
+@main.command()
+@catalog_option
+@pharmacy_option
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/monographs"),
               show_default=True)
 def monographs(catalog: Path, pharmacy: Path, out: Path) -> None:

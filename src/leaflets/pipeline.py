@@ -18,6 +18,7 @@ from . import __version__
 from .compose import (
     Block,
     Context,
+    Document,
     Mark,
     compose_body,
     compose_document,
@@ -443,31 +444,46 @@ def render_fill(fill_path: Path, settings: Settings, out: Path) -> tuple[Rendere
     return rendered, write_fill(rendered, out, replace=settings.replace)
 
 
-def render_monograph(product: Loaded[Product], pharmacy: Pharmacy) -> bytes:
+def monograph_document(product: Loaded[Product], pharmacy: Pharmacy) -> Document:
+    """A product's full monograph as composed blocks: the PDF and the web page (site/) are both
+    drawn from this, so they say the same words."""
     check_product(product)
-    style = load_document_style("monograph").model
     context = Context(product=product.model, pharmacy=pharmacy,
                       url=pharmacy.monograph_url(product.model.slug))
-    document = compose_document("monograph.xml.j2", context)
+    return compose_document("monograph.xml.j2", context)
+
+
+def render_monograph(product: Loaded[Product], pharmacy: Pharmacy,
+                     document: Document | None = None) -> bytes:
+    style = load_document_style("monograph").model
+    document = document or monograph_document(product, pharmacy)
     pages = render_document(dataclasses.replace(document, blocks=()), style, body=document.blocks)
     return write_pdf(pages, Info(document.title, document.subject, product.model.revised))
 
 
-def render_monographs(settings: Settings, out: Path) -> list[Path]:
-    """Every product's monograph; a bad product is reported after the good ones are written."""
-    pharmacy = load_pharmacy(settings.pharmacy).model
+def each_product(settings: Settings, out: Path, make: Callable[[str], dict[str, bytes]]
+                 ) -> list[Path]:
+    """make(slug)'s files for every product, each written under `out` as made; a bad product is
+    reported after the good ones are written."""
     written: list[Path] = []
     problems: list[Problem] = []
     for slug in product_slugs(settings.catalog):
         try:
-            data = render_monograph(load_product(settings.catalog, slug), pharmacy)
+            files = make(slug)
         except InputError as err:
             problems.extend(err.problems)
             continue
         except SafetyError as err:
             problems.append(Problem(str(settings.catalog / f"{slug}.yaml"), None, err.field, err.reason))
             continue
-        written.extend(write_outputs(out, {f"{slug}.pdf": data}))
+        written.extend(write_outputs(out, files))
     if problems:
         raise InputError(problems)
     return written
+
+
+def render_monographs(settings: Settings, out: Path) -> list[Path]:
+    """Every product's monograph PDF."""
+    pharmacy = load_pharmacy(settings.pharmacy).model
+    return each_product(settings, out, lambda slug: {
+        f"{slug}.pdf": render_monograph(load_product(settings.catalog, slug), pharmacy)})
