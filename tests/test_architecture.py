@@ -10,7 +10,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "leaflets"
 # the input boundary every file passes, the language table and the models' checks included.
 FOUNDATION = {"errors", "parse", "models", "resources", "fonts", "codes", "__init__"}
 ORDER = ["load", "rules", "i18n", "readback", "compose", "layout", "pdf", "render", "write", "pipeline",
-         "record", "batch", "printing", "site", "qa", "cli"]
+         "record", "batch", "printing", "site", "counter", "qa", "cli"]
 
 
 def _stage(module: str) -> str:

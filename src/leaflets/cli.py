@@ -313,6 +313,23 @@ def qa(actual: Path, expected: Path | None, report: Path | None, dpi: int, max_p
 @main.command()
 @catalog_option
 @pharmacy_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; other than loopback only with --cert and --key.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--cert", type=click.Path(path_type=Path), default=None, help="TLS certificate (PEM).")
+@click.option("--key", type=click.Path(path_type=Path), default=None, help="TLS private key (PEM).")
+def serve(catalog: Path, pharmacy: Path, host: str, port: int, cert: Path | None,
+          key: Path | None) -> None:
+    """The counter's web server. Now: the monograph pages every label's QR code opens
+    (/monographs/<slug>), without sign-in."""
+    from .counter.server import serve as run
+    from .pipeline import Settings
+    run(Settings(catalog, pharmacy), host, port, cert, key)
+
+
+@main.command()
+@catalog_option
+@pharmacy_option
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/site"),
               show_default=True)
 def site(catalog: Path, pharmacy: Path, out: Path) -> None:

@@ -1,0 +1,127 @@
+"""`leaflets serve`, first step: a real uvicorn server, started here, answers the URL every
+label's QR code carries with the bytes `leaflets site` writes, under a strict Content-Security-
+Policy; it answers nothing else, and will not listen beyond loopback without TLS."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from leaflets.load import product_slugs
+
+from .conftest import ROOT
+
+SLUGS = product_slugs(ROOT / "products")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("serve") / "server.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen([sys.executable, "-m", "leaflets.cli", "serve", "--port",
+                                    str(port)], cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    assert process.poll() is None, log.read_text()
+                    assert time.monotonic() < deadline, "the server never listened"
+                    time.sleep(0.1)
+            yield port, log
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
+    """A raw GET (the path sent as given: no client-side normalising of '..')."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    found = (response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+    connection.close()
+    return found
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    done = subprocess.run([sys.executable, "-m", "leaflets.cli", "site", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    return out / "monographs"
+
+
+def test_the_qr_url_answers_what_site_writes(server: tuple[int, Path], site: Path) -> None:
+    port, _ = server
+    for slug in SLUGS:
+        for path in (f"/monographs/{slug}", f"/monographs/{slug}/"):
+            status, headers, body = get(port, path)
+            assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
+            assert body == (site / slug / "index.html").read_bytes()
+        status, headers, body = get(port, f"/monographs/{slug}.pdf")
+        assert (status, headers["content-type"]) == (200, "application/pdf")
+        assert body == (site / f"{slug}.pdf").read_bytes()
+    status, headers, body = get(port, "/monographs/site.css")
+    assert status == 200 and body == (site / "site.css").read_bytes()
+    assert headers["content-type"] == "text/css; charset=utf-8"
+
+
+def test_every_answer_is_under_a_strict_policy(server: tuple[int, Path]) -> None:
+    port, _ = server
+    for path in (f"/monographs/{SLUGS[0]}", "/nothing-here"):
+        _, headers, _ = get(port, path)
+        policy = headers["content-security-policy"]
+        assert "default-src 'none'" in policy and "script-src" not in policy
+        assert "frame-ancestors 'none'" in policy
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert "server" not in headers
+
+
+@pytest.mark.parametrize("path", [
+    "/", "/monographs/", "/monographs/nope", "/monographs/nope.pdf",
+    "/monographs/../pharmacy.yaml", "/monographs/..%2Fpharmacy.yaml", "/monographs/%2e%2e",
+    "/monographs/anastrozole-1mg.yaml", "/products/anastrozole-1mg.yaml", "/monographs/.%2E/out",
+])
+def test_nothing_else_is_answered(server: tuple[int, Path], path: str) -> None:
+    status, _, body = get(server[0], path)
+    assert (status, body) == (404, b"Not found\n")
+
+
+def test_the_log_carries_paths_and_statuses_only(server: tuple[int, Path]) -> None:
+    port, log = server
+    get(port, f"/monographs/{SLUGS[0]}")
+    time.sleep(0.5)
+    lines = log.read_text().splitlines()
+    assert any(f'"GET /monographs/{SLUGS[0]} HTTP/1.1" 200' in line for line in lines)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--host", "0.0.0.0"], "0.0.0.0 is not a loopback address: serving the counter to other "
+                            "machines needs TLS (--cert FILE --key FILE)"),
+    (["--host", "192.0.2.10"], "192.0.2.10 is not a loopback address"),
+    (["--cert", "c.pem"], "give both --cert and --key (TLS), or neither"),
+])
+def test_it_will_not_listen_beyond_loopback_without_tls(args: list[str], message: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "leaflets.cli", "serve", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
