@@ -5,6 +5,8 @@ Policy; it answers nothing else, and will not listen beyond loopback without TLS
 from __future__ import annotations
 
 import http.client
+import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -125,3 +127,53 @@ def test_it_will_not_listen_beyond_loopback_without_tls(args: list[str], message
     done = subprocess.run([sys.executable, "-m", "leaflets.cli", "serve", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}          # a phone-sized viewport, in CSS pixels
+
+
+def browser_missing() -> str | None:
+    if not shutil.which("chromium"):
+        return "Debian's chromium is not installed (bash scripts/check installs it with apt-get)"
+    if not AXE.is_file():
+        return "axe-core is not installed (bash scripts/check runs npm ci in tests/js)"
+    return None
+
+
+def test_the_monograph_pages_pass_axe_on_a_phone(server: tuple[int, Path]) -> None:
+    """Each page in a real Chromium (Playwright driving Debian's), at a phone's width: axe-core,
+    run in the page, finds no serious or critical violation, and nothing is wider than the
+    screen (no sideways scrolling)."""
+    why = browser_missing()
+    if why:
+        if os.environ.get("LEAFLETS_REQUIRE_BROWSER"):
+            pytest.fail(f"cannot run: {why}")
+        pytest.skip(f"cannot run: {why}")
+    from playwright.sync_api import sync_playwright
+    port, _ = server
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            # axe is added to the page by the test: the page's own policy allows no script.
+            context = browser.new_context(viewport=PHONE, bypass_csp=True)
+            page = context.new_page()
+            for slug in SLUGS:
+                response = page.goto(f"http://127.0.0.1:{port}/monographs/{slug}")
+                assert response is not None and response.status == 200
+                page.add_script_tag(path=str(AXE))
+                found = page.evaluate("""async () => (await axe.run()).violations.map(
+                    v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))""")
+                assert [v for v in found if v["impact"] in ("serious", "critical")] == [], slug
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= PHONE["width"], (slug, width)
+            # And the check can fail: a page with an unlabelled image and grey-on-white text.
+            page.set_content('<html lang="en"><title>t</title><main><img src="x.png">'
+                             '<p style="color:#bbb">faint</p></main></html>')
+            page.add_script_tag(path=str(AXE))
+            ids = page.evaluate("async () => (await axe.run()).violations.map(v => v.id)")
+            assert {"image-alt", "color-contrast"} <= set(ids)
+        finally:
+            browser.close()
