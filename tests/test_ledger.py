@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import os
 import sqlite3
 import subprocess
@@ -250,9 +249,10 @@ def test_renders_a_batch_and_the_counter_at_once_keep_an_unbroken_chain(tmp_path
     by = [str(r["user"]) for r in found]
     assert {name: by.count(name) for name in writers} == {"render1": 6, "render2": 6, "batch": 20,
                                                            "counter": 8}
-    # The collision was real: the writers' rows interleave (the id order changes writer more
-    # often than the three times of four writers one after another).
-    assert sum(a != b for a, b in itertools.pairwise(by)) > len(writers) - 1, by
+    # The collision is made by the start: all four were running, imports done, waiting on the
+    # go file. How their rows then interleave is the scheduler's and SQLite's busy handler's
+    # (not fair: one writer may take every turn while the others back off), so it is not
+    # asserted.
 
 
 def test_the_schema_version_is_recorded(three: Path) -> None:
