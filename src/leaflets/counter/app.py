@@ -43,9 +43,10 @@ def create_app(settings: Settings) -> Starlette:
     pharmacy = load_pharmacy(settings.pharmacy).model
     base = str(base_path(pharmacy)).rstrip("/")
 
-    async def monograph(request: Request) -> Response:
+    def monograph(request: Request) -> Response:
         """/monographs/<slug> (the page), /monographs/<slug>.pdf, /monographs/site.css. Only a
-        product of the catalog is answered: the name is never used as a path."""
+        product of the catalog is answered: the name is never used as a path. (A plain def:
+        Starlette runs it in its thread pool, so rendering never blocks the event loop.)"""
         name = str(request.path_params["name"])
         if name == STYLESHEET:
             return _answer(stylesheet(), ".css")
