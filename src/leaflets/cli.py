@@ -731,5 +731,54 @@ def _explain_sig(text: str, context: Any, language: str, verbatim: bool, as_json
         raise SafetyError(FIELD, found.message)
 
 
+@main.group()
+def users() -> None:
+    """The counter's people: technicians, pharmacists and admins (users.sqlite beside the
+    ledger)."""
+
+
+users_option = click.option(
+    "--users", "users_file", type=click.Path(path_type=Path), default=None,
+    help="The users file [default: users.sqlite beside the ledger].")
+
+
+def _users_file(users_file: Path | None, pharmacy: Path | None) -> Path:
+    from .counter.users import users_path
+    from .record.location import default_ledger, profile_ledger
+    if users_file:
+        return users_file
+    return users_path((profile_ledger(pharmacy) if pharmacy else None) or default_ledger(Path("out")))
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["technician", "pharmacist", "admin"]), required=True)
+@click.option("--initials", required=True, help="As they print on a label (2 to 4 capitals).")
+@users_option
+@read_pharmacy_option
+@click.password_option(help="Asked for twice, hidden, when not given.")
+def users_add(name: str, role: str, initials: str, users_file: Path | None,
+              pharmacy: Path | None, password: str) -> None:
+    """Add NAME with a role; the password is stored only as an Argon2id hash."""
+    from .counter.users import Users
+    with Users(_users_file(users_file, pharmacy)) as opened:
+        user = opened.add(name, role, initials, password)
+    click.echo(f"added {user.name} ({user.role}, {user.initials})")
+
+
+@users.command("list")
+@users_option
+@read_pharmacy_option
+def users_list(users_file: Path | None, pharmacy: Path | None) -> None:
+    """Every user: name, role, initials (never a password or its hash)."""
+    from .counter.users import Users
+    path = _users_file(users_file, pharmacy)
+    if not path.is_file():
+        raise click.UsageError(f"users {path}: no such file (leaflets users add creates it)")
+    with Users(path) as opened:
+        for user in opened.list():
+            click.echo(f"{user.name}  {user.role}  {user.initials}")
+
+
 if __name__ == "__main__":
     sys.exit(main())
