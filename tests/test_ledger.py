@@ -533,3 +533,30 @@ def test_an_anchor_out_of_range_is_a_message(three: Path) -> None:
     for anchor in ("99999999999999999999:" + "a" * 64, "3:" + "g" * 64, "٣:" + "a" * 64):
         done = leaflets("ledger", "verify", "--ledger", str(three), "--anchor", anchor)
         assert done.returncode == 1 and "expected ID:HASH" in done.stderr, done.stderr
+
+
+OPEN = WAIT.replace("sys.argv[1:3]", "sys.argv[2:4]") + (
+    "from leaflets.record.ledger import open_ledger\n"
+    "open_ledger(pathlib.Path(sys.argv[1])).close()\n")
+
+
+def test_writers_opening_a_new_ledger_at_once_all_open_it(tmp_path: Path) -> None:
+    """Eight processes open one new ledger at the same moment (a go file), five times over:
+    all open it. Two races made some fail before: switching a new file to WAL, for which SQLite
+    does not wait ('database is locked' at once), and reading the version and the tables in two
+    snapshots while another process migrated ('not a leaflets ledger')."""
+    for round_ in range(5):
+        folder = tmp_path / f"round-{round_}"
+        folder.mkdir()
+        go = folder / "go"
+        procs = [subprocess.Popen([sys.executable, "-c", OPEN, str(folder / "ledger.sqlite"),
+                                   str(folder / f"{n}.ready"), str(go)], cwd=ROOT,
+                                  stderr=subprocess.PIPE, text=True) for n in range(8)]
+        while not all((folder / f"{n}.ready").exists() for n in range(8)):
+            assert all(p.poll() is None for p in procs), "a process ended before the start"
+            time.sleep(0.01)
+        go.touch()
+        errors = [p.communicate(timeout=120)[1] for p in procs]
+        assert [p.returncode for p in procs] == [0] * 8, errors
+        with Ledger(folder / "ledger.sqlite") as ledger:
+            assert ledger.version() == SCHEMA_VERSION and ledger.count() == 0

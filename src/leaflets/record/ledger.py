@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -100,6 +101,23 @@ def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(row)).hexdigest()
 
 
+def _while_locked(step: Callable[[], None]) -> None:
+    """Run a step of opening, again while the file is locked, up to the busy timeout: switching
+    a new file to WAL takes an exclusive lock for which SQLite does not wait (its busy handler is
+    not called there), so writers that open a new ledger at the same moment would otherwise
+    fail at once (seen: four writers starting together)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) \
+                    or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _row(event: Mapping[str, Any] | None) -> dict[str, Any]:
     """An event as the columns it is stored in (its JSON fields as compact, sorted JSON)."""
     if event is None:
@@ -133,15 +151,18 @@ class Ledger:
         self._db.row_factory = sqlite3.Row
         try:
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._check_ours()             # before anything is written to the file
-            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if mode != "wal":
-                raise sqlite3.OperationalError(f"journal mode is {mode}, not wal")
-            self._db.execute("PRAGMA synchronous = FULL")
+            _while_locked(self._setup)
             self._migrate()
         except sqlite3.Error as exc:
             self._db.close()
             raise _fail(path, "open it", exc) from None
+
+    def _setup(self) -> None:
+        self._check_ours()             # before anything is written to the file
+        mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal":
+            raise sqlite3.OperationalError(f"journal mode is {mode}, not wal")
+        self._db.execute("PRAGMA synchronous = FULL")
 
     def __enter__(self) -> Ledger:
         return self
@@ -174,7 +195,14 @@ class Ledger:
     def _check_ours(self) -> None:
         """Refuse another program's database (tables but no version), one that says it is a
         ledger but has no events table, and one newer than this leaflets, unchanged."""
-        version, tables = self.version(), self._tables()
+        if self._db.in_transaction:
+            version, tables = self.version(), self._tables()
+        else:                       # one snapshot: another process may be migrating the file
+            self._db.execute("BEGIN")
+            try:
+                version, tables = self.version(), self._tables()
+            finally:
+                self._db.execute("COMMIT")
         if version > SCHEMA_VERSION:
             raise sqlite3.DatabaseError(
                 f"its schema version {version} is newer than this leaflets knows "
