@@ -392,8 +392,8 @@ def _existing_ledger(path: Path | None, pharmacy: Path | None = None,
     profile's `ledger:`, else ledger.sqlite beside the out folder. A ledger that is not
     there is an error, not a new empty one."""
     from .record.ledger import LedgerError, open_ledger
-    from .record.location import default_ledger, profile_ledger
-    path = path or (profile_ledger(pharmacy) if pharmacy else None) or default_ledger(out)
+    from .record.location import find_ledger
+    path = find_ledger(path, pharmacy, out)
     if not path.is_file():
         raise LedgerError(f"ledger {path}: no such file (--ledger or the pharmacy profile's "
                           "ledger: names it)")
@@ -744,10 +744,8 @@ users_option = click.option(
 
 def _users_file(users_file: Path | None, pharmacy: Path | None) -> Path:
     from .counter.users import users_path
-    from .record.location import default_ledger, profile_ledger
-    if users_file:
-        return users_file
-    return users_path((profile_ledger(pharmacy) if pharmacy else None) or default_ledger(Path("out")))
+    from .record.location import find_ledger
+    return users_file or users_path(find_ledger(None, pharmacy, Path("out")))
 
 
 @users.command("add")

@@ -194,12 +194,18 @@ class Session:
                 mark = Mark(corrected=True)
             return self._render(loaded, product, facts, mark)
         except (SafetyError, FitError) as err:
-            if isinstance(err, FitError) and mark and err.field in MARKED_REGION:
+            if isinstance(err, FitError) and mark and self._marks_place(fill, err.field):
                 err = FitError("mark", err.needed_pt, err.available_pt, (
                     "the label has no room for its mark (CORRECTED, REPRINT n) beside the "
                     f"details at their minimum size ({err.detail}); a larger stock may hold it "
                     "(a correction: render --correct --stock NAME)"))
             raise _locate(err, loaded.source, self.warning_catalog.source) from None
+
+    def _marks_place(self, fill: Fill, field: str) -> bool:
+        """Whether a field that does not fit shares its place with the mark: the label region
+        the stock puts the mark in, or the leaflet's footer."""
+        stock = self.looks(fill)[0].model
+        return field == "footer" or stock.region_of(field) == stock.region_of("mark")
 
     def _render(self, loaded: Loaded[Fill], product: Loaded[Product], facts: Facts,
                 mark: Mark | None) -> RenderedFill:
@@ -245,11 +251,6 @@ class Session:
 
 
 LARGE_PRINT_STYLE = "leaflet-large-print"
-# The fields of the label's details region, where the mark prints (stocks/*.yaml): a fill that
-# fits without a mark and not with one says so, naming the mark.
-MARKED_REGION = frozenset({"dosage_form", "quantity", "refills", "rx", "fill_date", "lot",
-                           "pharmacist", "mark", "prescriber", "bud", "storage",
-                           "caution_storage", "caution_transfer", "pharmacy", "footer"})
 
 
 def _unreviewed_warnings(chosen: tuple[ChosenWarning, ...], catalog: Loaded[WarningCatalog],

@@ -14,6 +14,12 @@ def default_ledger(out: Path) -> Path:
     return out.parent / LEDGER_NAME
 
 
+def find_ledger(given: Path | None, pharmacy: Path | None, out: Path) -> Path:
+    """--ledger (given), else the profile's `ledger:` (when a profile is read), else
+    ledger.sqlite beside the out folder: the one order every command finds the ledger in."""
+    return given or (profile_ledger(pharmacy) if pharmacy else None) or default_ledger(out)
+
+
 def profile_ledger(pharmacy: Path) -> Path | None:
     """The pharmacy profile's `ledger:`, relative to the profile's folder unless absolute; None
     when the profile names none."""

@@ -14,7 +14,7 @@ from ..errors import InputError
 from ..pipeline import IDENTITY, RenderedFill, Settings, differing, identity, sha256, write_fill
 from .ledger import Ledger, LedgerError, json_column, open_ledger
 from .location import LEDGER_NAME as LEDGER_NAME
-from .location import default_ledger, profile_ledger
+from .location import find_ledger
 
 
 def os_user() -> str:
@@ -113,7 +113,7 @@ def _ledger(path: Path) -> Ledger:
 def ledger_path(settings: Settings, out: Path) -> Path:
     """The ledger a run writes: --ledger (settings.ledger), else the profile's `ledger:`, else
     ledger.sqlite beside the out folder."""
-    return settings.ledger or profile_ledger(settings.pharmacy) or default_ledger(out)
+    return find_ledger(settings.ledger, settings.pharmacy, out)
 
 
 def check_ledger(settings: Settings, out: Path) -> Path:
