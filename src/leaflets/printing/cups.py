@@ -49,10 +49,9 @@ def check_scheduler() -> None:
 
 
 def check_queue(queue: str) -> None:
-    """Refuse a queue whose scheduler is not running, or that does not exist, is stopped
-    (cupsdisable) or rejects jobs (cupsreject): a one-line PrintError naming it. Checked before
-    any job is sent."""
-    check_scheduler()
+    """Refuse a queue that does not exist, is stopped (cupsdisable) or rejects jobs
+    (cupsreject): a one-line PrintError naming it. Checked before any job is sent, after
+    check_scheduler (so a missing scheduler is not reported as a missing queue)."""
     state = _run(["lpstat", "-p", queue])
     if state.returncode != 0 or not state.stdout.startswith(f"printer {queue} "):
         why = _first_line(state.stderr)

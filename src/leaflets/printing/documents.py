@@ -127,10 +127,10 @@ def _fill_files(folder: Path, key: str, ledger: Ledger, reprint: int | None = No
         what = f"reprint {reprint} of Rx {key}" if reprint else f"Rx {key}"
         raise PrintError(f"{what} is not in the ledger {ledger.path} (render it first); "
                          "nothing printed")
-    recorded = json.loads(row["outputs"])
+    recorded = json_column(ledger, row, "outputs")
     record_path = folder / "fill.json"
     record_bytes = _read(record_path)
-    if not isinstance(recorded, dict) or _sha256(record_bytes) != recorded.get("fill.json"):
+    if _sha256(record_bytes) != recorded.get("fill.json"):
         raise PrintError(f"{record_path}: differs from the ledger's row {row['id']} for Rx "
                          f"{key}; nothing printed")
     record = _record(record_path, record_bytes, key)

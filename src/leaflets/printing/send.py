@@ -5,7 +5,7 @@ and job id, the fill's own fields copied from its latest render row."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ import pypdfium2 as pdfium  # type: ignore[import-untyped]
 
 from ..record.ledger import FIELDS, Ledger, LedgerError
 from . import PrintError
-from .cups import check_queue, submit
+from .cups import check_queue, check_scheduler, submit
 from .documents import Document, Target, find_target
 from .socket9100 import send_raw
 from .zpl import label_zpl
@@ -82,26 +82,38 @@ class _Plan:
 def _plan(target: Target, request: Request) -> list[_Plan]:
     plans = []
     for doc in target.documents:
+        queue = _queue(request, doc.label)
         if doc.label and request.format == "zpl":
             # ZPL carries its own size (^PW, ^LL) and copies (^PQ): a raw job, sent unchanged.
             data = label_zpl(doc.data, request.dpi, request.copies)
-            queue = None if request.zpl_to else _queue(request.labels, "labels", "--labels")
             plans.append(_Plan(doc, queue, data, {"raw": ""}, 1, "zpl"))
             continue
         options = {"media": media_of(doc.data, doc.name), **NO_SCALING, **COLLATE,
                    "sides": "one-sided" if doc.label else "two-sided-long-edge"}
-        queue = _queue(request.labels if doc.label else request.documents,
-                       "labels" if doc.label else "documents",
-                       "--labels" if doc.label else "--documents")
         plans.append(_Plan(doc, queue, doc.data, options, request.copies, "pdf"))
     return plans
 
 
-def _queue(queue: str | None, which: str, option: str) -> str:
+def _queue(request: Request, label: bool) -> str | None:
+    """The queue a label or a document goes to; None for a ZPL label sent straight to a
+    printer (--zpl-to)."""
+    if label and request.format == "zpl" and request.zpl_to:
+        return None
+    which = "labels" if label else "documents"
+    queue = request.labels if label else request.documents
     if not queue:
-        raise PrintError(f"no {which} printer: give {option} QUEUE or set printers.{which} in the "
-                         "pharmacy profile; nothing printed")
+        raise PrintError(f"no {which} printer: give --{which} QUEUE or set printers.{which} in "
+                         "the pharmacy profile; nothing printed")
     return queue
+
+
+def _check(queues: Iterable[str | None]) -> None:
+    """The scheduler once, then each queue once, before any job is sent."""
+    named = [queue for queue in dict.fromkeys(queues) if queue]
+    if named:
+        check_scheduler()
+    for queue in named:
+        check_queue(queue)
 
 
 def _event(row: dict[str, Any], detail: dict[str, Any], request: Request) -> dict[str, Any]:
@@ -114,19 +126,14 @@ def check_queues(request: Request) -> None:
     """Every queue a fill's print would use (its label's, unless ZPL goes straight to a
     printer, and its leaflet's) is named, there, started and accepting jobs; else a PrintError
     naming it (for a reprint, before anything is made)."""
-    queues = [] if request.format == "zpl" and request.zpl_to else [
-        _queue(request.labels, "labels", "--labels")]
-    queues.append(_queue(request.documents, "documents", "--documents"))
-    for queue in dict.fromkeys(queues):
-        check_queue(queue)
+    _check(_queue(request, label) for label in (True, False))
 
 
 def print_target(request: Request, ledger: Ledger) -> list[Job]:
     """Check, then send each document, then record it; the jobs sent, in order."""
     target = find_target(request.out, request.target, ledger)
     plans = _plan(target, request)
-    for queue in dict.fromkeys(p.queue for p in plans if p.queue):
-        check_queue(queue)
+    _check(p.queue for p in plans)
     jobs: list[Job] = []
     for plan in plans:
         doc = plan.document
