@@ -1,5 +1,5 @@
 """The counter's ASGI application (Starlette). Each route calls the library exactly as the CLI
-does: the monograph pages are site.build.monograph_files, the bytes `leaflets site` writes.
+does: the monograph pages are site.build's, the bytes `leaflets site` writes.
 
 Every response carries a strict Content-Security-Policy (no script at all yet, styles only from
 this server) and asks browsers not to sniff types, frame the page or send a referrer
@@ -14,8 +14,8 @@ from starlette.routing import Route
 
 from ..errors import InputError
 from ..load import load_pharmacy, product_slugs
-from ..pipeline import Settings
-from ..site.build import STYLESHEET, base_path, monograph_files
+from ..pipeline import Settings, render_monograph
+from ..site.build import STYLESHEET, base_path, monograph, page
 from ..site.html import stylesheet
 
 HEADERS = {
@@ -43,7 +43,7 @@ def create_app(settings: Settings) -> Starlette:
     pharmacy = load_pharmacy(settings.pharmacy).model
     base = str(base_path(pharmacy)).rstrip("/")
 
-    def monograph(request: Request) -> Response:
+    def answer(request: Request) -> Response:
         """/monographs/<slug> (the page), /monographs/<slug>.pdf, /monographs/site.css. Only a
         product of the catalog is answered: the name is never used as a path. (A plain def:
         Starlette runs it in its thread pool, so rendering never blocks the event loop.)"""
@@ -54,14 +54,15 @@ def create_app(settings: Settings) -> Starlette:
         if slug not in product_slugs(settings.catalog):
             return not_found()
         try:
-            files = monograph_files(settings, slug)
+            product, document = monograph(settings, pharmacy, slug)
         except InputError:
             return not_found()
-        return _answer(files[f"{slug}.pdf"], ".pdf") if pdf else \
-            _answer(files[f"{slug}/index.html"], ".html")
+        if pdf:
+            return _answer(render_monograph(product, pharmacy, document), ".pdf")
+        return _answer(page(pharmacy, product, document), ".html")
 
     # <slug>/ too: a static host's spelling of the same page (leaflets site).
-    routes = [Route(f"{base}/{{name}}", monograph), Route(f"{base}/{{name}}/", monograph)]
+    routes = [Route(f"{base}/{{name}}", answer), Route(f"{base}/{{name}}/", answer)]
     return Starlette(routes=routes, exception_handlers={404: _not_found_handler})
 
 
