@@ -62,13 +62,12 @@ def render_detail(rendered: RenderedFill, correction: str) -> dict[str, Any]:
     return detail
 
 
-def check_against_ledger(ledger: Ledger, rendered: RenderedFill, new: dict[str, Any],
-                         correction: str) -> None:
+def check_against_ledger(ledger: Ledger, rendered: RenderedFill, correction: str) -> None:
     """Refuse a fill whose Rx and fill number the ledger already holds for another patient,
     product, lot or directions, unless it is a correction (issue 13: `render` and `batch` both
     come here, through publish). The message names the fields that differ, never their values
     (another patient's name must not reach a log), and where the fill was read."""
-    rx, number = new["rx_number"], new["fill_number"]
+    rx, number = rendered.record["rx_number"], rendered.record["fill_number"]
     earlier = ledger.last_render(rx, number)
     made = rendered.record["made_with"]["inputs"]["fill"]
 
@@ -136,7 +135,7 @@ def publish(rendered: RenderedFill, out: Path, settings: Settings, *,
     def check_and_write() -> None:
         """Inside the append's write transaction, so two renders of one Rx at once cannot both
         pass the check; a fill that fails to publish appends nothing."""
-        check_against_ledger(ledger, rendered, row, settings.correct)
+        check_against_ledger(ledger, rendered, settings.correct)
         written.append(write_fill(rendered, out, durable=durable,
                                   replace=settings.replace or bool(settings.correct)))
     try:
