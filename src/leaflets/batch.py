@@ -50,7 +50,7 @@ from .load import Row, iter_batch, validate_row
 from .parse import MAX_FILE_BYTES, read_bytes
 from .pdf import Info, Ops, PdfWriter
 from .pipeline import Session, Settings, sha256
-from .record.ledger import LedgerError, open_ledger
+from .record.ledger import LedgerError, json_column, open_ledger
 from .record.stage import ledger_path, publish
 from .render import Pages, write_pdf
 from .write import (
@@ -352,8 +352,8 @@ def _recorded(ledger: Path, record: dict[str, Any], record_sha256: str) -> bool:
     outputs["fill.json"] = record_sha256
     with open_ledger(ledger) as opened:
         rows = opened.history(record["rx_number"])
-    return any(row["fill_number"] == record["fill_number"] and orjson.loads(row["outputs"]) == outputs
-               for row in rows)
+    return any(row["fill_number"] == record["fill_number"]
+               and json_column(ledger, row, "outputs") == outputs for row in rows)
 
 
 _Item = tuple[Outcome, _Sheets | None] | tuple[int, Row]    # a known result, or a row to render
