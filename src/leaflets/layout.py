@@ -303,31 +303,15 @@ def _paginate(items: list[_Item], text: WarningText, strip: WarningStrip, total:
                        f"the note '{note.text}' does not fit the label's warning strip at "
                        f"{strip.note_size_pt:g} pt (the stock's warnings.box_pt is too small)")
     rest = list(items)
-    first: list[PlacedLine] = []
-    held: list[_Item] = [note]
-    while rest:
-        trial = _stack([*held, _spaced(rest[0], held, size)], strip.box_pt, strip.leading)
-        if trial is None:
-            break
-        held.append(_spaced(rest.pop(0), held, size))
-        first = trial
-    if len(held) == 1:
-        first = _stack(held, strip.box_pt, strip.leading) or []
+    first = _fill([note], rest, strip.box_pt, strip.leading, size) \
+        or _stack([note], strip.box_pt, strip.leading) or []
     pages: list[list[PlacedLine]] = []
     while rest:
         number = len(pages) + 2
         head = [_Item("warnings_heading", "", _numbered(text.heading, number, total), size,
                       True, 0.0),
                 _Item("warnings_owner", "", text.owner, size, True, 0.0)]
-        page: list[PlacedLine] | None = None
-        on_page = list(head)
-        while rest:
-            trial = _stack([*on_page, _spaced(rest[0], on_page, size)],
-                           strip.continuation_box_pt, strip.leading)
-            if trial is None:
-                break
-            on_page.append(_spaced(rest.pop(0), on_page, size))
-            page = trial
+        page = _fill(head, rest, strip.continuation_box_pt, strip.leading, size)
         if page is None:
             code = rest[0].code
             raise FitError(f"warnings.{code}", 0, strip.continuation_box_pt[3],
@@ -336,6 +320,21 @@ def _paginate(items: list[_Item], text: WarningText, strip: WarningStrip, total:
                            "catalog, or use a larger label stock (--stock)")
         pages.append(page)
     return first, pages
+
+
+def _fill(held: list[_Item], rest: list[_Item], box: Box, leading: float, size: float
+          ) -> list[PlacedLine] | None:
+    """After `held`, as many of `rest`'s warnings as fit the box, in order, taken from `rest`:
+    the lines of all, or None when not even the next one fits."""
+    placed = None
+    on_box = list(held)
+    while rest:
+        trial = _stack([*on_box, _spaced(rest[0], on_box, size)], box, leading)
+        if trial is None:
+            break
+        on_box.append(_spaced(rest.pop(0), on_box, size))
+        placed = trial
+    return placed
 
 
 def _spaced(item: _Item, before: list[_Item], size: float) -> _Item:
