@@ -14,7 +14,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
 import shutil
 import sqlite3
@@ -22,7 +21,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
@@ -36,7 +35,7 @@ from zplkit.rendering import Limits
 from leaflets.cli import main
 
 sys.path.insert(0, str(Path(__file__).parent))
-from printers import Cups, Listener, cups_server, missing
+from printers import REQUIRE_CUPS, Cups, Listener, cups_server, missing, unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 FILL = yaml.safe_load((ROOT / "examples" / "fill.yaml").read_text())
@@ -50,7 +49,6 @@ LETTER_PT = (612.0, 792.0)
 # zplkit's default cap on one graphic field (25,000 bytes) is below a whole 4 × 2.5 in label
 # (51,816 bytes at 203 dpi, 112,500 at 300), which real Zebra printers take as a ~DG/^GF image.
 ZPL_LIMITS = Limits(graphic_bytes=2_000_000)
-REQUIRE_CUPS = "LEAFLETS_REQUIRE_CUPS"
 
 
 @pytest.fixture(scope="module")
@@ -58,15 +56,6 @@ def listener() -> Iterator[Listener]:
     server = Listener()
     yield server
     server.close()
-
-
-def unavailable(why: str) -> NoReturn:
-    """The print round trips cannot run here: a failure where they must run (scripts/check sets
-    LEAFLETS_REQUIRE_CUPS=1 when, as root with apt-get, it has installed CUPS: the CI case),
-    else a skip that says why (a developer without root or CUPS)."""
-    if os.environ.get(REQUIRE_CUPS) == "1":
-        pytest.fail(f"{REQUIRE_CUPS}=1 but the printing tests cannot run: {why}", pytrace=False)
-    pytest.skip(f"cannot run: {why}")
 
 
 @pytest.fixture(scope="module")

@@ -313,18 +313,26 @@ def qa(actual: Path, expected: Path | None, report: Path | None, dpi: int, max_p
 @main.command()
 @catalog_option
 @pharmacy_option
+@warnings_option
+@click.option("--out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
+              help="Where approved fills are written, as `leaflets render --out`.")
+@ledger_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; other than loopback only with --cert and --key.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--cert", type=click.Path(path_type=Path), default=None, help="TLS certificate (PEM).")
 @click.option("--key", type=click.Path(path_type=Path), default=None, help="TLS private key (PEM).")
-def serve(catalog: Path, pharmacy: Path, host: str, port: int, cert: Path | None,
-          key: Path | None) -> None:
-    """The counter's web server. Now: the monograph pages every label's QR code opens
-    (/monographs/<slug>), without sign-in."""
+@click.option("--idle-minutes", type=click.FloatRange(0.01, 15), default=15, show_default=True,
+              help="Sign a user out after this long without use (15 minutes at most).")
+def serve(catalog: Path, pharmacy: Path, warning_catalog: Path, out: Path, ledger: Path | None,
+          host: str, port: int, cert: Path | None, key: Path | None, idle_minutes: float) -> None:
+    """The counter: technicians enter fills, pharmacists verify them, labels print; and the
+    monograph pages every label's QR code opens (/monographs/<slug>), without sign-in. Sign in
+    with a user made by `leaflets users add`."""
     from .counter.server import serve as run
     from .pipeline import Settings
-    run(Settings(catalog, pharmacy), host, port, cert, key)
+    settings = Settings(catalog, pharmacy, ledger=ledger, warning_catalog=warning_catalog)
+    run(settings, out, host, port, cert, key, dt.timedelta(minutes=idle_minutes))
 
 
 @main.command()

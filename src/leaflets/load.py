@@ -7,7 +7,7 @@ import csv
 import dataclasses
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -405,22 +405,28 @@ def _csv_records(path: Path, reader: Any) -> Iterator[Row]:
         start, line = line, reader.line_num + 1
         if not any(c.strip() for c in cells):
             continue
-        data: dict[str, Any] = {}
-        for column, cell in zip(header, cells, strict=False):
-            cell = cell.strip()
-            if not cell:
-                continue          # an empty cell is a missing value
-            node = data
-            *parents, leaf = column.split(".")
-            for part in parents:
-                node = node.setdefault(part, {})
-            node[leaf] = _cell(CSV_COLUMNS[column], cell)
         source = Source(str(path), json.dumps(cells, ensure_ascii=False), first_line=start)
         if any(c.strip() for c in cells[len(header):]):   # empty extra cells are harmless
             yield Row(_Unreadable((Problem(str(path), start, "", "more cells than the header "
                                            "has columns"),)), source)
             continue
-        yield _checked_row(data, source)
+        yield cells_row(zip(header, cells, strict=False), source)
+
+
+def cells_row(cells: Iterable[tuple[str, str]], source: Source) -> Row:
+    """One fill from dotted columns and their text cells, as a CSV row is read (and the
+    counter's form, whose fields are the CSV's columns): an empty cell is a missing value."""
+    data: dict[str, Any] = {}
+    for column, cell in cells:
+        cell = cell.strip()
+        if not cell:
+            continue
+        node = data
+        *parents, leaf = column.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = _cell(CSV_COLUMNS[column], cell)
+    return _checked_row(data, source)
 
 
 def _checked_row(data: Any, source: Source) -> Row:

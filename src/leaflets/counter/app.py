@@ -1,49 +1,404 @@
-"""The counter's ASGI application (Starlette). Each route calls the library exactly as the CLI
-does: the monograph pages are site.build's, the bytes `leaflets site` writes.
+"""The counter's ASGI application (Starlette): routes, sign-in and the guards every page passes.
+It is an adapter: each page reads its form, hands the work to the desk (counter.desk, the same
+library calls as the CLI) and shows the outcome with templates/counter/.
 
-Every response carries a strict Content-Security-Policy (no script at all yet, styles only from
-this server) and asks browsers not to sniff types, frame the page or send a referrer
-(../shared/reference/hipaa-technical-safeguards.md: transmission security, minimum necessary)."""
+Security (../shared/reference/hipaa-technical-safeguards.md; OWASP cheat sheets):
+- access control: every page but sign-in, the monographs and the static files needs a signed-in
+  user, and each action its role (a technician enters, a pharmacist approves);
+- sessions are server-side (counter.sessions): an HttpOnly, SameSite=Strict cookie, Secure
+  under TLS, ended after `idle` without a request (15 minutes at most);
+- every POST carries the session's CSRF token (a hidden field) or is refused with 403;
+- every response carries a strict Content-Security-Policy: scripts and styles from this
+  server only, no inline script, no eval; nothing may frame a page;
+- no patient data in a URL (entries, fills and previews are named by number, Rx or a random
+  name), a page title or a log line: the server logs only the method, path and status, and an
+  unexpected error only its type.
+"""
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
 
-from ..errors import InputError
-from ..load import load_pharmacy, product_slugs
+from starlette.applications import Starlette
+from starlette.datastructures import FormData
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..errors import InputError, LeafletsError
+from ..load import product_slugs
 from ..pipeline import Settings, render_monograph
 from ..site.build import STYLESHEET, base_path, monograph, page
 from ..site.html import stylesheet
+from . import form
+from .desk import Desk
+from .pages import STATIC, Pages
+from .sessions import IDLE_LIMIT, Sessions, Visit
+from .users import Outcome, User
 
 HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
-                               "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+                               "img-src 'self'; connect-src 'self'; base-uri 'none'; "
+                               "form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
 }
 TYPES = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf",
-         ".css": "text/css; charset=utf-8"}
+         ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+         ".png": "image/png", ".txt": "text/plain; charset=utf-8"}
+COOKIE = "leaflets_session"
+LOG = logging.getLogger("leaflets.counter")
+T = TypeVar("T")
+Handler = Callable[[Request, Visit, FormData | None], Awaitable[Response]]
 
 
-def _answer(data: bytes, kind: str, status: int = 200) -> Response:
-    return Response(data, status_code=status, media_type=TYPES[kind], headers=HEADERS)
+def _answer(data: bytes, kind: str, status: int = 200,
+            headers: dict[str, str] | None = None) -> Response:
+    return Response(data, status_code=status, media_type=TYPES[kind],
+                    headers={**HEADERS, **(headers or {})})
 
 
 def not_found() -> Response:
-    return Response(b"Not found\n", status_code=404, media_type="text/plain; charset=utf-8",
-                    headers=HEADERS)
+    return _answer(b"Not found\n", ".txt", 404)
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The application for a pharmacy (settings: its catalog and profile, read at start)."""
-    pharmacy = load_pharmacy(settings.pharmacy).model
-    base = str(base_path(pharmacy)).rstrip("/")
+def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta = IDLE_LIMIT,
+               secure: bool = False,
+               clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> Starlette:
+    """The counter of a pharmacy (settings: its catalog and profile, read at start), writing
+    fills to `out` and its ledger. `secure`: served over TLS (the cookie is then Secure)."""
+    desk = Desk(settings, out)
+    sessions = Sessions(idle)
+    pages = Pages(idle)
+    # One thread does the library's work (desk.py says why); the event loop only waits for it.
+    worker = ThreadPoolExecutor(1, thread_name_prefix="desk")
+    base = str(base_path(desk.pharmacy)).rstrip("/")
 
-    def answer(request: Request) -> Response:
+    async def on_desk(call: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(worker, partial(call, *args))
+
+    def show(request: Request, visit: Visit | None, name: str, status: int = 200,
+             **context: Any) -> Response:
+        html = pages.render(name, user=visit.user if visit else None,
+                            csrf=visit.csrf if visit else "", path=request.url.path, **context)
+        response = _answer(html.encode(), ".html", status)
+        if visit is not None:
+            _set_cookie(response, visit, secure, idle)
+        return response
+
+    def to(url: str, request: Request, visit: Visit | None = None) -> Response:
+        """Go to `url`: a redirect, or for htmx's requests its HX-Redirect."""
+        if request.headers.get("hx-request"):
+            response = _answer(b"", ".txt", 200, {"HX-Redirect": url})
+        else:
+            response = RedirectResponse(url, status_code=303, headers=HEADERS)
+        if visit is not None:
+            _set_cookie(response, visit, secure, idle)
+        return response
+
+    def guarded(*roles: str) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+        """A page for signed-in users (of `roles`, if given); a POST must carry the CSRF token."""
+        def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+            async def endpoint(request: Request) -> Response:
+                visit, expired = sessions.find(request.cookies.get(COOKIE))
+                if visit is None or visit.user is None:
+                    if expired:
+                        note = (f"You were signed out after {pages.idle_words} without use. "
+                                "Sign in again.")
+                        return to("/sign-in", request, sessions.start(note))
+                    return to("/sign-in", request)
+                data = None
+                if request.method == "POST":
+                    data = await request.form()
+                    if not visit.csrf_ok(_text(data, "csrf")):
+                        return show(request, visit, "message.html.j2", 403, title="Refused",
+                                    message="This form was refused: it did not carry this "
+                                            "session's security token. Reload the page and "
+                                            "try again.")
+                if roles and visit.user.role not in roles:
+                    return show(request, visit, "message.html.j2", 403, title="Not allowed",
+                                message=f"A {visit.user.role} cannot do this: it needs a "
+                                        f"{' or '.join(roles)}.")
+                return await handler(request, visit, data)
+            return endpoint
+        return wrap
+
+    # ---- sign-in ---------------------------------------------------------------------------
+    async def sign_in_page(request: Request) -> Response:
+        visit, expired = sessions.find(request.cookies.get(COOKIE))
+        if visit is not None and visit.user is not None:
+            return to("/", request, visit)
+        if visit is None:
+            visit = sessions.start("You were signed out after " + pages.idle_words +
+                                   " without use. Sign in again." if expired else "")
+        note, visit.note = visit.note, ""
+        return show(request, visit, "sign_in.html.j2", note=note)
+
+    async def sign_in(request: Request) -> Response:
+        visit, _ = sessions.find(request.cookies.get(COOKIE))
+        data = await request.form()
+        if visit is None or not visit.csrf_ok(_text(data, "csrf")):
+            fresh = sessions.start()
+            return show(request, fresh, "sign_in.html.j2", 403,
+                        error="The sign-in form had expired. Try again.")
+        name, password = _text(data, "name"), _text(data, "password")
+        outcome, user = await on_desk(lambda: desk.users.sign_in(name, password, clock()))
+        if outcome is Outcome.SIGNED_IN and user is not None:
+            LOG.info("signed in: %s (%s)", user.name, user.role)
+            return to("/", request, sessions.sign_in(visit, user))
+        if outcome is Outcome.LOCKED:
+            LOG.info("sign-in refused: account locked")
+            error = ("This account is locked after repeated failed sign-ins. Wait 15 minutes, "
+                     "or ask an administrator.")
+        else:
+            LOG.info("sign-in refused: wrong name or password")
+            error = "Wrong name or password."
+        return show(request, visit, "sign_in.html.j2", 401, error=error, typed=name)
+
+    @guarded()
+    async def sign_out(request: Request, visit: Visit, _: FormData | None) -> Response:
+        sessions.end(visit.token)
+        fresh = sessions.start("You are signed out.")
+        return to("/sign-in", request, fresh)
+
+    @guarded()
+    async def home(request: Request, visit: Visit, _: FormData | None) -> Response:
+        assert visit.user is not None
+        return to("/queue" if visit.user.role == "pharmacist" else "/enter", request, visit)
+
+    # ---- entering a fill --------------------------------------------------------------------
+    async def enter_page(request: Request, visit: Visit, cells: dict[str, str],
+                         entry_id: int | None = None, status: int = 200,
+                         checked: form.Checked | None = None, submitted: bool = False
+                         ) -> Response:
+        products = await on_desk(desk.products)
+        live = await _live(visit, cells, checked, submitted)
+        return show(request, visit, "enter.html.j2", status, fields=form.FIELDS, cells=cells,
+                    products=products, languages=pages.languages, entry_id=entry_id, **live)
+
+    async def _live(visit: Visit, cells: dict[str, str], checked: form.Checked | None,
+                    submitted: bool) -> dict[str, Any]:
+        """What the form shows beside its fields: each field's problems (an empty field's only
+        once submitted), the sig's reading, the BUD, and the previews."""
+        assert visit.user is not None
+        initials = visit.user.initials if visit.user.role == "pharmacist" else \
+            form.PREVIEW_INITIALS
+        if checked is None:
+            if not any(cells.values()):
+                return {"problems": {}, "checked": None, "previews": []}
+            checked = await on_desk(desk.check, cells, initials, "the form")
+        shown = {name: messages for name, messages in checked.problems.items()
+                 if submitted or (name and cells.get(name, "").strip())}
+        previews = await on_desk(_previews, visit, checked) if checked.rendered else []
+        return {"problems": shown, "checked": checked, "previews": previews}
+
+    @guarded("technician", "pharmacist")
+    async def enter_form(request: Request, visit: Visit, _: FormData | None) -> Response:
+        return await enter_page(request, visit, {name: "" for name in form.NAMES})
+
+    @guarded("technician", "pharmacist")
+    async def enter_check(request: Request, visit: Visit, data: FormData | None) -> Response:
+        assert data is not None
+        cells = form.cells_of(_plain(data))
+        live = await _live(visit, cells, None, False)
+        html = pages.render("_live.html.j2", fields=form.FIELDS, cells=cells, oob=True, **live)
+        return _answer(html.encode(), ".html")
+
+    @guarded("technician", "pharmacist")
+    async def enter_submit(request: Request, visit: Visit, data: FormData | None) -> Response:
+        assert data is not None and visit.user is not None
+        cells = form.cells_of(_plain(data))
+        entry_id = _number(_text(data, "entry"))
+        try:
+            made, checked = await on_desk(desk.enter, cells, visit.user, entry_id)
+        except LeafletsError as err:
+            return show(request, visit, "message.html.j2", 409, title="Not queued",
+                        message=str(err))
+        if made is None:
+            return await enter_page(request, visit, cells, entry_id, 422, checked, True)
+        LOG.info("entry %d queued by %s", made, visit.user.name)
+        return to(f"/entries/{made}", request, visit)
+
+    # ---- the queue and verification ---------------------------------------------------------
+    @guarded()
+    async def queue_page(request: Request, visit: Visit, _: FormData | None) -> Response:
+        waiting = await on_desk(desk.queue.listed, "waiting", "approving")
+        returned = await on_desk(desk.queue.listed, "returned")
+        return show(request, visit, "queue.html.j2", waiting=waiting, returned=returned)
+
+    @guarded()
+    async def entry_page(request: Request, visit: Visit, _: FormData | None) -> Response:
+        assert visit.user is not None
+        entry_id = _number(request.path_params["entry"])
+        if entry_id is None:
+            return not_found()
+        try:
+            entry = await on_desk(desk.queue.get, entry_id)
+        except InputError:
+            return not_found()
+        if entry.status == "returned":
+            return await enter_page(request, visit, entry.cells, entry.id)
+        live = await _live(visit, entry.cells, None, True)
+        return show(request, visit, "entry.html.j2", entry=entry, fields=form.FIELDS, **live)
+
+    async def _entry_action(request: Request, visit: Visit, data: FormData,
+                            act: Callable[[Any], Any]) -> Response:
+        entry_id = _number(request.path_params["entry"])
+        if entry_id is None:
+            return not_found()
+        try:
+            entry = await on_desk(desk.queue.get, entry_id)
+            await on_desk(act, entry)
+        except LeafletsError as err:
+            return show(request, visit, "message.html.j2", 409, title="Not done",
+                        message=str(err), back=f"/entries/{entry_id}")
+        return to(f"/entries/{entry_id}", request, visit)
+
+    @guarded("pharmacist")
+    async def approve(request: Request, visit: Visit, data: FormData | None) -> Response:
+        assert data is not None and visit.user is not None
+        user = visit.user
+        return await _entry_action(request, visit, data, lambda entry: _approve(entry, user))
+
+    def _approve(entry: Any, user: User) -> None:
+        rendered = desk.approve(entry, user)
+        LOG.info("entry %d approved by %s: Rx %s", entry.id, user.name, rendered.key)
+
+    @guarded("pharmacist")
+    async def give_back(request: Request, visit: Visit, data: FormData | None) -> Response:
+        assert data is not None and visit.user is not None
+        reason = _text(data, "reason").strip()
+        if not reason:
+            return show(request, visit, "message.html.j2", 422, title="Not returned",
+                        message="Say why the entry goes back (the reason field).",
+                        back=f"/entries/{request.path_params['entry']}")
+        name = visit.user.name
+        return await _entry_action(request, visit, data, lambda entry: desk.queue.give_back(
+            entry.id, name, _stamp(clock()), reason))
+
+    # ---- fills: print, reprint, refill, find, recall ----------------------------------------
+    @guarded()
+    async def fill_page(request: Request, visit: Visit, _: FormData | None) -> Response:
+        key = str(request.path_params["key"])
+        try:
+            rows = await on_desk(_fill_rows, key)
+        except InputError:
+            return not_found()
+        return show(request, visit, "fill.html.j2", key=key, rows=rows,
+                    history=pages.history_columns)
+
+    def _fill_rows(key: str) -> list[dict[str, Any]]:
+        from ..record.reprint import split_key
+        rx, number = split_key(key)
+        rows = [r for r in desk.history(rx) if r["fill_number"] == number]
+        if not rows:
+            raise InputError.one(key, "", "not in the ledger")
+        return rows
+
+    @guarded()
+    async def fill_document(request: Request, visit: Visit, _: FormData | None) -> Response:
+        key, name = str(request.path_params["key"]), str(request.path_params["document"])
+        if name not in ("label.pdf", "leaflet.pdf"):
+            return not_found()
+        try:
+            data = await on_desk(_published, key, name)
+        except LeafletsError:
+            return not_found()
+        return _answer(data, ".pdf", headers={
+            "Content-Disposition": f'attachment; filename="{key}-{name}"'})
+
+    def _published(key: str, name: str) -> bytes:
+        from ..printing.documents import fill_target
+        for document in fill_target(desk.out, key, desk.ledger).documents:
+            if document.name == name:
+                return document.data
+        raise InputError.one(key, "", f"no {name}")
+
+    @guarded("technician", "pharmacist")
+    async def print_fill(request: Request, visit: Visit, data: FormData | None) -> Response:
+        assert visit.user is not None
+        key = str(request.path_params["key"])
+        try:
+            jobs = await on_desk(desk.print_fill, key, visit.user)
+        except LeafletsError as err:
+            return show(request, visit, "message.html.j2", 409, title="Not printed",
+                        message=str(err), back=f"/fills/{key}")
+        return show(request, visit, "printed.html.j2", key=key, jobs=jobs)
+
+    @guarded("technician", "pharmacist")
+    async def reprint_fill(request: Request, visit: Visit, data: FormData | None) -> Response:
+        assert data is not None and visit.user is not None
+        key, reason = str(request.path_params["key"]), _text(data, "reason").strip()
+        if not reason:
+            return show(request, visit, "message.html.j2", 422, title="Not reprinted",
+                        message="Say why it is reprinted (the reason field).", back=f"/fills/{key}")
+        try:
+            done, jobs = await on_desk(desk.reprint, key, reason, visit.user)
+        except LeafletsError as err:
+            return show(request, visit, "message.html.j2", 409, title="Not reprinted",
+                        message=str(err), back=f"/fills/{key}")
+        return show(request, visit, "printed.html.j2", key=key, jobs=jobs, reprint=done.number)
+
+    @guarded("technician", "pharmacist")
+    async def refill(request: Request, visit: Visit, _: FormData | None) -> Response:
+        key = str(request.path_params["key"])
+        try:
+            cells = await on_desk(desk.refill, key)
+        except LeafletsError as err:
+            return show(request, visit, "message.html.j2", 409, title="No refill",
+                        message=str(err), back=f"/fills/{key}")
+        return await enter_page(request, visit, cells)
+
+    @guarded()
+    async def find(request: Request, visit: Visit, _: FormData | None) -> Response:
+        rx = request.query_params.get("rx", "").strip()
+        rows = await on_desk(desk.history, rx) if rx else []
+        keys = sorted({f"{r['rx_number']}-{r['fill_number']}" for r in rows if r["kind"] == "render"})
+        return show(request, visit, "find.html.j2", rx=rx, rows=rows, keys=keys,
+                    history=pages.history_columns)
+
+    @guarded()
+    async def recall(request: Request, visit: Visit, _: FormData | None) -> Response:
+        lot = request.query_params.get("lot", "").strip()
+        rows = await on_desk(desk.recall, lot) if lot else []
+        return show(request, visit, "recall.html.j2", lot=lot, rows=rows,
+                    recall=pages.recall_columns)
+
+    # ---- previews, static files, monographs -------------------------------------------------
+    def _previews(visit: Visit, checked: form.Checked) -> list[dict[str, Any]]:
+        from .preview import page_png
+        assert checked.rendered is not None
+        shown = []
+        for name, what in (("label.pdf", "Label"), ("leaflet.pdf", "Leaflet, page 1")):
+            png, width, height = page_png(checked.rendered.files[name])
+            shown.append({"name": visit.keep_preview(png), "what": what,
+                          "width": round(width * 96), "height": round(height * 96)})
+        return shown
+
+    @guarded()
+    async def preview(request: Request, visit: Visit, _: FormData | None) -> Response:
+        png = visit.previews.get(str(request.path_params["name"]))
+        return _answer(png, ".png") if png is not None else not_found()
+
+    async def static(request: Request) -> Response:
+        name = str(request.path_params["name"])
+        if name not in STATIC:
+            return not_found()
+        return _answer(STATIC[name].read_bytes(), Path(name).suffix,
+                       headers={"Cache-Control": "no-cache"})
+
+    def answer_monograph(request: Request) -> Response:
         """/monographs/<slug> (the page), /monographs/<slug>.pdf, /monographs/site.css. Only a
         product of the catalog is answered: the name is never used as a path. (A plain def:
         Starlette runs it in its thread pool, so rendering never blocks the event loop.)"""
@@ -51,21 +406,91 @@ def create_app(settings: Settings) -> Starlette:
         if name == STYLESHEET:
             return _answer(stylesheet(), ".css")
         slug, pdf = (name[:-4], True) if name.endswith(".pdf") else (name, False)
-        if slug not in product_slugs(settings.catalog):
+        if slug not in product_slugs(desk.settings.catalog):
             return not_found()
         try:
-            product, document = monograph(settings, pharmacy, slug)
+            product, document = monograph(desk.settings, desk.pharmacy, slug)
         except InputError:
             return not_found()
         if pdf:
-            return _answer(render_monograph(product, pharmacy, document), ".pdf")
-        return _answer(page(pharmacy, product, document), ".html")
+            return _answer(render_monograph(product, desk.pharmacy, document), ".pdf")
+        return _answer(page(desk.pharmacy, product, document), ".html")
 
-    # <slug>/ too: a static host's spelling of the same page (leaflets site).
-    routes = [Route(f"{base}/{{name}}", answer), Route(f"{base}/{{name}}/", answer)]
-    return Starlette(routes=routes, exception_handlers={404: _not_found_handler})
+    routes = [
+        # <slug>/ too: a static host's spelling of the same page (leaflets site).
+        Route(f"{base}/{{name}}", answer_monograph), Route(f"{base}/{{name}}/", answer_monograph),
+        Route("/static/{name}", static),
+        Route("/sign-in", sign_in_page, methods=["GET"]),
+        Route("/sign-in", sign_in, methods=["POST"]),
+        Route("/sign-out", sign_out, methods=["POST"]),
+        Route("/", home),
+        Route("/enter", enter_form, methods=["GET"]),
+        Route("/enter", enter_submit, methods=["POST"]),
+        Route("/enter/check", enter_check, methods=["POST"]),
+        Route("/queue", queue_page),
+        Route("/entries/{entry}", entry_page),
+        Route("/entries/{entry}/approve", approve, methods=["POST"]),
+        Route("/entries/{entry}/return", give_back, methods=["POST"]),
+        Route("/fills/{key}", fill_page),
+        Route("/fills/{key}/print", print_fill, methods=["POST"]),
+        Route("/fills/{key}/reprint", reprint_fill, methods=["POST"]),
+        Route("/fills/{key}/refill", refill),
+        Route("/fills/{key}/{document}", fill_document),
+        Route("/find", find),
+        Route("/recall", recall),
+        Route("/preview/{name}.png", preview),
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(_Contained)],
+                     exception_handlers={404: _not_found_handler, 405: _not_found_handler})
+
+
+def _set_cookie(response: Response, visit: Visit, secure: bool, idle: dt.timedelta) -> None:
+    response.set_cookie(COOKIE, visit.token, httponly=True, samesite="strict", secure=secure,
+                        path="/")
+
+
+def _text(data: FormData, name: str) -> str:
+    value = data.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _plain(data: FormData) -> dict[str, str]:
+    return {name: value for name, value in data.items() if isinstance(value, str)}
+
+
+def _number(text: Any) -> int | None:
+    text = str(text)
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
+
+
+def _stamp(at: dt.datetime) -> str:
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 async def _not_found_handler(request: Request, exc: Exception) -> Response:
     return not_found()
 
+
+class _Contained:
+    """An unexpected error is logged by its type and path only, never its message or
+    traceback (either may quote what was typed: patient data), and answered with a plain 500.
+    (Starlette's own error middleware re-raises to the server, which logs the traceback.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            LOG.error("unexpected %s on %s %s", type(exc).__name__, scope.get("method", ""),
+                      scope.get("path", ""))
+            if not started and scope["type"] == "http":
+                response = _answer(b"Something went wrong. Nothing more was done.\n", ".txt", 500)
+                await response(scope, receive, send)

@@ -5,7 +5,9 @@ method, path and status, and the paths hold no patient data."""
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
+import logging
 from pathlib import Path
 
 from ..errors import InputError
@@ -34,11 +36,16 @@ def check_listen(host: str, cert: Path | None, key: Path | None) -> None:
             raise InputError.one(str(path), "", "no such file")
 
 
-def serve(settings: Settings, host: str, port: int, cert: Path | None, key: Path | None) -> None:
+def serve(settings: Settings, out: Path, host: str, port: int, cert: Path | None,
+          key: Path | None, idle: dt.timedelta) -> None:
     import uvicorn
 
     from .app import create_app
     check_listen(host, cert, key)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+    app = create_app(settings, out, idle, secure=cert is not None)
+    # The counter's own lines (sign-ins, entries queued, approvals: names of staff, entry
+    # numbers and Rx numbers only) beside uvicorn's.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    uvicorn.run(app, host=host, port=port, log_level="info",
                 ssl_certfile=str(cert) if cert else None, ssl_keyfile=str(key) if key else None,
                 server_header=False)

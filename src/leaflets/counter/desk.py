@@ -1,0 +1,184 @@
+"""What the counter does, as library calls, the same ones the CLI makes: reading a fill
+(counter.form, as a CSV row), rendering and publishing it with its ledger row
+(pipeline.Session.prepare, record.stage.publish: `leaflets render`), printing
+(printing.send.print_target: `leaflets print`), reprinting (record.reprint: `leaflets
+reprint`), and reading the ledger (`leaflets history`, `leaflets recall`).
+
+Every call runs on the desk's one thread (counter.app hands them over): the pipeline's session
+caches, the ledger's and the queue's SQLite connections are used from that thread only, and
+two approvals cannot interleave."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..load import load_pharmacy, product_slugs
+from ..models import Pharmacy
+from ..pipeline import RenderedFill, Session, Settings
+from ..printing.send import Job, Request, check_queues, print_target
+from ..record.ledger import Ledger, json_column, open_ledger
+from ..record.location import find_ledger
+from ..record.reprint import Reprinted, reprint, split_key
+from ..record.stage import now, publish
+from ..record.table import per_fill
+from . import form
+from .queue import Entry, Queue, queue_path
+from .users import User, Users, users_path
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    text: str
+
+
+class Desk:
+    def __init__(self, settings: Settings, out: Path) -> None:
+        self.out = out
+        self.ledger_path = find_ledger(settings.ledger, settings.pharmacy, out)
+        self.settings = dataclasses.replace(settings, ledger=self.ledger_path)
+        self.session = Session(self.settings)
+        self.pharmacy: Pharmacy = load_pharmacy(settings.pharmacy).model
+        self._ledger: Ledger | None = None
+        self._queue: Queue | None = None
+        self._users: Users | None = None
+
+    # ---- the files beside the ledger, opened on the desk's thread -----------------------------
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = open_ledger(self.ledger_path)
+        return self._ledger
+
+    @property
+    def queue(self) -> Queue:
+        if self._queue is None:
+            self._queue = Queue(queue_path(self.ledger_path))
+        return self._queue
+
+    @property
+    def users(self) -> Users:
+        if self._users is None:
+            self._users = Users(users_path(self.ledger_path))
+        return self._users
+
+    # ---- the form ---------------------------------------------------------------------------
+    def products(self) -> list[Choice]:
+        """The catalog, as the product picker lists it: name, strength, form."""
+        found = []
+        for slug in product_slugs(self.settings.catalog):
+            try:
+                p = self.session.product(slug).model
+            except InputError:
+                continue                  # a broken product file: `leaflets products` says why
+            found.append(Choice(slug, f"{p.name} · {p.strength} · "
+                                      f"{p.form_description or p.dosage_form.value}"))
+        return sorted(found, key=lambda c: c.text.lower())
+
+    def check(self, cells: dict[str, str], initials: str, where: str) -> form.Checked:
+        return form.check(self.session, cells, initials, where)
+
+    def enter(self, cells: dict[str, str], user: User, entry_id: int | None = None
+              ) -> tuple[int | None, form.Checked]:
+        """A technician's (or pharmacist's) entry: queued only when it reads and renders."""
+        checked = self.check(cells, form.PREVIEW_INITIALS, "the form")
+        if not checked.ok:
+            return None, checked
+        if entry_id is None:
+            return self.queue.add(cells, user.name, now()), checked
+        self.queue.resubmit(entry_id, cells, user.name, now())
+        return entry_id, checked
+
+    # ---- verification -----------------------------------------------------------------------
+    def approve(self, entry: Entry, pharmacist: User) -> RenderedFill:
+        """The two-person check passed: render the entry with the approving pharmacist's
+        initials and publish it with its ledger row (the pharmacist's name as its user),
+        exactly as `leaflets render` does."""
+        if pharmacist.role != "pharmacist":
+            raise InputError.one(f"entry {entry.id}", "", "only a pharmacist approves a fill")
+        if entry.entered_by == pharmacist.name:
+            raise InputError.one(f"entry {entry.id}", "", (
+                "you entered this fill: another pharmacist approves it (the two-person check)"))
+        self.queue.claim(entry.id, pharmacist.name, now())
+        try:
+            loaded = form.read(entry.cells, pharmacist.initials, _where(entry))
+            rendered = self.session.prepare(loaded)
+            settings = dataclasses.replace(self.settings, user=pharmacist.name)
+            publish(rendered, self.out, settings)
+        except BaseException:
+            self.queue.release(entry.id)
+            raise
+        self.queue.approved(entry.id, rendered.key)
+        return rendered
+
+    # ---- printing and after -----------------------------------------------------------------
+    def request(self, target: str, user: User) -> Request:
+        printers = self.pharmacy.printers
+        return Request(target, self.out, printers.labels, printers.documents,
+                       dpi=printers.label_dpi, user=user.name, at=now)
+
+    def print_fill(self, key: str, user: User) -> list[Job]:
+        return print_target(self.request(key, user), self.ledger)
+
+    def reprint(self, key: str, reason: str, user: User) -> tuple[Reprinted, list[Job]]:
+        request = self.request(key, user)
+        check_queues(request)             # a reprint that cannot print is not made
+        settings = dataclasses.replace(self.settings, user=user.name)
+        done = reprint(self.ledger, key, reason, settings, self.out)
+        jobs = print_target(dataclasses.replace(request, target=done.directory.name),
+                            self.ledger)
+        return done, jobs
+
+    def history(self, rx: str) -> list[dict[str, Any]]:
+        return self.ledger.history(rx)
+
+    def recall(self, lot: str) -> list[dict[str, Any]]:
+        return per_fill(self.ledger.recall(lot))
+
+    def refill(self, key: str) -> dict[str, str]:
+        """A new entry from the last fill of an Rx: its fields as they were read, the next fill
+        number, and the dates and lot left empty (today's, and the shelf's); no refills left
+        is an error."""
+        rx, number = split_key(key)
+        row = self.ledger.last_render(rx, number)
+        if row is None:
+            raise InputError.one(key, "", f"Rx {rx} fill {number} is not in the ledger")
+        fill = json_column(self.ledger, row)["fill"]
+        if number >= fill["refills"]:
+            raise InputError.one(key, "refills", (
+                f"Rx {rx} allows {fill['refills']} refill"
+                f"{'' if fill['refills'] == 1 else 's'} and fill {number} was the last of them: "
+                "a new prescription is needed"))
+        later = self.ledger.last_render(rx, number + 1)
+        if later is not None:
+            raise InputError.one(key, "fill_number", (
+                f"Rx {rx} fill {number + 1} is already in the ledger: refill from it"))
+        cells = _cells_of_fill(fill)
+        cells.update({"fill_number": str(number + 1), "fill_date": "", "compounding.lot": "",
+                      "compounding.compounded_on": "", "compounding.component_expirations": ""})
+        return cells
+
+
+def _where(entry: Entry) -> str:
+    return f"counter entry {entry.id}"
+
+
+def _cells_of_fill(fill: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """A fill as the record keeps it (model_dump, JSON) back into form cells."""
+    cells: dict[str, str] = {}
+    for name, value in fill.items():
+        column = f"{prefix}{name}"
+        if isinstance(value, dict):
+            cells.update(_cells_of_fill(value, f"{column}."))
+        elif column in form.NAMES:
+            if isinstance(value, list):
+                cells[column] = "; ".join(str(v) for v in value)
+            elif isinstance(value, bool):
+                cells[column] = "true" if value else ""
+            elif value is not None:
+                cells[column] = str(value)
+    return cells

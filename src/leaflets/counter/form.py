@@ -1,0 +1,172 @@
+"""The fill form: its fields are a day's CSV columns (load.CSV_COLUMNS), so a form is read
+exactly as a CSV row is (load.cells_row), validated by the same model, and its problems are the
+CLI's, at the same dotted field names. What the form shows as it is typed is the library's:
+the sig's reading (rules.sig.explain, as `leaflets sig --explain`), the BUD and its reason
+(rules.bud, as `leaflets bud`) and, once the whole fill is read, the documents themselves
+(pipeline.Session.prepare, as `leaflets render`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..compose import render_directions
+from ..errors import FitError, InputError, SafetyError
+from ..i18n import languages
+from ..load import CSV_COLUMNS, Loaded, Source, cells_row, validate_row
+from ..models import Fill, Product, day, expiry
+from ..pipeline import RenderedFill, Session
+from ..rules.bud import Bud, check_bud_for_fill, compute_bud
+from ..rules.sig import Context
+from ..rules.sig.explain import Explanation, explain
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str                        # the CSV column
+    label: str
+    kind: str = "text"               # text | date | number | select | flag | list
+    hint: str = ""
+    required: bool = True
+
+
+# In the order a technician reads a prescription: what, who for, who wrote it, what it says,
+# how much, then the lot on the shelf. `pharmacist` is not here: it is the approving
+# pharmacist's initials, set at approval (the two-person check).
+FIELDS = (
+    Field("product", "Product", "select"),
+    Field("rx_number", "Rx number", hint="as on the prescription, e.g. 600123"),
+    Field("fill_number", "Fill number", "number", "0 for the first fill, 1 for the first refill"),
+    Field("fill_date", "Fill date", "date", "YYYY-MM-DD"),
+    Field("patient.name", "Patient name"),
+    Field("patient.date_of_birth", "Date of birth", "date", "YYYY-MM-DD"),
+    Field("patient.language", "Language", "select"),
+    Field("patient.large_print", "Large print", "flag", required=False),
+    Field("prescriber.name", "Prescriber"),
+    Field("prescriber.npi", "Prescriber NPI", hint="10 digits"),
+    Field("directions", "Directions", hint="the sig as written, e.g. 1 cap po qd"),
+    Field("indication", "Purpose", hint="what it is for, in plain words (optional)",
+          required=False),
+    Field("quantity", "Quantity", "number"),
+    Field("days_supply", "Days' supply", "number"),
+    Field("refills", "Refills", "number", "refills authorised"),
+    Field("compounding.lot", "Lot"),
+    Field("compounding.compounded_on", "Compounded on", "date", "YYYY-MM-DD"),
+    Field("compounding.component_expirations", "Component expiries", "list",
+          "YYYY-MM-DD or YYYY-MM, separated by ;"),
+)
+NAMES = tuple(f.name for f in FIELDS)
+assert set(NAMES) | {"pharmacist", "directions_verbatim.approved_by"} == set(CSV_COLUMNS)
+# Initials that fill the required `pharmacist` while a fill is entered: the preview shows them
+# where the approving pharmacist's will print (never printed: only an approval renders for good).
+PREVIEW_INITIALS = "RPH"
+
+
+def cells_of(form: Mapping[str, str]) -> dict[str, str]:
+    """The form's fields, and nothing else it was sent (a flag is "true" when ticked)."""
+    cells = {name: str(form.get(name, "")) for name in NAMES}
+    cells["patient.large_print"] = "true" if form.get("patient.large_print") else ""
+    return cells
+
+
+def source_of(cells: Mapping[str, str], where: str) -> Source:
+    """The fill as read, for its record and the ledger (a reprint re-reads the fill it keeps):
+    the cells as JSON, as a CSV row's are kept."""
+    return Source(where, json.dumps(dict(cells), ensure_ascii=False))
+
+
+def read(cells: Mapping[str, str], pharmacist: str, where: str) -> Loaded[Fill]:
+    """The fill the cells hold, with the approving pharmacist's initials; InputError lists
+    every problem, each at its field."""
+    cells = {**cells, "pharmacist": pharmacist}
+    source = source_of(cells, where)
+    return validate_row(cells_row(cells.items(), source))
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What the form shows now."""
+
+    problems: dict[str, list[str]] = field(default_factory=dict)
+    reading: Explanation | None = None
+    printed: str | None = None           # the directions as they will print
+    bud: Bud | None = None
+    bud_problem: str | None = None
+    rendered: RenderedFill | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.rendered is not None and not self.problems
+
+
+def _add(problems: dict[str, list[str]], name: str, message: str) -> None:
+    listed = problems.setdefault(name if name in NAMES else "", [])
+    if message not in listed:
+        listed.append(message)
+
+
+def check(session: Session, cells: Mapping[str, str], pharmacist: str, where: str) -> Checked:
+    """Read the form as the CLI reads a fill; then, if it is whole, render it in memory."""
+    problems: dict[str, list[str]] = {}
+    product = _product(session, cells.get("product", ""))
+    reading = printed = None
+    if cells.get("directions", "").strip():
+        reading = explain(cells["directions"], Context.of(product) if product else None)
+        if reading.directions is not None:
+            printed = render_directions(reading.directions, _language(cells))
+    bud, bud_problem = _bud(session, product, cells)
+    rendered = None
+    try:
+        loaded = read(cells, pharmacist, where)
+        rendered = session.prepare(loaded)
+    except InputError as err:
+        for problem in err.problems:
+            _add(problems, problem.field, problem.message)
+    except SafetyError as err:
+        _add(problems, err.field, err.reason)
+    except FitError as err:
+        _add(problems, err.field, err.detail)
+    return Checked(problems, reading, printed, bud, bud_problem, rendered)
+
+
+def _product(session: Session, slug: str) -> Product | None:
+    try:
+        return session.product(slug.strip()).model if slug.strip() else None
+    except InputError:
+        return None
+
+
+def _language(cells: Mapping[str, str]) -> str:
+    code = cells.get("patient.language", "").strip() or "en"
+    return code if code in languages() else "en"
+
+
+def _bud(session: Session, product: Product | None, cells: Mapping[str, str]
+         ) -> tuple[Bud | None, str | None]:
+    """The BUD as soon as its inputs are read (the product, the compounding date, the
+    expiries), as `leaflets bud` computes it; and, with the fill date, whether it may be
+    dispensed."""
+    if product is None:
+        return None, None
+    try:
+        compounded = day(cells.get("compounding.compounded_on", ""))
+        expiries = [expiry(v.strip()) for v in
+                    cells.get("compounding.component_expirations", "").split(";") if v.strip()]
+        if not expiries:
+            return None, None
+        bud = compute_bud(product.bud.category, compounded, expiries, days=product.bud.days,
+                          basis=product.bud.basis,
+                          counting=session.pharmacy.model.bud_counting)
+    except (ValueError, SafetyError):
+        return None, None            # the field itself says what is wrong with it
+    try:
+        fill_date = day(cells.get("fill_date", ""))
+        days = int(cells.get("days_supply", "").strip())
+    except ValueError:
+        return bud, None
+    try:
+        check_bud_for_fill(bud, fill_date, max(days, 1))
+    except SafetyError as err:
+        return bud, err.reason
+    return bud, None

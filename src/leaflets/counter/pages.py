@@ -1,0 +1,39 @@
+"""The counter's pages: templates/counter/*.html.j2, through Jinja2 with autoescape (whatever
+was typed prints as text, exactly as entered, and never runs: safety rule 7), and the few static
+files the pages load (htmx, vendored from its npm package, and the counter's own script and
+stylesheet)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..i18n import languages
+from ..record.table import HISTORY, RECALL
+from ..resources import templates_dir
+
+_HERE = Path(__file__).parent / "static"
+STATIC = {name: _HERE / name for name in ("htmx.min.js", "counter.js", "counter.css")}
+
+
+class Pages:
+    def __init__(self, idle: dt.timedelta) -> None:
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(templates_dir() / "counter"), autoescape=True,
+            undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        minutes = idle.total_seconds() / 60
+        self.idle_words = (f"{minutes:g} minute{'' if minutes == 1 else 's'}" if minutes >= 1
+                           else f"{idle.total_seconds():g} seconds")
+        self.idle_ms = int(idle.total_seconds() * 1000)
+        self.languages = [(code, f"{lang.english_name} ({lang.name})" if lang.name !=
+                           lang.english_name else lang.name)
+                          for code, lang in languages().items()]
+        self.history_columns = HISTORY
+        self.recall_columns = RECALL
+
+    def render(self, name: str, **context: Any) -> str:
+        return self.env.get_template(name).render(idle_ms=self.idle_ms,
+                                                  idle_words=self.idle_words, **context)

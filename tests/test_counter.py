@@ -1,0 +1,315 @@
+"""The counter as staff use it: a real `leaflets serve` (uvicorn, started here) over a project of
+its own, a real Chromium driven by Playwright (Debian's), a real CUPS with cups-pdf queues
+(tests/printers.py). A technician signs in and types a fill from the keyboard alone; a
+pharmacist in a second browser approves and prints it; the PDF downloaded from the page is the
+one `leaflets render` makes of the same fill. Then what must be refused is: a form without its
+CSRF token, a technician approving, one person entering and approving, a locked account, an
+idle session. The module ends reading the server's log and every URL and title the browsers
+saw, for patient data."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from .browser import launch, need_browser, serious_violations
+from .conftest import ROOT
+
+sys.path.insert(0, str(Path(__file__).parent))
+from printers import Cups, cups_server, missing, unavailable
+
+FILL = yaml.safe_load((ROOT / "examples" / "fill.yaml").read_text())
+KEY = f"{FILL['rx_number']}-{FILL['fill_number']}"
+PASSWORDS = {"tina": "tina-technician-pass", "kim": "kim-pharmacist-pass",
+             "pat": "pat-pharmacist-pass", "lou": "lou-technician-pass"}
+ROLES = {"tina": ("technician", "TT"), "kim": ("pharmacist", "KL"), "pat": ("pharmacist", "PB"),
+         "lou": ("technician", "LM")}
+# What the technician types, field by field, in the form's tab order (the product is chosen by
+# typing its name into the focused picker). The fill is the bundled example's.
+TYPED = [
+    ("rx_number", FILL["rx_number"]), ("fill_number", "0"), ("fill_date", "2026-11-24"),
+    ("patient.name", FILL["patient"]["name"]), ("patient.date_of_birth", "1978-03-14"),
+    ("patient.language", ""), ("patient.large_print", ""),
+    ("prescriber.name", FILL["prescriber"]["name"]), ("prescriber.npi", FILL["prescriber"]["npi"]),
+    ("directions", FILL["directions"]), ("indication", FILL["indication"]),
+    ("quantity", "30"), ("days_supply", "30"), ("refills", "2"),
+    ("compounding.lot", FILL["compounding"]["lot"]),
+    ("compounding.compounded_on", "2026-11-20"),
+    ("compounding.component_expirations", "2027-03-31"),
+]
+PATIENT_DATA = [FILL["patient"]["name"], "Rivera", "Jordan", "1978-03-14", "1978-02-30",
+                FILL["prescriber"]["npi"], "Natarajan"]
+
+
+@dataclass
+class Counter:
+    root: Path
+    port: int
+    log: Path
+    process: subprocess.Popen[bytes]
+    urls: list[str] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _leaflets(root: Path, *args: str, env: dict[str, str] | None = None,
+              stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "leaflets.cli", *args], cwd=root, input=stdin,
+                          capture_output=True, text=True, timeout=300, check=False, env=env)
+
+
+def make_project(root: Path, printers: bool) -> None:
+    for name in ("products", "examples"):
+        shutil.copytree(ROOT / name, root / name)
+    shutil.copy(ROOT / "warnings.yaml", root)
+    profile = (ROOT / "pharmacy.yaml").read_text()
+    if printers:
+        profile += "printers: {labels: labels, documents: documents}\n"
+    (root / "pharmacy.yaml").write_text(profile)
+    for name, (role, initials) in ROLES.items():
+        done = _leaflets(root, "users", "add", name, "--role", role, "--initials", initials,
+                         "--password", PASSWORDS[name])
+        assert done.returncode == 0, done.stderr
+
+
+def start(root: Path, env: dict[str, str], *args: str) -> Counter:
+    port = _free_port()
+    log = root / f"server-{port}.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen([sys.executable, "-m", "leaflets.cli", "serve", "--port",
+                                    str(port), *args], cwd=root, stdout=sink,
+                                   stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return Counter(root, port, log, process)
+        except OSError:
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the counter never listened"
+            time.sleep(0.1)
+
+
+def stop(counter: Counter) -> None:
+    counter.process.terminate()
+    counter.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def cups() -> Iterator[Cups]:
+    why = missing()
+    if why:
+        unavailable(why)
+    with cups_server() as server:
+        server.add_pdf_queue("labels")
+        server.add_pdf_queue("documents")
+        yield server
+
+
+@pytest.fixture(scope="module")
+def counter(cups: Cups, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Counter]:
+    need_browser()
+    root = tmp_path_factory.mktemp("pharmacy")
+    make_project(root, printers=True)
+    running = start(root, cups.env)
+    yield running
+    stop(running)
+
+
+@pytest.fixture(scope="module")
+def browser(counter: Counter) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+def person(browser: Any, counter: Counter) -> Any:
+    """A browser context of its own (its own cookies: one person at one screen) that notes
+    every URL it asks for and every page title it shows. axe is added to pages by the tests,
+    so the context lets the tests add a script (bypass_csp); the pages' own scripts are
+    checked against the policy by test_the_policy_holds_in_the_page."""
+    context = browser.new_context(bypass_csp=True, accept_downloads=True)
+    context.on("request", lambda request: counter.urls.append(request.url))
+    page = context.new_page()
+    page.on("load", lambda loaded: counter.titles.append(loaded.title()))
+    return page
+
+
+def sign_in(page: Any, counter: Counter, name: str, password: str | None = None) -> None:
+    """From the keyboard: the name field has the focus; Tab to the password; Enter."""
+    page.goto(f"{counter.url}/sign-in")
+    page.keyboard.type(name)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password or PASSWORDS[name])
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def message(page: Any, name: str) -> str:
+    text: str = page.locator(f"#msg-{name.replace('.', '-').replace('_', '-')}").inner_text()
+    return text
+
+
+def post(page: Any, path: str, data: dict[str, str]) -> tuple[int, str]:
+    """A form POST from inside the page (same origin, the session's cookie), as a forged or
+    replayed form would come."""
+    found: dict[str, Any] = page.evaluate("""async ([path, data]) => {
+        const response = await fetch(path, {method: 'POST', body: new URLSearchParams(data)});
+        return {status: response.status, text: await response.text()};
+    }""", [path, data])
+    return found["status"], found["text"]
+
+
+def csrf(page: Any) -> str:
+    token: str = page.locator("input[name=csrf]").first.get_attribute("value")
+    return token
+
+
+def type_fill(page: Any, counter: Counter) -> None:
+    """The technician's keyboard: the product picker has the focus on /enter."""
+    page.goto(f"{counter.url}/enter")
+    page.keyboard.type("Anastrozole 1mg")       # the picker finds it as it is typed
+    for name, text in TYPED:
+        page.keyboard.press("Tab")
+        if name == "patient.date_of_birth":
+            # A day that is not in the calendar is refused at its field, in the CLI's words.
+            page.keyboard.type("1978-02-30")
+            page.wait_for_function("document.querySelector('#msg-patient-date-of-birth')"
+                                   ".innerText.includes('not a day of the calendar')")
+            assert message(page, name) == (
+                "patient.date_of_birth: expected a date YYYY-MM-DD, got '1978-02-30', which is "
+                "not a day of the calendar")
+            page.keyboard.press("Control+A")
+        if name == "directions":
+            # The reading follows the typing: first a dose and a route, then the frequency.
+            page.keyboard.type("1 cap po")
+            page.wait_for_function("document.querySelector('#reading').innerText"
+                                   ".includes('by mouth')")
+            assert "once a day" not in page.locator("#reading").inner_text()
+            page.keyboard.type(" qd")
+            page.wait_for_function("document.querySelector('#reading').innerText"
+                                   ".includes('Prints as')")
+            continue
+        page.keyboard.type(text)
+
+
+# ---- the day's work --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def day(counter: Counter, browser: Any, cups: Cups) -> dict[str, Any]:
+    """A technician enters the example fill; a pharmacist approves and prints it."""
+    tech = person(browser, counter)
+    sign_in(tech, counter, "tina")
+    assert tech.url == f"{counter.url}/enter"
+    type_fill(tech, counter)
+    assert message(tech, "patient.date_of_birth") == ""
+    reading = tech.locator("#reading").inner_text()
+    cli = _leaflets(ROOT, "sig", FILL["directions"], "--product", FILL["product"])
+    assert cli.returncode == 0 and f"Prints as: {cli.stdout.strip()}" in reading, reading
+    tech.wait_for_function("document.querySelector('#bud').innerText.includes('Beyond-use')")
+    bud = json.loads(_leaflets(ROOT, "bud", FILL["product"], "--compounded", "2026-11-20",
+                               "--component-expiry", "2027-03-31", "--json").stdout)
+    assert tech.locator("#bud").inner_text() == (
+        f"Beyond-use date {bud['bud']}: {bud['reason']}.")
+    tech.wait_for_selector("#live img[alt^='Label']")
+    label_preview = tech.locator("#live img[alt^='Label']")
+    assert tech.evaluate("(img) => img.complete && img.naturalWidth", label_preview
+                         .element_handle()) == 4 * 192
+    found = {"tech_entry_violations": serious_violations(tech)}
+    tech.keyboard.press("Enter")                    # submits the form from its last field
+    tech.wait_for_url(re.compile(r"/entries/\d+$"))
+    entry = tech.url.rsplit("/", 1)[1]
+    found.update(entry=entry, tech=tech)
+    # The technician's entry page offers no approval, and a forged one is refused.
+    assert tech.locator("form[action$='/approve']").count() == 0
+    found["tech_approves"] = post(tech, f"/entries/{entry}/approve", {"csrf": csrf(tech)})
+
+    pharmacist = person(browser, counter)
+    sign_in(pharmacist, counter, "kim")
+    assert pharmacist.url == f"{counter.url}/queue"
+    found["queue_violations"] = serious_violations(pharmacist)
+    pharmacist.get_by_role("link", name=f"Entry {entry}").click()
+    pharmacist.wait_for_selector("img[alt^='Label']")
+    found["entry_violations"] = serious_violations(pharmacist)
+    pharmacist.get_by_role("button", name=re.compile("^Approve")).click()
+    pharmacist.wait_for_load_state()
+    assert "approved" in pharmacist.locator("main").inner_text()
+    pharmacist.get_by_role("link", name=re.compile(f"Rx {KEY}")).click()
+    found["fill_violations"] = serious_violations(pharmacist)
+    with pharmacist.expect_download() as label_download:
+        pharmacist.get_by_role("link", name=re.compile("Download the label")).click()
+    with pharmacist.expect_download() as leaflet_download:
+        pharmacist.get_by_role("link", name=re.compile("Download the leaflet")).click()
+    found["label"] = Path(label_download.value.path()).read_bytes()
+    found["leaflet"] = Path(leaflet_download.value.path()).read_bytes()
+    pharmacist.get_by_role("button", name=re.compile("^Print")).click()
+    pharmacist.wait_for_load_state()
+    found["printed"] = pharmacist.locator("main").inner_text()
+    found["pharmacist"] = pharmacist
+    return found
+
+
+def test_the_technician_sees_the_fill_read_as_typed(day: dict[str, Any]) -> None:
+    assert day["tech_entry_violations"] == []
+
+
+def test_a_technician_cannot_approve(day: dict[str, Any]) -> None:
+    status, text = day["tech_approves"]
+    assert status == 403 and "A technician cannot do this: it needs a pharmacist." in text
+
+
+def test_the_pages_pass_axe(day: dict[str, Any]) -> None:
+    for name in ("queue_violations", "entry_violations", "fill_violations"):
+        assert day[name] == [], name
+
+
+def test_the_page_gives_the_clis_bytes(day: dict[str, Any], counter: Counter,
+                                       tmp_path: Path) -> None:
+    """The fill as a YAML file, written here from what was typed (and the approving
+    pharmacist's initials), rendered by `leaflets render`: the same label and leaflet bytes."""
+    fill = dict(FILL, pharmacist="KL")
+    (tmp_path / "fill.yaml").write_text(yaml.safe_dump(fill))
+    done = _leaflets(counter.root, "render", str(tmp_path / "fill.yaml"), "--out",
+                     str(tmp_path / "out"), "--ledger", str(tmp_path / "ledger.sqlite"))
+    assert done.returncode == 0, done.stderr
+    assert day["label"] == (tmp_path / "out" / KEY / "label.pdf").read_bytes()
+    assert day["leaflet"] == (tmp_path / "out" / KEY / "leaflet.pdf").read_bytes()
+    assert day["label"] == (counter.root / "out" / KEY / "label.pdf").read_bytes()
+
+
+def test_the_approved_fill_printed_to_the_test_queues(day: dict[str, Any], cups: Cups,
+                                                      counter: Counter) -> None:
+    jobs = dict(re.findall(r"^(\S+) \(pdf\) → \S+: job (\S+),", day["printed"], re.M))
+    assert set(jobs) == {"label.pdf", "leaflet.pdf"}, day["printed"]
+    cups.wait_completed("labels", jobs["label.pdf"])
+    assert cups.output_of(jobs["label.pdf"]).stat().st_size > 0
+    with sqlite3.connect(counter.root / "ledger.sqlite") as db:
+        rows = db.execute("SELECT kind, user FROM events WHERE rx_number = ? ORDER BY id",
+                          (FILL["rx_number"],)).fetchall()
+    assert rows == [("render", "kim"), ("print", "kim"), ("print", "kim")]
