@@ -9,6 +9,7 @@ saw, for patient data."""
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import re
@@ -488,6 +489,40 @@ def test_a_submitted_form_shows_every_problem_at_its_field(counter: Counter, bro
     assert message(page, "patient.name") == "patient.name: required field is missing"
     assert page.evaluate("document.activeElement.id") == "f-product"
     assert serious_violations(page) == []
+
+
+def test_a_days_file_uploads_into_the_queue(counter: Counter, browser: Any,
+                                          tmp_path: Path) -> None:
+    """examples/day.csv with two bad rows appended: every good row joins the queue, each bad
+    one is listed at its line in the CLI's words, and the page follows the progress."""
+    day_csv = (ROOT / "examples" / "day.csv").read_text()
+    good = len(day_csv.strip().splitlines()) - 1
+    header = day_csv.splitlines()[0].split(",")
+    first = next(csv.reader([day_csv.splitlines()[1]]))
+    bad_date = dict(zip(header, first, strict=True), **{"patient.date_of_birth": "1978-02-30"})
+    gone = dict(zip(header, first, strict=True), **{"compounding.component_expirations":
+                                                    "2026-11-21"})
+    with (tmp_path / "today.csv").open("w", newline="") as sink:
+        sink.write(day_csv if day_csv.endswith("\n") else day_csv + "\n")
+        writer = csv.DictWriter(sink, header)
+        writer.writerow(bad_date)
+        writer.writerow(gone)
+    page = person(browser, counter)
+    sign_in(page, counter, "tina")
+    page.goto(f"{counter.url}/uploads")
+    page.set_input_files("#file", tmp_path / "today.csv")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Upload").click()
+    from playwright.sync_api import expect
+    expect(page.locator("#progress")).to_contain_text("Done", timeout=120_000)
+    text = page.locator("#progress").inner_text()
+    assert f"{good} fills joined the verify queue; 2 problems." in text, text
+    assert (f"today.csv:{good + 2}: patient.date_of_birth: expected a date YYYY-MM-DD, got "
+            "'1978-02-30', which is not a day of the calendar") in text
+    assert f"today.csv:{good + 3}: compounding.compounded_on: beyond-use date 2026-11-21" in text
+    assert serious_violations(page) == []
+    page.goto(f"{counter.url}/queue")
+    assert page.locator("tbody tr").count() >= good
 
 
 # ---- last: what the day left behind -----------------------------------------------------------

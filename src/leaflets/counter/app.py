@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import tempfile
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -27,15 +28,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from starlette.applications import Starlette
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import InputError, LeafletsError
+from ..errors import InputError, LeafletsError, Problem
 from ..load import product_slugs
+from ..parse import MAX_BATCH_BYTES
 from ..pipeline import Settings, render_monograph
 from ..site.build import STYLESHEET, base_path, monograph, page
 from ..site.html import stylesheet
@@ -43,6 +45,7 @@ from . import form
 from .desk import Desk
 from .pages import STATIC, Pages
 from .sessions import IDLE_LIMIT, Sessions, Visit
+from .uploads import Upload, Uploads
 from .users import Outcome, User
 
 HEADERS = {
@@ -58,6 +61,7 @@ TYPES = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf",
          ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
          ".png": "image/png", ".txt": "text/plain; charset=utf-8"}
 COOKIE = "leaflets_session"
+UPLOAD_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".yaml", ".yml", ".json")
 LOG = logging.getLogger("leaflets.counter")
 T = TypeVar("T")
 Handler = Callable[[Request, Visit, FormData | None], Awaitable[Response]]
@@ -84,6 +88,8 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
     # One thread does the library's work (desk.py says why); the event loop only waits for it.
     worker = ThreadPoolExecutor(1, thread_name_prefix="desk")
     base = str(base_path(desk.pharmacy)).rstrip("/")
+    uploads = Uploads()
+    working: set[asyncio.Task[None]] = set()        # the uploads being worked through
 
     async def on_desk(call: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(worker, partial(call, *args))
@@ -375,6 +381,70 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
         return show(request, visit, "recall.html.j2", lot=lot, rows=rows,
                     recall=pages.recall_columns)
 
+    # ---- a day's file, uploaded ------------------------------------------------------------
+    @guarded("technician", "pharmacist")
+    async def uploads_page(request: Request, visit: Visit, _: FormData | None) -> Response:
+        return show(request, visit, "uploads.html.j2", uploads=uploads.listed())
+
+    @guarded("technician", "pharmacist")
+    async def upload(request: Request, visit: Visit, data: FormData | None) -> Response:
+        assert data is not None and visit.user is not None
+        file = data.get("file")
+        if not isinstance(file, UploadFile) or not file.filename:
+            return show(request, visit, "message.html.j2", 422, title="Nothing uploaded",
+                        message="Choose a file (CSV, JSON Lines, or a YAML or JSON list).",
+                        back="/uploads")
+        shown = Path(file.filename).name
+        suffix = Path(shown).suffix.lower()
+        if suffix not in UPLOAD_SUFFIXES:
+            return show(request, visit, "message.html.j2", 422, title="Not uploaded",
+                        message=f"{shown}: expected a .csv, .jsonl, .yaml or .json file",
+                        back="/uploads")
+        content = await file.read(MAX_BATCH_BYTES + 1)
+        if len(content) > MAX_BATCH_BYTES:
+            return show(request, visit, "message.html.j2", 413, title="Not uploaded",
+                        message=f"{shown}: larger than {MAX_BATCH_BYTES >> 20} MiB",
+                        back="/uploads")
+        job = uploads.start(shown, visit.user.name)
+        task = asyncio.create_task(_work(job, content, suffix, visit.user))
+        working.add(task)
+        task.add_done_callback(working.discard)
+        return to(f"/uploads/{job.id}", request, visit)
+
+    async def _work(job: Upload, content: bytes, suffix: str, user: User) -> None:
+        """Row by row, each a task of its own on the desk's thread: other pages are served
+        between two rows."""
+        try:
+            with tempfile.TemporaryDirectory(prefix="leaflets-upload-") as folder:
+                path = Path(folder) / f"upload{suffix}"
+                path.write_bytes(content)
+                rows, problems = await on_desk(desk.read_upload, path, job.name)
+                job.failed.extend(problems)
+                job.total = len(rows)
+                for row in rows:
+                    entry, problems = await on_desk(desk.enter_row, row, user, path, job.name)
+                    job.done += 1
+                    job.failed.extend(problems)
+                    if entry is not None:
+                        job.queued.append((row.source.first_line, entry))
+        except Exception as exc:        # never its message: it may quote a row
+            LOG.error("upload stopped: unexpected %s", type(exc).__name__)
+            job.failed.append(Problem(job.name, None, "", "the upload stopped on an unexpected "
+                                      "error; the entries listed were queued"))
+        finally:
+            job.finished = True
+            LOG.info("upload by %s: %d queued, %d problems", user.name, len(job.queued),
+                     len(job.failed))
+
+    @guarded("technician", "pharmacist")
+    async def upload_page(request: Request, visit: Visit, _: FormData | None) -> Response:
+        job = uploads.get(str(request.path_params["upload"]))
+        if job is None:
+            return not_found()
+        fragment = request.headers.get("hx-request") is not None
+        return show(request, visit, "_progress.html.j2" if fragment else "upload.html.j2",
+                    job=job)
+
     # ---- previews, static files, monographs -------------------------------------------------
     def _previews(visit: Visit, checked: form.Checked) -> list[dict[str, Any]]:
         from .preview import page_png
@@ -439,6 +509,9 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
         Route("/find", find),
         Route("/recall", recall),
         Route("/preview/{name}.png", preview),
+        Route("/uploads", uploads_page, methods=["GET"]),
+        Route("/uploads", upload, methods=["POST"]),
+        Route("/uploads/{upload}", upload_page),
     ]
     return Starlette(routes=routes, middleware=[Middleware(_Contained)],
                      exception_handlers={404: _not_found_handler, 405: _not_found_handler})

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
-from ..load import load_pharmacy, product_slugs
+from ..errors import FitError, InputError, Problem, SafetyError
+from ..load import Row, iter_batch, load_pharmacy, product_slugs, validate_row
 from ..models import Pharmacy
 from ..pipeline import RenderedFill, Session, Settings
 from ..printing.send import Job, Request, check_queues, print_target
@@ -93,6 +93,34 @@ class Desk:
         self.queue.resubmit(entry_id, cells, user.name, now())
         return entry_id, checked
 
+    def read_upload(self, path: Path, shown: str) -> tuple[list[Row], list[Problem]]:
+        """A day's file as `leaflets batch` reads it: its rows, or why it cannot be read (its
+        messages name the file as it was uploaded, `shown`)."""
+        problems: list[Problem] = []
+        rows = list(iter_batch([path], problems))
+        return rows, [_named(p, path, shown) for p in problems]
+
+    def enter_row(self, row: Row, user: User, path: Path, shown: str
+                  ) -> tuple[int | None, list[Problem]]:
+        """One fill of an uploaded file, entered as the form enters one: queued if it reads
+        and renders (its pharmacist set at approval), else its problems at its line."""
+        try:
+            if isinstance(row.data, dict):
+                row = dataclasses.replace(row, data={**row.data,
+                                                     "pharmacist": form.PREVIEW_INITIALS})
+            loaded = validate_row(row)
+            self.session.prepare(loaded)
+        except InputError as err:
+            return None, [_named(p, path, shown) for p in err.problems]
+        except SafetyError as err:
+            return None, [_named(Problem(err.file or "", err.line, err.field, err.reason), path,
+                                 shown)]
+        except FitError as err:
+            return None, [_named(Problem(err.file or "", err.line, err.field, err.detail), path,
+                                 shown)]
+        cells = _cells_of_fill(loaded.model.model_dump(mode="json"))
+        return self.queue.add(cells, user.name, now()), []
+
     # ---- verification -----------------------------------------------------------------------
     def approve(self, entry: Entry, pharmacist: User) -> RenderedFill:
         """The two-person check passed: render the entry with the approving pharmacist's
@@ -161,6 +189,12 @@ class Desk:
         cells.update({"fill_number": str(number + 1), "fill_date": "", "compounding.lot": "",
                       "compounding.compounded_on": "", "compounding.component_expirations": ""})
         return cells
+
+
+def _named(problem: Problem, path: Path, shown: str) -> Problem:
+    """A problem of an uploaded file, naming it as uploaded rather than where it was kept."""
+    file = shown if problem.file == str(path) else problem.file
+    return dataclasses.replace(problem, file=file)
 
 
 def _where(entry: Entry) -> str:

@@ -58,9 +58,11 @@ FIELDS = (
 )
 NAMES = tuple(f.name for f in FIELDS)
 assert set(NAMES) | {"pharmacist", "directions_verbatim.approved_by"} == set(CSV_COLUMNS)
-# Initials that fill the required `pharmacist` while a fill is entered: the preview shows them
-# where the approving pharmacist's will print (never printed: only an approval renders for good).
-PREVIEW_INITIALS = "RPH"
+# Initials that fill the required `pharmacist` while a technician enters a fill: the preview
+# shows them where the approving pharmacist's will print. Two letters, as most initials are: a
+# pharmacist's own preview (the entry page) is made with their own initials, and approving
+# renders with them, so initials too wide for a label are refused there, at the field.
+PREVIEW_INITIALS = "RP"
 
 
 def cells_of(form: Mapping[str, str]) -> dict[str, str]:
