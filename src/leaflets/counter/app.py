@@ -447,11 +447,12 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
 
     # ---- previews, static files, monographs -------------------------------------------------
     def _previews(visit: Visit, checked: form.Checked) -> list[dict[str, Any]]:
-        from .preview import page_png
+        from .preview import LABEL_DPI, PAGE_DPI, page_png
         assert checked.rendered is not None
         shown = []
-        for name, what in (("label.pdf", "Label"), ("leaflet.pdf", "Leaflet, page 1")):
-            png, width, height = page_png(checked.rendered.files[name])
+        for name, what, dpi in (("label.pdf", "Label", LABEL_DPI),
+                                ("leaflet.pdf", "Leaflet, page 1", PAGE_DPI)):
+            png, width, height = page_png(checked.rendered.files[name], dpi)
             shown.append({"name": visit.keep_preview(png), "what": what,
                           "width": round(width * 96), "height": round(height * 96)})
         return shown
