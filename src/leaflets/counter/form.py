@@ -102,10 +102,16 @@ class Checked:
         return self.rendered is not None and not self.problems
 
 
-def _add(problems: dict[str, list[str]], name: str, message: str) -> None:
-    listed = problems.setdefault(name if name in NAMES else "", [])
-    if message not in listed:
-        listed.append(message)
+def _add(problems: dict[str, list[str]], name: str, message: str,
+         cells: Mapping[str, str]) -> None:
+    """A problem at its field. A whole group missing ("patient": none of its fields given) is
+    a problem of each of its required fields left empty, where the form shows them."""
+    children = [f.name for f in FIELDS if f.name.startswith(f"{name}.") and f.required
+                and not cells.get(f.name, "").strip()]
+    for field_name in children if name not in NAMES and children else [name]:
+        listed = problems.setdefault(field_name if field_name in NAMES else "", [])
+        if message not in listed:
+            listed.append(message)
 
 
 def check(session: Session, cells: Mapping[str, str], pharmacist: str, where: str) -> Checked:
@@ -124,11 +130,11 @@ def check(session: Session, cells: Mapping[str, str], pharmacist: str, where: st
         rendered = session.prepare(loaded)
     except InputError as err:
         for problem in err.problems:
-            _add(problems, problem.field, problem.message)
+            _add(problems, problem.field, problem.message, cells)
     except SafetyError as err:
-        _add(problems, err.field, err.reason)
+        _add(problems, err.field, err.reason, cells)
     except FitError as err:
-        _add(problems, err.field, err.detail)
+        _add(problems, err.field, err.detail, cells)
     return Checked(problems, reading, printed, bud, bud_problem, rendered)
 
 

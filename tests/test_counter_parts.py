@@ -1,0 +1,249 @@
+"""The counter's parts, without a server: the form is read as a CSV row is (the same fill, the
+same problems at the same fields), whatever is typed shows on a page as text, exactly as
+typed; the session and queue rules; refills. Real SQLite files throughout."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+import sqlite3
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from leaflets.counter import form
+from leaflets.counter.desk import Desk
+from leaflets.counter.pages import Pages
+from leaflets.counter.queue import Queue
+from leaflets.counter.sessions import Sessions, idle_out
+from leaflets.counter.users import User
+from leaflets.errors import InputError
+from leaflets.load import iter_batch, validate_row
+from leaflets.pipeline import Session, Settings
+
+from .conftest import ROOT
+
+FILL = yaml.safe_load((ROOT / "examples" / "fill.yaml").read_text())
+CELLS = {
+    "product": FILL["product"], "rx_number": FILL["rx_number"], "fill_number": "0",
+    "fill_date": "2026-11-24", "patient.name": FILL["patient"]["name"],
+    "patient.date_of_birth": "1978-03-14", "patient.language": "en", "patient.large_print": "",
+    "prescriber.name": FILL["prescriber"]["name"], "prescriber.npi": FILL["prescriber"]["npi"],
+    "directions": FILL["directions"], "indication": FILL["indication"], "quantity": "30",
+    "days_supply": "30", "refills": "2", "compounding.lot": FILL["compounding"]["lot"],
+    "compounding.compounded_on": "2026-11-20", "compounding.component_expirations": "2027-03-31",
+}
+TECH = User("tina", "technician", "TT")
+KIM = User("kim", "pharmacist", "KL")
+PAT = User("pat", "pharmacist", "PB")
+# Text a person could type: any printable character, markup and template syntax included.
+typed = st.one_of(
+    st.sampled_from(["<script>alert(1)</script>", "<b>Ann</b> & Co", "{{ 7*7 }}", "{% raw %}",
+                     "O'Brien \"Jr\"", "María José Nuñez", "&amp; &lt;", "</td></tr><tr>"]),
+    st.text(st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"]),
+            min_size=1, max_size=40).filter(lambda t: t.strip() == t and t.strip()))
+
+
+def via_csv(cells: dict[str, str], tmp_path: Path) -> Any:
+    """The same cells as one row of a day's CSV, read by `leaflets batch`'s reader."""
+    path = tmp_path / "day.csv"
+    with path.open("w", newline="", encoding="utf-8") as sink:
+        writer = csv.DictWriter(sink, list(cells))
+        writer.writeheader()
+        writer.writerow(cells)
+    problems: list[Any] = []
+    (row,) = list(iter_batch([path], problems))
+    assert problems == []
+    return validate_row(row).model
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=typed, lot=typed, quantity=st.sampled_from(["30", "2.5", "0", "-1", "abc", ""]))
+def test_the_form_reads_as_a_csv_row(tmp_path: Path, name: str, lot: str, quantity: str) -> None:
+    cells = {**CELLS, "patient.name": name, "compounding.lot": lot, "quantity": quantity,
+             "pharmacist": "KL"}
+    try:
+        expected = via_csv(cells, tmp_path)
+    except InputError as err:
+        expected_problems = sorted((p.field, p.message) for p in err.problems)
+        with pytest.raises(InputError) as found:
+            form.read({k: v for k, v in cells.items() if k != "pharmacist"}, "KL", "the form")
+        assert sorted((p.field, p.message) for p in found.value.problems) == expected_problems
+        return
+    loaded = form.read({k: v for k, v in cells.items() if k != "pharmacist"}, "KL", "the form")
+    assert loaded.model == expected
+    assert loaded.model.patient.name == name                       # exactly as typed
+
+
+class _Text(HTMLParser):
+    """The text of every table cell, and the tags met."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[str] = []
+        self.tags: list[str] = []
+        self._in = False
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        self.tags.append(tag)
+        if tag == "td":
+            self._in, self.cells = True, [*self.cells, ""]
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in = self._in and tag != "td"
+
+    def handle_data(self, data: str) -> None:
+        if self._in:
+            self.cells[-1] += data
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=typed)
+def test_typed_text_shows_as_text(name: str) -> None:
+    """On the pharmacist's page, a patient's name is one cell's text, exactly as typed, and adds
+    no element (autoescape: safety rule 7)."""
+    from leaflets.counter.queue import Entry
+    pages = Pages(dt.timedelta(minutes=15))
+    entry = Entry(1, {**CELLS, "patient.name": name}, "waiting", "tina", "now", None, None, None,
+                  None)
+    html = pages.render("entry.html.j2", user=KIM, csrf="t", path="/entries/1", entry=entry,
+                        fields=form.FIELDS, problems={}, checked=None, previews=[])
+    plain = pages.render("entry.html.j2", user=KIM, csrf="t", path="/entries/1",
+                         entry=Entry(1, CELLS, "waiting", "tina", "now", None, None, None, None),
+                         fields=form.FIELDS, problems={}, checked=None, previews=[])
+    found, baseline = _Text(), _Text()
+    found.feed(html)
+    baseline.feed(plain)
+    assert name in found.cells
+    assert found.tags == baseline.tags
+
+
+# ---- sessions ----------------------------------------------------------------------------------
+
+
+def test_an_idle_session_ends_when_next_used() -> None:
+    now = [0.0]
+    sessions = Sessions(dt.timedelta(minutes=15), clock=lambda: now[0])
+    visit = sessions.sign_in(sessions.start(), TECH)
+    now[0] = 15 * 60.0                                   # exactly the limit: still signed in
+    assert sessions.find(visit.token) == (visit, False)
+    now[0] += 15 * 60.0 + 0.001
+    assert sessions.find(visit.token) == (None, True)   # ended, and said so once
+    assert sessions.find(visit.token) == (None, False)
+    assert not idle_out(0, 900, dt.timedelta(minutes=15)) and idle_out(0, 900.01,
+                                                                       dt.timedelta(minutes=15))
+
+
+def test_sign_in_changes_the_token_and_the_csrf_token() -> None:
+    sessions = Sessions()
+    before = sessions.start()
+    after = sessions.sign_in(before, TECH)
+    assert after.token != before.token and after.csrf != before.csrf
+    assert sessions.find(before.token) == (None, False)
+    assert after.csrf_ok(after.csrf) and not after.csrf_ok(before.csrf) and not after.csrf_ok(None)
+
+
+def test_idle_sign_out_is_never_longer_than_15_minutes() -> None:
+    with pytest.raises(ValueError, match="within 0:15:00"):
+        Sessions(dt.timedelta(minutes=16))
+
+
+# ---- the queue and the desk --------------------------------------------------------------------
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Desk:
+    for name in ("products",):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    for name in ("pharmacy.yaml", "warnings.yaml"):
+        shutil.copy(ROOT / name, tmp_path)
+    settings_ = Settings(tmp_path / "products", tmp_path / "pharmacy.yaml",
+                         warning_catalog=tmp_path / "warnings.yaml")
+    return Desk(settings_, tmp_path / "out")
+
+
+def test_two_pharmacists_cannot_claim_one_entry(desk: Desk) -> None:
+    entry_id, checked = desk.enter(dict(CELLS), TECH)
+    assert entry_id is not None and checked.ok
+    other = Queue(desk.queue.path)                       # a second connection to the file
+    desk.queue.claim(entry_id, "kim", "t1")
+    with pytest.raises(InputError, match="no longer waiting"):
+        other.claim(entry_id, "pat", "t2")
+    desk.queue.release(entry_id)
+    other.claim(entry_id, "pat", "t3")
+    other.close()
+
+
+def test_approval_checks_role_and_the_two_persons(desk: Desk) -> None:
+    entry_id, _ = desk.enter(dict(CELLS), KIM)
+    assert entry_id is not None
+    entry = desk.queue.get(entry_id)
+    with pytest.raises(InputError, match="only a pharmacist approves"):
+        desk.approve(entry, TECH)
+    with pytest.raises(InputError, match="you entered this fill"):
+        desk.approve(entry, KIM)
+    rendered = desk.approve(entry, PAT)
+    assert rendered.record["fill"]["pharmacist"] == "PB"
+    assert desk.queue.get(entry_id).status == "approved"
+    with sqlite3.connect(desk.ledger_path) as db:
+        assert db.execute("SELECT kind, user FROM events").fetchall() == [("render", "pat")]
+
+
+def test_a_refused_approval_leaves_the_entry_waiting(desk: Desk) -> None:
+    """The ledger holds Rx 600123-0 for another patient: the approval is refused by the same
+    check as `leaflets render`, and the entry waits again."""
+    first, _ = desk.enter(dict(CELLS), TECH)
+    assert first is not None
+    desk.approve(desk.queue.get(first), KIM)
+    second, _ = desk.enter({**CELLS, "patient.name": "Someone Else"}, TECH)
+    assert second is not None
+    with pytest.raises(InputError, match=r"for another patient, product, lot or directions: "
+                                         r"patient\.name differs"):
+        desk.approve(desk.queue.get(second), KIM)
+    assert desk.queue.get(second).status == "waiting"
+
+
+def test_refills_follow_the_ledger(desk: Desk) -> None:
+    entry_id, _ = desk.enter({**CELLS, "refills": "1"}, TECH)
+    assert entry_id is not None
+    desk.approve(desk.queue.get(entry_id), KIM)
+    cells = desk.refill("600123-0")
+    assert cells["fill_number"] == "1" and cells["patient.name"] == CELLS["patient.name"]
+    assert cells["compounding.lot"] == cells["fill_date"] == ""
+    refill_id, checked = desk.enter({**cells, "fill_date": "2026-12-20",
+                                     "compounding.lot": "GC-2612-0001",
+                                     "compounding.compounded_on": "2026-12-19",
+                                     "compounding.component_expirations": "2027-03-31"}, TECH)
+    assert refill_id is not None, checked.problems
+    desk.approve(desk.queue.get(refill_id), KIM)
+    with pytest.raises(InputError, match="allows 1 refill and fill 1 was the last of them"):
+        desk.refill("600123-1")
+    with pytest.raises(InputError, match="fill 1 is already in the ledger"):
+        desk.refill("600123-0")
+
+
+def test_an_entry_that_does_not_read_is_not_queued(desk: Desk) -> None:
+    entry_id, checked = desk.enter({**CELLS, "patient.date_of_birth": "1978-02-30"}, TECH)
+    assert entry_id is None and not checked.ok
+    assert checked.problems["patient.date_of_birth"] == [
+        "expected a date YYYY-MM-DD, got '1978-02-30', which is not a day of the calendar"]
+    assert desk.queue.listed("waiting") == []
+
+
+def test_the_live_check_shows_the_bud_before_the_fill_is_whole() -> None:
+    session = Session(Settings())
+    partial = {name: "" for name in form.NAMES}
+    partial.update({"product": FILL["product"], "compounding.compounded_on": "2026-11-20",
+                    "compounding.component_expirations": "2027-03-31; 2027-01"})
+    checked = form.check(session, partial, form.PREVIEW_INITIALS, "the form")
+    assert checked.bud is not None and checked.bud.date == dt.date(2027, 1, 31)
+    assert checked.rendered is None
+    assert checked.problems["patient.name"] == ["required field is missing"]
+    assert "patient.large_print" not in checked.problems         # optional
