@@ -10,7 +10,8 @@ project, with a user per simulated person.
 
 Rows:
   library floor    in-process, no server: form.check (read, rules, render both PDFs) and the
-                   two PNGs, on a warm session: what the request cannot be faster than
+                   PNGs (each label page, the leaflet's first), on a warm session: what the
+                   request cannot be faster than
   warm, 1 user     one person typing: requests one after another
   20 users         that many people at once, each with their own session, each sending its
                    next request when the last is answered
@@ -105,7 +106,7 @@ def figures(label: str, seconds: list[float]) -> None:
 def library_floor(project: Path, rounds: int) -> list[float]:
     sys.path.insert(0, str(ROOT / "src"))
     from leaflets.counter import form as counter_form
-    from leaflets.counter.preview import LABEL_DPI, PAGE_DPI, page_png
+    from leaflets.counter.preview import previews
     from leaflets.pipeline import Session, Settings
     session = Session(Settings(project / "products", project / "pharmacy.yaml",
                                warning_catalog=project / "warnings.yaml"))
@@ -115,8 +116,7 @@ def library_floor(project: Path, rounds: int) -> list[float]:
         start = time.perf_counter()
         checked = counter_form.check(session, cells, counter_form.PREVIEW_INITIALS, "bench")
         assert checked.ok and checked.rendered is not None, checked.problems
-        page_png(checked.rendered.files["label.pdf"], LABEL_DPI)
-        page_png(checked.rendered.files["leaflet.pdf"], PAGE_DPI)
+        previews(checked.rendered.files)
         times.append(time.perf_counter() - start)
     return times[5:]
 

@@ -240,7 +240,11 @@ def day(counter: Counter, browser: Any, cups: Cups) -> dict[str, Any]:
     assert tech.locator("#bud").inner_text() == (
         f"Beyond-use date {bud['bud']}: {bud['reason']}.")
     tech.wait_for_selector("#live img[alt^='Label']")
-    label_preview = tech.locator("#live img[alt^='Label']")
+    # Every label page (the example's warnings go on a second label) and the leaflet's first.
+    assert [i.get_attribute("alt") for i in tech.locator("#live img").all()] == [
+        "Label 1 of 2 as it will print", "Label 2 of 2 as it will print",
+        "Leaflet, page 1 as it will print"]
+    label_preview = tech.locator("#live img[alt^='Label']").first
     assert tech.evaluate("(img) => img.complete && img.naturalWidth", label_preview
                          .element_handle()) == 4 * 192
     found = {"tech_entry_violations": serious_violations(tech)}
@@ -257,7 +261,7 @@ def day(counter: Counter, browser: Any, cups: Cups) -> dict[str, Any]:
     assert pharmacist.url == f"{counter.url}/queue"
     found["queue_violations"] = serious_violations(pharmacist)
     pharmacist.get_by_role("link", name=f"Entry {entry}").click()
-    pharmacist.wait_for_selector("img[alt^='Label']")
+    pharmacist.wait_for_selector("img[alt^='Label 1']")
     found["entry_violations"] = serious_violations(pharmacist)
     pharmacist.get_by_role("button", name=re.compile("^Approve")).click()
     pharmacist.wait_for_load_state()

@@ -74,7 +74,7 @@ def test_golden(case: str, tmp_path: Path, request: pytest.FixtureRequest) -> No
         sidecar = f"{Path(name).stem}.txt"
         if (actual / sidecar).read_text(encoding="utf-8") != (expected / sidecar).read_text(encoding="utf-8"):
             problems.append(f"{sidecar}: the extracted text changed (diff it against {expected / sidecar})")
-    assert not problems, f"golden case {case} differs; see README 'Why is a golden test failing?':\n" \
+    assert not problems, f"golden case {case} differs; see docs/qa.md 'Why is a golden test failing?':\n" \
         + "\n".join(problems)
 
 

@@ -306,7 +306,7 @@ def test_a_banned_token_in_a_translated_render_names_the_template_and_the_catalo
 
 
 def test_a_third_language_is_a_catalog_and_a_row_not_code(tmp_path: Path) -> None:
-    """Add a language the way the README says, to a copy of the project, and print with it."""
+    """Add a language the way docs/rules.md says, to a copy of the project, and print with it."""
     import os
     import shutil
     import subprocess

@@ -1,6 +1,6 @@
 """The fixed words a label or leaflet must show in each language, written here from the
 references (21 CFR 290.5 and 290.6, shared/reference/cautions.md §2) and from the wording the
-README documents, never read from the templates or catalogs the code prints from."""
+docs/rules.md documents, never read from the templates or catalogs the code prints from."""
 
 from __future__ import annotations
 

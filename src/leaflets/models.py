@@ -194,8 +194,9 @@ Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 
 
 WHOLE_MAX = 100_000     # no count on a prescription comes near it; bigger means a typo
-# Bounds against typos (README "Limits"), not clinical limits. Refills: NCPDP SCRIPT's refills
-# field holds 0 to 99. A quantity of 10,000 is 10 L or 10,000 capsules, past any compounded fill.
+# Bounds against typos (docs/formats.md "Bad input: limits and refusals"), not clinical limits.
+# Refills: NCPDP SCRIPT's refills field holds 0 to 99. A quantity of 10,000 is 10 L or 10,000
+# capsules, past any compounded fill.
 MAX_REFILLS = 99
 MAX_QUANTITY = Decimal(10_000)
 MAX_DAYS_SUPPLY = 366
@@ -235,7 +236,7 @@ def _three_decimals(amount: Decimal, what: str, value: Any) -> Decimal:
 
 
 # A pump dispenser's click: the bound is against a slip in the product file ("50" for "0.50";
-# README "Limits"), not a device's specification.
+# docs/formats.md "Bad input: limits and refusals"), not a device's specification.
 MAX_GRAMS_PER_CLICK = Decimal(5)
 
 

@@ -43,7 +43,7 @@ _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 Path_ = tuple[str | int, ...]
 
-# ---- limits (README: "Limits") -------------------------------------------------------------------
+# ---- limits (docs/formats.md: "Bad input: limits and refusals") ---------------------------------
 
 MAX_FILE_BYTES = 1 << 20          # a fill, product, pharmacy profile, stock or style: 1 MiB
 MAX_BATCH_BYTES = 64 << 20        # a batch file read whole (a YAML list or JSON array): 64 MiB

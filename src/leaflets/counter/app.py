@@ -447,15 +447,10 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
 
     # ---- previews, static files, monographs -------------------------------------------------
     def _previews(visit: Visit, checked: form.Checked) -> list[dict[str, Any]]:
-        from .preview import LABEL_DPI, PAGE_DPI, page_png
+        from .preview import previews
         assert checked.rendered is not None
-        shown = []
-        for name, what, dpi in (("label.pdf", "Label", LABEL_DPI),
-                                ("leaflet.pdf", "Leaflet, page 1", PAGE_DPI)):
-            png, width, height = page_png(checked.rendered.files[name], dpi)
-            shown.append({"name": visit.keep_preview(png), "what": what,
-                          "width": round(width * 96), "height": round(height * 96)})
-        return shown
+        return [{"name": visit.keep_preview(p.png), "what": p.what, "width": p.width,
+                 "height": p.height} for p in previews(checked.rendered.files)]
 
     @guarded()
     async def preview(request: Request, visit: Visit, _: FormData | None) -> Response:

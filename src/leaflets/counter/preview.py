@@ -10,6 +10,7 @@ benchmarks/counter.py)."""
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
 
@@ -29,3 +30,32 @@ def page_png(pdf: bytes, dpi: int, index: int = 0) -> tuple[bytes, float, float]
     sink = io.BytesIO()
     image.save(sink, format="PNG", compress_level=1)
     return sink.getvalue(), width / 72, height / 72
+
+
+def page_count(pdf: bytes) -> int:
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return len(document)
+    finally:
+        document.close()
+
+
+@dataclass(frozen=True)
+class Preview:
+    png: bytes
+    what: str                        # its alt text and caption
+    width: int                       # CSS pixels: the page's real size
+    height: int
+
+
+def previews(files: dict[str, bytes]) -> list[Preview]:
+    """What the form shows of a rendered fill: every page of the label (its warnings labels
+    too) and the leaflet's first page."""
+    labels = page_count(files["label.pdf"])
+    pages = [("label.pdf", index, "Label" if labels == 1 else f"Label {index + 1} of {labels}",
+              LABEL_DPI) for index in range(labels)]
+    shown = []
+    for name, index, what, dpi in [*pages, ("leaflet.pdf", 0, "Leaflet, page 1", PAGE_DPI)]:
+        png, width, height = page_png(files[name], dpi, index)
+        shown.append(Preview(png, what, round(width * 96), round(height * 96)))
+    return shown

@@ -26,7 +26,7 @@ IDLE_LIMIT = dt.timedelta(minutes=15)
 # least recently used go first.
 MAX_SESSIONS = 10_000
 # Previews a session keeps (their PNGs are served to that session only, by a random name).
-MAX_PREVIEWS = 8
+MAX_PREVIEWS = 16
 
 
 @dataclass

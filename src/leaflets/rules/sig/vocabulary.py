@@ -43,7 +43,7 @@ UNITS: dict[str, DoseUnit] = {
     **dict.fromkeys(["applicatorful", "applicatorfuls"], DoseUnit.APPLICATORFUL),
 }
 # The verb as written is read and not printed: the template's verb follows the route
-# (README "Directions"); "swish" needs its method ("and spit", "and swallow").
+# (docs/rules.md "Directions"); "swish" needs its method ("and spit", "and swallow").
 PILL_WORDS = {"pill", "pills"}
 VERBS = {"instil", "take", "apply", "insert", "instill", "inhale", "use", "place", "dissolve", "give",
          "administer", "spray", "swish"}
@@ -341,7 +341,8 @@ DIVISIBLE = {DoseUnit.TABLET}                 # the only unit a dose may be half
 MEASURED = {DoseUnit.ML, DoseUnit.G}          # decimals are fine
 
 # Upper bounds against typos, not clinical limits: no compounded dose comes near them, and a
-# dose past them ("10000 tab") is a slip to send back, never a label. README: "Limits".
+# dose past them ("10000 tab") is a slip to send back, never a label (docs/formats.md: "Bad
+# input: limits and refusals").
 MAX_DOSE = {**dict.fromkeys(DoseUnit, Decimal(30)), DoseUnit.ML: Decimal(1000), DoseUnit.G: Decimal(1000)}
 MAX_DURATION_DAYS = 366
 # As-needed reasons and approved text are plain words; these short words are English, anything
