@@ -13,8 +13,11 @@ Rows:
                    PNGs (each label page, the leaflet's first), on a warm session: what the
                    request cannot be faster than
   warm, 1 user     one person typing: requests one after another
-  20 users         that many people at once, each with their own session, each sending its
-                   next request when the last is answered
+  20 typing        that many people at once, each with their own session, each sending its
+                   next preview 0.5 to 1.5 s after the last was answered (a field typed and
+                   htmx's 0.3 s pause: a busy counter)
+  20 no pause      the same people sending their next preview as soon as the last is
+                   answered: the server saturated, what it can do in all
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import http.client
+import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +39,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from serving import serving  # type: ignore[import-not-found]  # noqa: E402
+
 FILL = yaml.safe_load((ROOT / "examples" / "fill.yaml").read_text())
 PASSWORD = "benchmark-password-1"
 
@@ -105,7 +111,7 @@ def figures(label: str, seconds: list[float]) -> None:
 
 def library_floor(project: Path, rounds: int) -> list[float]:
     sys.path.insert(0, str(ROOT / "src"))
-    from leaflets.counter import form as counter_form
+    import leaflets.counter.form as counter_form
     from leaflets.counter.preview import previews
     from leaflets.pipeline import Session, Settings
     session = Session(Settings(project / "products", project / "pharmacy.yaml",
@@ -139,38 +145,30 @@ def main() -> None:
                             "technician", "--initials", "TT", "--password", PASSWORD],
                            cwd=project, check=True, capture_output=True)
         figures("library floor", library_floor(project, args.rounds))
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        server = subprocess.Popen([sys.executable, "-m", "leaflets.cli", "serve", "--port",
-                                   str(port)], cwd=project, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise SystemExit("the counter never listened") from None
-                    time.sleep(0.1)
+        with serving(project, project / "server.log") as served:
+            port = served.port
             people = [Person(port, name) for name in names]
             for _ in range(5):                                 # warm the server
                 people[0].preview()
             figures("warm, 1 user", [people[0].preview() for _ in range(args.rounds)])
 
+            def typing(who: Person) -> list[float]:
+                pauses = random.Random(who.cookie)          # each person their own pace
+                times = []
+                for _ in range(args.each):
+                    time.sleep(pauses.uniform(0.5, 1.5))
+                    times.append(who.preview())
+                return times
+
             def busy(who: Person) -> list[float]:
                 return [who.preview() for _ in range(args.each)]
-            with concurrent.futures.ThreadPoolExecutor(len(people)) as pool:
-                start = time.perf_counter()
-                found = [t for times in pool.map(busy, people) for t in times]
-                took = time.perf_counter() - start
-            figures(f"{args.users} users", found)
-            print(f"{'':<16} {len(found) / took:.1f} previews a second in all")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for label, work in ((f"{args.users} typing", typing), (f"{args.users} no pause", busy)):
+                with concurrent.futures.ThreadPoolExecutor(len(people)) as pool:
+                    start = time.perf_counter()
+                    found = [t for times in pool.map(work, people) for t in times]
+                    took = time.perf_counter() - start
+                figures(label, found)
+                print(f"{'':<16} {len(found) / took:.1f} previews a second in all")
 
 
 if __name__ == "__main__":

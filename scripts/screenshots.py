@@ -8,17 +8,18 @@ form with the example fill typed in, its reading, BUD and previews.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
 from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from serving import serving  # noqa: E402
+
 IMAGES = ROOT / "docs" / "images"
 FILL = yaml.safe_load((ROOT / "examples" / "fill.yaml").read_text())
 PASSWORD = "a-long-counter-password"
@@ -33,19 +34,8 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "leaflets.cli", "users", "add", "rt", "--role",
                         "technician", "--initials", "RT", "--password", PASSWORD], cwd=project,
                        check=True, capture_output=True)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        server = subprocess.Popen([sys.executable, "-m", "leaflets.cli", "serve", "--port",
-                                   str(port)], cwd=project, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(600):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
+        with serving(project, project / "server.log") as served:
+            port = served.port
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
                                                      args=["--no-sandbox", "--disable-gpu"])
@@ -77,9 +67,6 @@ def main() -> None:
                 page.set_viewport_size({"width": 1280, "height": 1100})
                 page.screenshot(path=str(IMAGES / "counter-enter.png"))
                 browser.close()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import html
 import json
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
+from . import serving
 from .browser import launch, need_browser, serious_violations
 from .conftest import ROOT
 
@@ -70,13 +70,6 @@ class Counter:
         return f"http://127.0.0.1:{self.port}"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _leaflets(root: Path, *args: str, env: dict[str, str] | None = None,
               stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "leaflets.cli", *args], cwd=root, input=stdin,
@@ -98,21 +91,8 @@ def make_project(root: Path, printers: bool) -> None:
 
 
 def start(root: Path, env: dict[str, str], *args: str) -> Counter:
-    port = _free_port()
-    log = root / f"server-{port}.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "leaflets.cli", "serve", "--port",
-                                    str(port), *args], cwd=root, stdout=sink,
-                                   stderr=subprocess.STDOUT, env=env)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return Counter(root, port, log, process)
-        except OSError:
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the counter never listened"
-            time.sleep(0.1)
+    served = serving.start(root, root / f"server-{serving.free_port()}.log", *args, env=env)
+    return Counter(root, served.port, served.log, served.process)
 
 
 def stop(counter: Counter) -> None:
@@ -277,6 +257,7 @@ def day(counter: Counter, browser: Any, cups: Cups) -> dict[str, Any]:
     pharmacist.get_by_role("button", name=re.compile("^Print")).click()
     pharmacist.wait_for_load_state()
     found["printed"] = pharmacist.locator("main").inner_text()
+    found["printed_violations"] = serious_violations(pharmacist)
     found["pharmacist"] = pharmacist
     return found
 
@@ -291,7 +272,8 @@ def test_a_technician_cannot_approve(day: dict[str, Any]) -> None:
 
 
 def test_the_pages_pass_axe(day: dict[str, Any]) -> None:
-    for name in ("queue_violations", "entry_violations", "fill_violations"):
+    for name in ("queue_violations", "entry_violations", "fill_violations",
+                 "printed_violations"):
         assert day[name] == [], name
 
 
@@ -319,6 +301,10 @@ def test_the_approved_fill_printed_to_the_test_queues(day: dict[str, Any], cups:
         rows = db.execute("SELECT kind, user FROM events WHERE rx_number = ? ORDER BY id",
                           (FILL["rx_number"],)).fetchall()
     assert rows == [("render", "kim"), ("print", "kim"), ("print", "kim")]
+    # The fill's page shows the two-person check from the ledger.
+    kim = day["pharmacist"]
+    kim.goto(f"{counter.url}/fills/{KEY}")
+    assert f"entered by tina (counter entry {day['entry']})" in kim.locator("table").inner_text()
 
 
 # ---- the pages under their own policy ------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import shutil
 import sqlite3
 from html.parser import HTMLParser
@@ -193,7 +194,10 @@ def test_approval_checks_role_and_the_two_persons(desk: Desk) -> None:
     assert rendered.record["fill"]["pharmacist"] == "PB"
     assert desk.queue.get(entry_id).status == "approved"
     with sqlite3.connect(desk.ledger_path) as db:
-        assert db.execute("SELECT kind, user FROM events").fetchall() == [("render", "pat")]
+        (kind, user, detail), = db.execute("SELECT kind, user, detail FROM events").fetchall()
+    assert (kind, user) == ("render", "pat")
+    assert json.loads(detail)["checked"] == {"entered_by": "kim", "entered_at": entry.entered_at,
+                                             "entry": entry_id, "approved_by": "pat"}
 
 
 def test_a_refused_approval_leaves_the_entry_waiting(desk: Desk) -> None:
@@ -247,3 +251,18 @@ def test_the_live_check_shows_the_bud_before_the_fill_is_whole() -> None:
     assert checked.rendered is None
     assert checked.problems["patient.name"] == ["required field is missing"]
     assert "patient.large_print" not in checked.problems         # optional
+
+
+def test_an_edited_product_shows_in_the_next_preview(desk: Desk) -> None:
+    """The counter keeps a warm session, but not a stale one: a product edited while it runs is
+    read again, as the next `leaflets render` would read it."""
+    before = desk.check(dict(CELLS), KIM.initials, "the form")
+    assert before.rendered is not None
+    product = desk.settings.catalog / "anastrozole-1mg.yaml"
+    text = product.read_text()
+    product.write_text(text.replace('name: "Anastrozole 1mg"', 'name: "Anastrozole 1 mg caps"'))
+    after = desk.check(dict(CELLS), KIM.initials, "the form")
+    assert after.rendered is not None
+    assert after.rendered.files["label.pdf"] != before.rendered.files["label.pdf"]
+    assert after.rendered.record["made_with"]["inputs"]["product"]["sha256"] != \
+        before.rendered.record["made_with"]["inputs"]["product"]["sha256"]

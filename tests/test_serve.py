@@ -5,7 +5,6 @@ Policy; it answers nothing else, and will not listen beyond loopback without TLS
 from __future__ import annotations
 
 import http.client
-import socket
 import subprocess
 import sys
 import time
@@ -18,38 +17,16 @@ from leaflets.load import product_slugs
 
 from .browser import AXE, launch, need_browser, serious_violations
 from .conftest import ROOT
+from .serving import serving
 
 SLUGS = product_slugs(ROOT / "products")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
-    port = free_port()
     log = tmp_path_factory.mktemp("serve") / "server.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "leaflets.cli", "serve", "--port",
-                                    str(port)], cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    assert process.poll() is None, log.read_text()
-                    assert time.monotonic() < deadline, "the server never listened"
-                    time.sleep(0.1)
-            yield port, log
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with serving(ROOT, log) as served:
+        yield served.port, log
 
 
 def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:

@@ -85,6 +85,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
     desk = Desk(settings, out)
     sessions = Sessions(idle)
     pages = Pages(idle)
+    signed_out = f"You were signed out after {pages.idle_words} without use. Sign in again."
     # One thread does the library's work (desk.py says why); the event loop only waits for it.
     worker = ThreadPoolExecutor(1, thread_name_prefix="desk")
     base = str(base_path(desk.pharmacy)).rstrip("/")
@@ -100,7 +101,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
                             csrf=visit.csrf if visit else "", path=request.url.path, **context)
         response = _answer(html.encode(), ".html", status)
         if visit is not None:
-            _set_cookie(response, visit, secure, idle)
+            _set_cookie(response, visit, secure)
         return response
 
     def to(url: str, request: Request, visit: Visit | None = None) -> Response:
@@ -110,7 +111,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
         else:
             response = RedirectResponse(url, status_code=303, headers=HEADERS)
         if visit is not None:
-            _set_cookie(response, visit, secure, idle)
+            _set_cookie(response, visit, secure)
         return response
 
     def guarded(*roles: str) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
@@ -120,9 +121,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
                 visit, expired = sessions.find(request.cookies.get(COOKIE))
                 if visit is None or visit.user is None:
                     if expired:
-                        note = (f"You were signed out after {pages.idle_words} without use. "
-                                "Sign in again.")
-                        return to("/sign-in", request, sessions.start(note))
+                        return to("/sign-in", request, sessions.start(signed_out))
                     return to("/sign-in", request)
                 data = None
                 if request.method == "POST":
@@ -133,9 +132,10 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
                                             "session's security token. Reload the page and "
                                             "try again.")
                 if roles and visit.user.role not in roles:
+                    role = visit.user.role
                     return show(request, visit, "message.html.j2", 403, title="Not allowed",
-                                message=f"A {visit.user.role} cannot do this: it needs a "
-                                        f"{' or '.join(roles)}.")
+                                message=f"{'An' if role[0] in 'aeiou' else 'A'} {role} cannot "
+                                        f"do this: it needs a {' or '.join(roles)}.")
                 return await handler(request, visit, data)
             return endpoint
         return wrap
@@ -146,8 +146,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
         if visit is not None and visit.user is not None:
             return to("/", request, visit)
         if visit is None:
-            visit = sessions.start("You were signed out after " + pages.idle_words +
-                                   " without use. Sign in again." if expired else "")
+            visit = sessions.start(signed_out if expired else "")
         note, visit.note = visit.note, ""
         return show(request, visit, "sign_in.html.j2", note=note)
 
@@ -181,7 +180,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
     @guarded()
     async def home(request: Request, visit: Visit, _: FormData | None) -> Response:
         assert visit.user is not None
-        return to("/queue" if visit.user.role == "pharmacist" else "/enter", request, visit)
+        return to("/enter" if visit.user.role == "technician" else "/queue", request, visit)
 
     # ---- entering a fill --------------------------------------------------------------------
     async def enter_page(request: Request, visit: Visit, cells: dict[str, str],
@@ -513,7 +512,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
                      exception_handlers={404: _not_found_handler, 405: _not_found_handler})
 
 
-def _set_cookie(response: Response, visit: Visit, secure: bool, idle: dt.timedelta) -> None:
+def _set_cookie(response: Response, visit: Visit, secure: bool) -> None:
     response.set_cookie(COOKIE, visit.token, httponly=True, samesite="strict", secure=secure,
                         path="/")
 

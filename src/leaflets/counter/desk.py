@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import FitError, InputError, Problem, SafetyError
+from ..errors import InputError, Problem
 from ..load import Row, iter_batch, load_pharmacy, product_slugs, validate_row
 from ..models import Pharmacy
 from ..pipeline import RenderedFill, Session, Settings
@@ -41,11 +41,41 @@ class Desk:
         self.out = out
         self.ledger_path = find_ledger(settings.ledger, settings.pharmacy, out)
         self.settings = dataclasses.replace(settings, ledger=self.ledger_path)
-        self.session = Session(self.settings)
+        self._session = Session(self.settings)
+        self._seen = self._inputs()
         self.pharmacy: Pharmacy = load_pharmacy(settings.pharmacy).model
         self._ledger: Ledger | None = None
         self._queue: Queue | None = None
         self._users: Users | None = None
+
+    # ---- the pharmacy's files, read again when they change -----------------------------------
+    def _inputs(self) -> tuple[tuple[str, int, int], ...]:
+        """Each input file a session keeps, with its size and modification time: the catalog's
+        products, the pharmacy profile and the warnings catalog."""
+        paths = [self.settings.pharmacy, self.settings.warning_catalog]
+        if self.settings.catalog.is_dir():
+            paths += sorted(self.settings.catalog.iterdir())
+        found = []
+        for path in paths:
+            try:
+                stat = path.stat()
+            except OSError:
+                found.append((str(path), -1, -1))
+                continue
+            found.append((str(path), stat.st_size, stat.st_mtime_ns))
+        return tuple(found)
+
+    @property
+    def session(self) -> Session:
+        """The warm session (products, stocks, leaflet bodies kept), made again when a product,
+        the profile or the warnings catalog has changed: a pharmacist's edit shows in the next
+        preview and prints with the next approval, as the next `leaflets render` would."""
+        seen = self._inputs()
+        if seen != self._seen:
+            self._session = Session(self.settings)
+            self.pharmacy = load_pharmacy(self.settings.pharmacy).model
+            self._seen = seen
+        return self._session
 
     # ---- the files beside the ledger, opened on the desk's thread -----------------------------
     @property
@@ -110,22 +140,16 @@ class Desk:
                                                      "pharmacist": form.PREVIEW_INITIALS})
             loaded = validate_row(row)
             self.session.prepare(loaded)
-        except InputError as err:
-            return None, [_named(p, path, shown) for p in err.problems]
-        except SafetyError as err:
-            return None, [_named(Problem(err.file or "", err.line, err.field, err.reason), path,
-                                 shown)]
-        except FitError as err:
-            return None, [_named(Problem(err.file or "", err.line, err.field, err.detail), path,
-                                 shown)]
+        except form.REFUSALS as err:
+            return None, [_named(p, path, shown) for p in form.problems_of(err)]
         cells = _cells_of_fill(loaded.model.model_dump(mode="json"))
         return self.queue.add(cells, user.name, now()), []
 
     # ---- verification -----------------------------------------------------------------------
     def approve(self, entry: Entry, pharmacist: User) -> RenderedFill:
         """The two-person check passed: render the entry with the approving pharmacist's
-        initials and publish it with its ledger row (the pharmacist's name as its user),
-        exactly as `leaflets render` does."""
+        initials and publish it with its ledger row (the pharmacist's name as its user, and
+        who entered it in its detail), exactly as `leaflets render` does."""
         if pharmacist.role != "pharmacist":
             raise InputError.one(f"entry {entry.id}", "", "only a pharmacist approves a fill")
         if entry.entered_by == pharmacist.name:
@@ -136,7 +160,9 @@ class Desk:
             loaded = form.read(entry.cells, pharmacist.initials, _where(entry))
             rendered = self.session.prepare(loaded)
             settings = dataclasses.replace(self.settings, user=pharmacist.name)
-            publish(rendered, self.out, settings)
+            publish(rendered, self.out, settings, checked={
+                "entered_by": entry.entered_by, "entered_at": entry.entered_at,
+                "entry": entry.id, "approved_by": pharmacist.name})
         except BaseException:
             self.queue.release(entry.id)
             raise

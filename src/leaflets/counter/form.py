@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..compose import render_directions
-from ..errors import FitError, InputError, SafetyError
+from ..errors import FitError, InputError, Problem, SafetyError
 from ..i18n import languages
 from ..load import CSV_COLUMNS, Loaded, Source, cells_row, validate_row
 from ..models import Fill, Product, day, expiry
@@ -102,6 +102,18 @@ class Checked:
         return self.rendered is not None and not self.problems
 
 
+# What reading, the rules and the layout refuse a fill with (the CLI's exit 2).
+REFUSALS = (InputError, SafetyError, FitError)
+
+
+def problems_of(err: InputError | SafetyError | FitError) -> list[Problem]:
+    """A refusal as the problems it names, each at its field (and file and line)."""
+    if isinstance(err, InputError):
+        return list(err.problems)
+    message = err.reason if isinstance(err, SafetyError) else err.detail
+    return [Problem(err.file or "", err.line, err.field, message)]
+
+
 def _add(problems: dict[str, list[str]], name: str, message: str,
          cells: Mapping[str, str]) -> None:
     """A problem at its field. A whole group missing ("patient": none of its fields given) is
@@ -128,13 +140,9 @@ def check(session: Session, cells: Mapping[str, str], pharmacist: str, where: st
     try:
         loaded = read(cells, pharmacist, where)
         rendered = session.prepare(loaded)
-    except InputError as err:
-        for problem in err.problems:
+    except REFUSALS as err:
+        for problem in problems_of(err):
             _add(problems, problem.field, problem.message, cells)
-    except SafetyError as err:
-        _add(problems, err.field, err.reason, cells)
-    except FitError as err:
-        _add(problems, err.field, err.detail, cells)
     return Checked(problems, reading, printed, bud, bud_problem, rendered)
 
 

@@ -124,12 +124,15 @@ def check_ledger(settings: Settings, out: Path) -> Path:
 
 
 def publish(rendered: RenderedFill, out: Path, settings: Settings, *,
-            durable: bool = True) -> Path:
+            durable: bool = True, checked: dict[str, Any] | None = None) -> Path:
     """Check the fill against the ledger, publish its documents and record (write_fill), then
-    append its 'render' row. A correction replaces the published folder."""
+    append its 'render' row. A correction replaces the published folder. `checked`: how the
+    counter's two-person check went (who entered the fill, its entry), kept in the row."""
     ledger = _ledger(ledger_path(settings, out))
-    row = event(rendered, "render", settings.user or os_user(), now(),
-                render_detail(rendered, settings.correct))
+    detail = render_detail(rendered, settings.correct)
+    if checked:
+        detail["checked"] = checked
+    row = event(rendered, "render", settings.user or os_user(), now(), detail)
     written: list[Path] = []
 
     def check_and_write() -> None:

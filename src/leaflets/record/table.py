@@ -43,8 +43,9 @@ def per_fill(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def summary(detail: str) -> str:
-    """What a row adds to its fill, in a few words: a correction's reason, a print's queue and
-    job, a reprint's number and reason (the fill itself, kept for reprints, is left out)."""
+    """What a row adds to its fill, in a few words: who entered a fill approved at the counter,
+    a correction's reason, a print's queue and job, a reprint's number and reason (the fill
+    itself, kept for reprints, is left out)."""
     try:
         found = json.loads(detail)
     except ValueError:
@@ -52,6 +53,10 @@ def summary(detail: str) -> str:
     if not isinstance(found, dict):
         return "(its detail is not a JSON object)"
     parts = []
+    checked = found.get("checked")
+    if isinstance(checked, dict):      # approved at the counter: the two-person check
+        parts.append(f"entered by {checked.get('entered_by', '?')} (counter entry "
+                     f"{checked.get('entry', '?')})")
     if "correction" in found:
         parts.append(f"correction: {found['correction']}")
     if "reprint" in found:
