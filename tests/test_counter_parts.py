@@ -266,3 +266,34 @@ def test_an_edited_product_shows_in_the_next_preview(desk: Desk) -> None:
     assert after.rendered.files["label.pdf"] != before.rendered.files["label.pdf"]
     assert after.rendered.record["made_with"]["inputs"]["product"]["sha256"] != \
         before.rendered.record["made_with"]["inputs"]["product"]["sha256"]
+
+
+def test_directions_as_written_need_the_approving_pharmacist(desk: Desk) -> None:
+    """A sig the grammar refuses is not queued; asked to print as written, it is, and the
+    pharmacist who approves the entry approves the wording: their initials are its approver's.
+    An error-prone abbreviation is refused even so (safety rule 2)."""
+    words = "Take one capsule by mouth on alternate days after breakfast, then stop"
+    refused, checked = desk.enter({**CELLS, "directions": words}, TECH)
+    assert refused is None and "pharmacist may approve the text as written" in \
+        checked.problems["directions"][0]
+    entry_id, checked = desk.enter({**CELLS, "directions": words, form.VERBATIM: "true"}, TECH)
+    assert entry_id is not None and checked.printed == words
+    rendered = desk.approve(desk.queue.get(entry_id), KIM)
+    assert rendered.record["fill"]["directions_verbatim"] == {"approved_by": "KL"}
+    assert rendered.record["directions"]["printed"] == words
+    # The refill asks for the approval again.
+    assert desk.refill("600123-0")[form.VERBATIM] == "true"
+    bad, checked = desk.enter({**CELLS, "directions": "take 1 cap qd on alternate days",
+                               form.VERBATIM: "true"}, TECH)
+    assert bad is None and "error-prone" in " ".join(checked.problems["directions"])
+
+
+def test_the_form_offers_approval_as_written_only_for_a_refused_sig() -> None:
+    pages = Pages(dt.timedelta(minutes=15))
+    session = Session(Settings())
+    for words, offered in (("1 cap po qd", False), ("1 cap po on alternate days", True)):
+        cells = {**CELLS, "directions": words}
+        checked = form.check(session, cells, form.PREVIEW_INITIALS, "the form")
+        html = pages.render("_live.html.j2", fields=form.FIELDS, cells=cells, oob=True,
+                            problems={}, checked=checked, previews=[])
+        assert ('name="verbatim"' in html) is offered, words

@@ -135,9 +135,11 @@ class Desk:
         """One fill of an uploaded file, entered as the form enters one: queued if it reads
         and renders (its pharmacist set at approval), else its problems at its line."""
         try:
-            if isinstance(row.data, dict):
-                row = dataclasses.replace(row, data={**row.data,
-                                                     "pharmacist": form.PREVIEW_INITIALS})
+            if isinstance(row.data, dict):      # the approver's initials, at approval
+                data = {**row.data, "pharmacist": form.PREVIEW_INITIALS}
+                if isinstance(data.get("directions_verbatim"), dict):
+                    data["directions_verbatim"] = {"approved_by": form.PREVIEW_INITIALS}
+                row = dataclasses.replace(row, data=data)
             loaded = validate_row(row)
             self.session.prepare(loaded)
         except form.REFUSALS as err:
@@ -227,13 +229,20 @@ def _where(entry: Entry) -> str:
     return f"counter entry {entry.id}"
 
 
-def _cells_of_fill(fill: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    """A fill as the record keeps it (model_dump, JSON) back into form cells."""
+def _cells_of_fill(fill: dict[str, Any]) -> dict[str, str]:
+    """A fill as the record keeps it (model_dump, JSON) back into form cells. Directions a
+    pharmacist approved as written ask for approval again: whoever approves this entry does."""
+    cells = {form.VERBATIM: "true" if fill.get("directions_verbatim") else ""}
+    cells.update(_columns(fill))
+    return cells
+
+
+def _columns(fill: dict[str, Any], prefix: str = "") -> dict[str, str]:
     cells: dict[str, str] = {}
     for name, value in fill.items():
         column = f"{prefix}{name}"
         if isinstance(value, dict):
-            cells.update(_cells_of_fill(value, f"{column}."))
+            cells.update(_columns(value, f"{column}."))
         elif column in form.NAMES:
             if isinstance(value, list):
                 cells[column] = "; ".join(str(v) for v in value)

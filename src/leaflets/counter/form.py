@@ -65,10 +65,18 @@ assert set(NAMES) | {"pharmacist", "directions_verbatim.approved_by"} == set(CSV
 PREVIEW_INITIALS = "RP"
 
 
+# Not a CSV column: the entry asks a pharmacist to approve its directions as written (the way
+# out the sig grammar's refusal names: rules/sig, directions_verbatim). Whoever approves the
+# entry approves the wording, and their initials become `directions_verbatim.approved_by`
+# (safety rule 2: directions the program has not read print only with a pharmacist's approval).
+VERBATIM = "verbatim"
+
+
 def cells_of(form: Mapping[str, str]) -> dict[str, str]:
     """The form's fields, and nothing else it was sent (a flag is "true" when ticked)."""
     cells = {name: str(form.get(name, "")) for name in NAMES}
-    cells["patient.large_print"] = "true" if form.get("patient.large_print") else ""
+    for flag in ("patient.large_print", VERBATIM):
+        cells[flag] = "true" if form.get(flag) else ""
     return cells
 
 
@@ -79,11 +87,15 @@ def source_of(cells: Mapping[str, str], where: str) -> Source:
 
 
 def read(cells: Mapping[str, str], pharmacist: str, where: str) -> Loaded[Fill]:
-    """The fill the cells hold, with the approving pharmacist's initials; InputError lists
-    every problem, each at its field."""
-    cells = {**cells, "pharmacist": pharmacist}
-    source = source_of(cells, where)
-    return validate_row(cells_row(cells.items(), source))
+    """The fill the cells hold, with the approving pharmacist's initials (and, for directions
+    to print as written, as their approver's); InputError lists every problem, each at its
+    field."""
+    columns = {name: cells.get(name, "") for name in NAMES}
+    columns["pharmacist"] = pharmacist
+    if cells.get(VERBATIM):
+        columns["directions_verbatim.approved_by"] = pharmacist
+    source = source_of(columns, where)
+    return validate_row(cells_row(columns.items(), source))
 
 
 @dataclass(frozen=True)
@@ -132,7 +144,8 @@ def check(session: Session, cells: Mapping[str, str], pharmacist: str, where: st
     product = _product(session, cells.get("product", ""))
     reading = printed = None
     if cells.get("directions", "").strip():
-        reading = explain(cells["directions"], Context.of(product) if product else None)
+        reading = explain(cells["directions"], Context.of(product) if product else None,
+                          verbatim=bool(cells.get(VERBATIM)))
         if reading.directions is not None:
             printed = render_directions(reading.directions, _language(cells))
     bud, bud_problem = _bud(session, product, cells)
