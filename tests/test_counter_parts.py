@@ -297,3 +297,13 @@ def test_the_form_offers_approval_as_written_only_for_a_refused_sig() -> None:
         html = pages.render("_live.html.j2", fields=form.FIELDS, cells=cells, oob=True,
                             problems={}, checked=checked, previews=[])
         assert ('name="verbatim"' in html) is offered, words
+
+
+def test_a_flood_of_sign_in_pages_signs_no_one_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    from leaflets.counter import sessions as module
+    monkeypatch.setattr(module, "MAX_SESSIONS", 50)
+    sessions = Sessions()
+    staff = sessions.sign_in(sessions.start(), TECH)
+    for _ in range(500):
+        sessions.start()
+    assert sessions.find(staff.token)[0] is staff

@@ -23,7 +23,8 @@ from .users import User
 
 IDLE_LIMIT = dt.timedelta(minutes=15)
 # A bound on the sessions held at once (a flood of anonymous visits cannot fill memory): the
-# least recently used go first.
+# least recently used session no one has signed in to goes first, so a flood of sign-in pages
+# cannot sign staff out.
 MAX_SESSIONS = 10_000
 # Previews a session keeps (their PNGs are served to that session only, by a random name).
 MAX_PREVIEWS = 16
@@ -74,8 +75,10 @@ class Sessions:
                       note=note)
         with self._lock:
             self._held[visit.token] = visit
-            while len(self._held) > MAX_SESSIONS:
-                del self._held[next(iter(self._held))]
+            if len(self._held) > MAX_SESSIONS:
+                oldest = next((t for t, v in self._held.items() if v.user is None),
+                              next(iter(self._held)))
+                del self._held[oldest]
         return visit
 
     def find(self, token: str | None) -> tuple[Visit | None, bool]:
