@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 import yaml
+from playwright.sync_api import expect
 
 from . import serving
 from .browser import launch, need_browser, serious_violations
@@ -36,9 +37,10 @@ from printers import Cups, cups_server, missing, unavailable
 FILL = yaml.safe_load((ROOT / "examples" / "fill.yaml").read_text())
 KEY = f"{FILL['rx_number']}-{FILL['fill_number']}"
 PASSWORDS = {"tina": "tina-technician-pass", "kim": "kim-pharmacist-pass",
-             "pat": "pat-pharmacist-pass", "lou": "lou-technician-pass"}
+             "pat": "pat-pharmacist-pass", "lou": "lou-technician-pass",
+             "ada": "ada-administrator-pass"}
 ROLES = {"tina": ("technician", "TT"), "kim": ("pharmacist", "KL"), "pat": ("pharmacist", "PB"),
-         "lou": ("technician", "LM")}
+         "lou": ("technician", "LM"), "ada": ("admin", "AD")}
 # What the technician types, field by field, in the form's tab order (the product is chosen by
 # typing its name into the focused picker). The fill is the bundled example's.
 TYPED = [
@@ -145,6 +147,7 @@ def person(browser: Any, counter: Counter) -> Any:
 def sign_in(page: Any, counter: Counter, name: str, password: str | None = None) -> None:
     """From the keyboard: the name field has the focus; Tab to the password; Enter."""
     page.goto(f"{counter.url}/sign-in")
+    expect(page.locator("#name")).to_be_focused()        # autofocus, before a key is typed
     page.keyboard.type(name)
     page.keyboard.press("Tab")
     page.keyboard.type(password or PASSWORDS[name])
@@ -175,6 +178,7 @@ def csrf(page: Any) -> str:
 def type_fill(page: Any, counter: Counter) -> None:
     """The technician's keyboard: the product picker has the focus on /enter."""
     page.goto(f"{counter.url}/enter")
+    expect(page.locator("#f-product")).to_be_focused()
     page.keyboard.type("Anastrozole 1mg")       # the picker finds it as it is typed
     for name, text in TYPED:
         page.keyboard.press("Tab")
@@ -319,10 +323,11 @@ def test_the_policy_holds_in_the_page(counter: Counter, browser: Any) -> None:
     page.on("console", lambda line: console.append(line.text))
     page.on("pageerror", lambda error: console.append(str(error)))
     sign_in(page, counter, "lou")
+    expect(page.locator("#f-product")).to_be_focused()
     page.keyboard.type("Anastrozole 1mg")
     page.locator("#f-directions").fill("1 cap po qd")
-    from playwright.sync_api import expect  # (no wait_for_function: that evaluates a
-    expect(page.locator("#reading")).to_contain_text("Prints as")   # string: eval)
+    # expect(), never wait_for_function: that evaluates a string, which the policy forbids
+    expect(page.locator("#reading")).to_contain_text("Prints as")
     page.locator("#f-prescriber-npi").fill("1234567890")
     page.locator("#f-prescriber-npi").press("Tab")            # checked as the field is left
     expect(page.locator("#msg-prescriber-npi")).to_contain_text("prescriber.npi: ")
@@ -367,10 +372,11 @@ def test_one_person_cannot_enter_and_approve(day: dict[str, Any], counter: Count
     with pat.expect_navigation():
         pat.get_by_role("button", name=re.compile("^Send")).click()
     entry = pat.url.rsplit("/", 1)[1]
-    assert "You entered this fill: another pharmacist approves it" in pat.locator("main").inner_text()
+    assert "You entered or edited this fill: another pharmacist approves it" in \
+        pat.locator("main").inner_text()
     assert pat.locator("form[action$='/approve']").count() == 0
-    status, text = post(pat, f"/entries/{entry}/approve", {"csrf": csrf(pat)})
-    assert status == 409 and "you entered this fill: another pharmacist approves it" in text
+    status, text = post(pat, f"/entries/{entry}/approve", {"csrf": csrf(pat), "revision": "1"})
+    assert status == 409 and "you entered or edited this fill: another pharmacist approves" in text
     # kim returns it with a reason; pat corrects it and sends it again; kim approves it.
     kim = day["pharmacist"]
     kim.goto(f"{counter.url}/entries/{entry}")
@@ -429,6 +435,30 @@ def test_an_idle_session_is_signed_out(cups: Cups, browser: Any,
         assert "You were signed out after 3 seconds" in page.locator("main").inner_text()
     finally:
         stop(idle)
+
+
+def test_an_admin_sees_no_patient_data(counter: Counter, browser: Any, day: dict[str, Any]
+                                       ) -> None:
+    page = person(browser, counter)
+    sign_in(page, counter, "ada")
+    assert "Signed in as an administrator" in page.locator("main").inner_text()
+    assert page.locator("nav").count() == 0
+    for path in ("/queue", f"/entries/{day['entry']}", f"/fills/{KEY}", f"/fills/{KEY}/label.pdf",
+                 f"/find?rx={FILL['rx_number']}", "/recall?lot=GC-2611-0042", "/enter"):
+        response = page.goto(f"{counter.url}{path}")
+        assert response is not None and response.status == 403, path
+        assert FILL["patient"]["name"] not in page.content()
+    assert serious_violations(page) == []
+
+
+def test_a_body_too_large_is_refused_before_it_is_read(counter: Counter, browser: Any) -> None:
+    page = person(browser, counter)
+    sign_in(page, counter, "tina")
+    page.goto(f"{counter.url}/enter")
+    status, _ = post(page, "/enter/check", {"csrf": csrf(page), "directions": "x" * 70_000})
+    assert status == 413
+    status, _ = post(page, "/sign-in", {"name": "tina", "password": "p" * 70_000})
+    assert status == 413
 
 
 # ---- after the fill: reprint, refill, find, recall --------------------------------------------
@@ -503,7 +533,6 @@ def test_a_days_file_uploads_into_the_queue(counter: Counter, browser: Any,
     page.set_input_files("#file", tmp_path / "today.csv")
     with page.expect_navigation():
         page.get_by_role("button", name="Upload").click()
-    from playwright.sync_api import expect
     expect(page.locator("#progress")).to_contain_text("Done", timeout=120_000)
     text = page.locator("#progress").inner_text()
     assert f"{good} fills joined the verify queue; 2 problems." in text, text

@@ -113,11 +113,12 @@ def test_typed_text_shows_as_text(name: str) -> None:
     from leaflets.counter.queue import Entry
     pages = Pages(dt.timedelta(minutes=15))
     entry = Entry(1, {**CELLS, "patient.name": name}, "waiting", "tina", "now", None, None, None,
-                  None)
+                  None, ("tina",), 1)
     html = pages.render("entry.html.j2", user=KIM, csrf="t", path="/entries/1", entry=entry,
                         fields=form.FIELDS, problems={}, checked=None, previews=[])
     plain = pages.render("entry.html.j2", user=KIM, csrf="t", path="/entries/1",
-                         entry=Entry(1, CELLS, "waiting", "tina", "now", None, None, None, None),
+                         entry=Entry(1, CELLS, "waiting", "tina", "now", None, None, None, None,
+                                     ("tina",), 1),
                          fields=form.FIELDS, problems={}, checked=None, previews=[])
     found, baseline = _Text(), _Text()
     found.feed(html)
@@ -170,16 +171,52 @@ def desk(tmp_path: Path) -> Desk:
     return Desk(settings_, tmp_path / "out")
 
 
+def approve(desk: Desk, entry_id: int, user: User) -> Any:
+    """As the entry page does: approve the revision on screen."""
+    return desk.approve(entry_id, desk.queue.get(entry_id).revision, user)
+
+
 def test_two_pharmacists_cannot_claim_one_entry(desk: Desk) -> None:
     entry_id, checked = desk.enter(dict(CELLS), TECH)
     assert entry_id is not None and checked.ok
     other = Queue(desk.queue.path)                       # a second connection to the file
-    desk.queue.claim(entry_id, "kim", "t1")
-    with pytest.raises(InputError, match="no longer waiting"):
-        other.claim(entry_id, "pat", "t2")
+    desk.queue.claim(entry_id, 1, "kim", "t1")
+    with pytest.raises(InputError, match="no longer waiting as you saw it"):
+        other.claim(entry_id, 1, "pat", "t2")
     desk.queue.release(entry_id)
-    other.claim(entry_id, "pat", "t3")
+    other.claim(entry_id, 1, "pat", "t3")
     other.close()
+
+
+def test_a_return_and_an_edit_cannot_get_round_the_two_person_check(desk: Desk) -> None:
+    """kim enters a fill and returns it herself; tina resends it unchanged. kim typed it, so
+    kim still cannot approve it; and the revision kim saw before tina's edit is not approved."""
+    entry_id, _ = desk.enter(dict(CELLS), KIM)
+    assert entry_id is not None
+    desk.queue.give_back(entry_id, "kim", "t1", "fix it")
+    assert desk.enter(dict(CELLS), TECH, entry_id)[0] == entry_id
+    entry = desk.queue.get(entry_id)
+    assert entry.hands == ("kim", "tina") and entry.revision == 2
+    with pytest.raises(InputError, match="you entered or edited this fill"):
+        approve(desk, entry_id, KIM)
+    assert desk.queue.get(entry_id).status == "waiting"
+    with pytest.raises(InputError, match="no longer waiting as you saw it"):
+        desk.approve(entry_id, 1, PAT)                   # the page pat opened before the edit
+    assert approve(desk, entry_id, PAT).record["fill"]["pharmacist"] == "PB"
+
+
+def test_an_approval_cut_short_is_reconciled_at_start(desk: Desk) -> None:
+    first, _ = desk.enter(dict(CELLS), TECH)
+    second, _ = desk.enter({**CELLS, "rx_number": "600300"}, TECH)
+    assert first is not None and second is not None
+    approve(desk, first, KIM)
+    # As if the server stopped: one entry claimed and published, its queue row not updated;
+    # another claimed and nothing more.
+    desk.queue._run("UPDATE entries SET status = 'approving', fill = NULL WHERE id = ?", (first,))
+    desk.queue.claim(second, 1, "kim", "t")
+    desk.reconcile()
+    assert (desk.queue.get(first).status, desk.queue.get(first).fill) == ("approved", "600123-0")
+    assert desk.queue.get(second).status == "waiting"
 
 
 def test_approval_checks_role_and_the_two_persons(desk: Desk) -> None:
@@ -187,17 +224,18 @@ def test_approval_checks_role_and_the_two_persons(desk: Desk) -> None:
     assert entry_id is not None
     entry = desk.queue.get(entry_id)
     with pytest.raises(InputError, match="only a pharmacist approves"):
-        desk.approve(entry, TECH)
-    with pytest.raises(InputError, match="you entered this fill"):
-        desk.approve(entry, KIM)
-    rendered = desk.approve(entry, PAT)
+        approve(desk, entry_id, TECH)
+    with pytest.raises(InputError, match="you entered or edited this fill"):
+        approve(desk, entry_id, KIM)
+    rendered = approve(desk, entry_id, PAT)
     assert rendered.record["fill"]["pharmacist"] == "PB"
     assert desk.queue.get(entry_id).status == "approved"
     with sqlite3.connect(desk.ledger_path) as db:
         (kind, user, detail), = db.execute("SELECT kind, user, detail FROM events").fetchall()
     assert (kind, user) == ("render", "pat")
-    assert json.loads(detail)["checked"] == {"entered_by": "kim", "entered_at": entry.entered_at,
-                                             "entry": entry_id, "approved_by": "pat"}
+    assert json.loads(detail)["checked"] == {
+        "entered_by": "kim", "entered_at": entry.entered_at, "hands": ["kim"], "entry": entry_id,
+        "revision": 1, "approved_by": "pat"}
 
 
 def test_a_refused_approval_leaves_the_entry_waiting(desk: Desk) -> None:
@@ -205,19 +243,19 @@ def test_a_refused_approval_leaves_the_entry_waiting(desk: Desk) -> None:
     check as `leaflets render`, and the entry waits again."""
     first, _ = desk.enter(dict(CELLS), TECH)
     assert first is not None
-    desk.approve(desk.queue.get(first), KIM)
+    approve(desk, first, KIM)
     second, _ = desk.enter({**CELLS, "patient.name": "Someone Else"}, TECH)
     assert second is not None
     with pytest.raises(InputError, match=r"for another patient, product, lot or directions: "
                                          r"patient\.name differs"):
-        desk.approve(desk.queue.get(second), KIM)
+        approve(desk, second, KIM)
     assert desk.queue.get(second).status == "waiting"
 
 
 def test_refills_follow_the_ledger(desk: Desk) -> None:
     entry_id, _ = desk.enter({**CELLS, "refills": "1"}, TECH)
     assert entry_id is not None
-    desk.approve(desk.queue.get(entry_id), KIM)
+    approve(desk, entry_id, KIM)
     cells = desk.refill("600123-0")
     assert cells["fill_number"] == "1" and cells["patient.name"] == CELLS["patient.name"]
     assert cells["compounding.lot"] == cells["fill_date"] == ""
@@ -226,7 +264,7 @@ def test_refills_follow_the_ledger(desk: Desk) -> None:
                                      "compounding.compounded_on": "2026-12-19",
                                      "compounding.component_expirations": "2027-03-31"}, TECH)
     assert refill_id is not None, checked.problems
-    desk.approve(desk.queue.get(refill_id), KIM)
+    approve(desk, refill_id, KIM)
     with pytest.raises(InputError, match="allows 1 refill and fill 1 was the last of them"):
         desk.refill("600123-1")
     with pytest.raises(InputError, match="fill 1 is already in the ledger"):
@@ -278,7 +316,7 @@ def test_directions_as_written_need_the_approving_pharmacist(desk: Desk) -> None
         checked.problems["directions"][0]
     entry_id, checked = desk.enter({**CELLS, "directions": words, form.VERBATIM: "true"}, TECH)
     assert entry_id is not None and checked.printed == words
-    rendered = desk.approve(desk.queue.get(entry_id), KIM)
+    rendered = approve(desk, entry_id, KIM)
     assert rendered.record["fill"]["directions_verbatim"] == {"approved_by": "KL"}
     assert rendered.record["directions"]["printed"] == words
     # The refill asks for the approval again.

@@ -5,6 +5,7 @@ Policy; it answers nothing else, and will not listen beyond loopback without TLS
 from __future__ import annotations
 
 import http.client
+import shutil
 import subprocess
 import sys
 import time
@@ -136,3 +137,30 @@ def test_the_monograph_pages_pass_axe_on_a_phone(server: tuple[int, Path]) -> No
             assert {"image-alt", "color-contrast"} <= set(ids)
         finally:
             browser.close()
+
+
+def test_under_tls_the_cookie_is_secure_and_hsts_is_sent(tmp_path: Path) -> None:
+    """With a certificate (a self-signed one made here by openssl), the counter speaks TLS:
+    its session cookie is Secure and every answer carries Strict-Transport-Security."""
+    import ssl
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=120)
+    with serving(ROOT, tmp_path / "tls.log", "--host", "127.0.0.1", "--cert", str(cert),
+                 "--key", str(key)) as served:
+        context = ssl.create_default_context(cafile=str(cert))
+        context.check_hostname = False
+        connection = http.client.HTTPSConnection("127.0.0.1", served.port, timeout=60,
+                                                 context=context)
+        connection.request("GET", "/sign-in")
+        response = connection.getresponse()
+        headers = {k.lower(): v for k, v in response.getheaders()}
+        response.read()
+        connection.close()
+    assert response.status == 200
+    assert headers["strict-transport-security"] == "max-age=31536000"
+    cookie = headers["set-cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie

@@ -177,7 +177,7 @@ def validate(model: type[M], data: Any, source: Source, **extra: Any) -> M:
 
 def load_fill(path: Path) -> Loaded[Fill]:
     """One fill file. A day's file (a CSV, JSON Lines, or a list of fills) is `leaflets batch`'s."""
-    if path.suffix.lower() in (".csv", ".jsonl", ".ndjson"):
+    if path.suffix.lower() in ROWS_SUFFIXES:
         raise InputError.one(path, "", f"a {path.suffix.lower()[1:].upper()} file holds many "
                                        f"fills: render it with `leaflets batch {path}`")
     data, source = read_document(path)
@@ -304,6 +304,8 @@ def load_document_style(name: str, directory: Path | None = None) -> Loaded[Docu
 # ---- batch inputs: many fills from CSV, a YAML list, a JSON array, JSON Lines or a folder ----------
 
 FILL_SUFFIXES = (".yaml", ".yml", ".json")
+ROWS_SUFFIXES = (".csv", ".jsonl", ".ndjson")     # files of many fills, one a row (or line)
+BATCH_SUFFIXES = (*ROWS_SUFFIXES, *FILL_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -411,6 +413,30 @@ def _csv_records(path: Path, reader: Any) -> Iterator[Row]:
                                            "has columns"),)), source)
             continue
         yield cells_row(zip(header, cells, strict=False), source)
+
+
+def read_cell(column: str, cell: str) -> Any:
+    """One cell of a column as a CSV row reads it (a list column: its ';'-separated items)."""
+    return _cell(CSV_COLUMNS[column], cell.strip())
+
+
+def row_cells(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """A fill's data (as a record keeps it) as the text cells of a CSV row: what cells_row
+    reads back into the same fill. A list is joined by '; ', a flag set is "true" and one not
+    set an empty cell (its default)."""
+    cells: dict[str, str] = {}
+    for name, value in data.items():
+        column = f"{prefix}{name}"
+        if isinstance(value, dict):
+            cells.update(row_cells(value, f"{column}."))
+        elif column in CSV_COLUMNS and value is not None:
+            if isinstance(value, list):
+                cells[column] = "; ".join(str(v) for v in value)
+            elif isinstance(value, bool):
+                cells[column] = "true" if value else ""
+            else:
+                cells[column] = str(value)
+    return cells
 
 
 def cells_row(cells: Iterable[tuple[str, str]], source: Source) -> Row:

@@ -24,11 +24,13 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -36,7 +38,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import InputError, LeafletsError, Problem
-from ..load import product_slugs
+from ..load import BATCH_SUFFIXES, product_slugs
 from ..parse import MAX_BATCH_BYTES
 from ..pipeline import Settings, render_monograph
 from ..site.build import STYLESHEET, base_path, monograph, page
@@ -44,9 +46,10 @@ from ..site.html import stylesheet
 from . import form
 from .desk import Desk
 from .pages import STATIC, Pages
+from .queue import NoEntry
 from .sessions import IDLE_LIMIT, Sessions, Visit
 from .uploads import Upload, Uploads
-from .users import Outcome, User
+from .users import LOCK_AFTER, LOCK_FOR, Outcome, User, Users, users_path
 
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
@@ -61,7 +64,14 @@ TYPES = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf",
          ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
          ".png": "image/png", ".txt": "text/plain; charset=utf-8"}
 COOKIE = "leaflets_session"
-UPLOAD_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".yaml", ".yml", ".json")
+FORM_BYTES = 64 << 10                      # a fill form is a few KiB
+UPLOAD_BYTES = MAX_BATCH_BYTES + FORM_BYTES
+HSTS = b"max-age=31536000"
+# Who works with fills, and so sees patient data (an admin does not: minimum necessary,
+# hipaa-technical-safeguards.md).
+STAFF = ("technician", "pharmacist")
+MAX_SIGN_INS = 8                           # waiting at once; more are asked to try again
+
 LOG = logging.getLogger("leaflets.counter")
 T = TypeVar("T")
 Handler = Callable[[Request, Visit, FormData | None], Awaitable[Response]]
@@ -88,6 +98,19 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
     signed_out = f"You were signed out after {pages.idle_words} without use. Sign in again."
     # One thread does the library's work (desk.py says why); the event loop only waits for it.
     worker = ThreadPoolExecutor(1, thread_name_prefix="desk")
+    worker.submit(desk.reconcile).result()
+    # Sign-in has a thread of its own (an Argon2id check takes 64 MiB and a good fraction of a
+    # second on purpose: it must not hold up previews and approvals), and a bound on the
+    # sign-ins waiting for it.
+    signer = ThreadPoolExecutor(1, thread_name_prefix="sign-in")
+    waiting: list[str] = []
+    users_file = users_path(desk.ledger_path)
+    opened: list[Users] = []
+
+    def check_password(name: str, password: str, at: dt.datetime) -> tuple[Outcome, User | None]:
+        if not opened:                     # opened on the sign-in thread, used there only
+            opened.append(Users(users_file))
+        return opened[0].sign_in(name, password, at)
     base = str(base_path(desk.pharmacy)).rstrip("/")
     uploads = Uploads()
     working: set[asyncio.Task[None]] = set()        # the uploads being worked through
@@ -125,7 +148,9 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
                     return to("/sign-in", request)
                 data = None
                 if request.method == "POST":
-                    data = await request.form()
+                    upload = request.url.path == "/uploads"
+                    data = await request.form(max_files=1 if upload else 0, max_fields=64,
+                                              max_part_size=UPLOAD_BYTES if upload else FORM_BYTES)
                     if not visit.csrf_ok(_text(data, "csrf")):
                         return show(request, visit, "message.html.j2", 403, title="Refused",
                                     message="This form was refused: it did not carry this "
@@ -152,20 +177,28 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
 
     async def sign_in(request: Request) -> Response:
         visit, _ = sessions.find(request.cookies.get(COOKIE))
-        data = await request.form()
+        data = await request.form(max_files=0, max_fields=8)
         if visit is None or not visit.csrf_ok(_text(data, "csrf")):
             fresh = sessions.start()
             return show(request, fresh, "sign_in.html.j2", 403,
                         error="The sign-in form had expired. Try again.")
         name, password = _text(data, "name"), _text(data, "password")
-        outcome, user = await on_desk(lambda: desk.users.sign_in(name, password, clock()))
+        if len(waiting) >= MAX_SIGN_INS:
+            return show(request, visit, "sign_in.html.j2", 503, typed=name,
+                        error="The counter is busy signing people in. Try again in a moment.")
+        waiting.append(name)
+        try:
+            outcome, user = await asyncio.get_running_loop().run_in_executor(
+                signer, partial(check_password, name, password, clock()))
+        finally:
+            waiting.remove(name)
         if outcome is Outcome.SIGNED_IN and user is not None:
             LOG.info("signed in: %s (%s)", user.name, user.role)
             return to("/", request, sessions.sign_in(visit, user))
         if outcome is Outcome.LOCKED:
             LOG.info("sign-in refused: account locked")
-            error = ("This account is locked after repeated failed sign-ins. Wait 15 minutes, "
-                     "or ask an administrator.")
+            error = (f"This account is locked after {LOCK_AFTER} wrong passwords in a row. Wait "
+                     f"{LOCK_FOR.total_seconds() / 60:g} minutes, or ask an administrator.")
         else:
             LOG.info("sign-in refused: wrong name or password")
             error = "Wrong name or password."
@@ -180,6 +213,8 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
     @guarded()
     async def home(request: Request, visit: Visit, _: FormData | None) -> Response:
         assert visit.user is not None
+        if visit.user.role not in STAFF:
+            return show(request, visit, "admin.html.j2")
         return to("/enter" if visit.user.role == "technician" else "/queue", request, visit)
 
     # ---- entering a fill --------------------------------------------------------------------
@@ -208,11 +243,11 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
         previews = await on_desk(_previews, visit, checked) if checked.rendered else []
         return {"problems": shown, "checked": checked, "previews": previews}
 
-    @guarded("technician", "pharmacist")
+    @guarded(*STAFF)
     async def enter_form(request: Request, visit: Visit, _: FormData | None) -> Response:
         return await enter_page(request, visit, {name: "" for name in form.NAMES})
 
-    @guarded("technician", "pharmacist")
+    @guarded(*STAFF)
     async def enter_check(request: Request, visit: Visit, data: FormData | None) -> Response:
         assert data is not None
         cells = form.cells_of(_plain(data))
@@ -220,7 +255,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
         html = pages.render("_live.html.j2", fields=form.FIELDS, cells=cells, oob=True, **live)
         return _answer(html.encode(), ".html")
 
-    @guarded("technician", "pharmacist")
+    @guarded(*STAFF)
     async def enter_submit(request: Request, visit: Visit, data: FormData | None) -> Response:
         assert data is not None and visit.user is not None
         cells = form.cells_of(_plain(data))
@@ -236,13 +271,13 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
         return to(f"/entries/{made}", request, visit)
 
     # ---- the queue and verification ---------------------------------------------------------
-    @guarded()
+    @guarded(*STAFF)
     async def queue_page(request: Request, visit: Visit, _: FormData | None) -> Response:
         waiting = await on_desk(desk.queue.listed, "waiting", "approving")
         returned = await on_desk(desk.queue.listed, "returned")
         return show(request, visit, "queue.html.j2", waiting=waiting, returned=returned)
 
-    @guarded()
+    @guarded(*STAFF)
     async def entry_page(request: Request, visit: Visit, _: FormData | None) -> Response:
         assert visit.user is not None
         entry_id = _number(request.path_params["entry"])
@@ -257,14 +292,17 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
         live = await _live(visit, entry.cells, None, True)
         return show(request, visit, "entry.html.j2", entry=entry, fields=form.FIELDS, **live)
 
-    async def _entry_action(request: Request, visit: Visit, data: FormData,
-                            act: Callable[[Any], Any]) -> Response:
+    async def _entry_action(request: Request, visit: Visit,
+                            act: Callable[[int], Any]) -> Response:
+        """Approve or return an entry: one call on the desk, so nothing runs between reading
+        the entry and acting on it."""
         entry_id = _number(request.path_params["entry"])
         if entry_id is None:
             return not_found()
         try:
-            entry = await on_desk(desk.queue.get, entry_id)
-            await on_desk(act, entry)
+            await on_desk(act, entry_id)
+        except NoEntry:
+            return not_found()
         except LeafletsError as err:
             return show(request, visit, "message.html.j2", 409, title="Not done",
                         message=str(err), back=f"/entries/{entry_id}")
@@ -273,12 +311,12 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
     @guarded("pharmacist")
     async def approve(request: Request, visit: Visit, data: FormData | None) -> Response:
         assert data is not None and visit.user is not None
-        user = visit.user
-        return await _entry_action(request, visit, data, lambda entry: _approve(entry, user))
+        user, revision = visit.user, _number(_text(data, "revision")) or 0
 
-    def _approve(entry: Any, user: User) -> None:
-        rendered = desk.approve(entry, user)
-        LOG.info("entry %d approved by %s: Rx %s", entry.id, user.name, rendered.key)
+        def act(entry_id: int) -> None:
+            rendered = desk.approve(entry_id, revision, user)
+            LOG.info("entry %d approved by %s: Rx %s", entry_id, user.name, rendered.key)
+        return await _entry_action(request, visit, act)
 
     @guarded("pharmacist")
     async def give_back(request: Request, visit: Visit, data: FormData | None) -> Response:
@@ -289,11 +327,11 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
                         message="Say why the entry goes back (the reason field).",
                         back=f"/entries/{request.path_params['entry']}")
         name = visit.user.name
-        return await _entry_action(request, visit, data, lambda entry: desk.queue.give_back(
-            entry.id, name, _stamp(clock()), reason))
+        return await _entry_action(request, visit, lambda entry_id: desk.queue.give_back(
+            entry_id, name, _stamp(clock()), reason))
 
     # ---- fills: print, reprint, refill, find, recall ----------------------------------------
-    @guarded()
+    @guarded(*STAFF)
     async def fill_page(request: Request, visit: Visit, _: FormData | None) -> Response:
         key = str(request.path_params["key"])
         try:
@@ -311,7 +349,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
             raise InputError.one(key, "", "not in the ledger")
         return rows
 
-    @guarded()
+    @guarded(*STAFF)
     async def fill_document(request: Request, visit: Visit, _: FormData | None) -> Response:
         key, name = str(request.path_params["key"]), str(request.path_params["document"])
         if name not in ("label.pdf", "leaflet.pdf"):
@@ -330,7 +368,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
                 return document.data
         raise InputError.one(key, "", f"no {name}")
 
-    @guarded("technician", "pharmacist")
+    @guarded(*STAFF)
     async def print_fill(request: Request, visit: Visit, data: FormData | None) -> Response:
         assert visit.user is not None
         key = str(request.path_params["key"])
@@ -341,7 +379,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
                         message=str(err), back=f"/fills/{key}")
         return show(request, visit, "printed.html.j2", key=key, jobs=jobs)
 
-    @guarded("technician", "pharmacist")
+    @guarded(*STAFF)
     async def reprint_fill(request: Request, visit: Visit, data: FormData | None) -> Response:
         assert data is not None and visit.user is not None
         key, reason = str(request.path_params["key"]), _text(data, "reason").strip()
@@ -355,7 +393,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
                         message=str(err), back=f"/fills/{key}")
         return show(request, visit, "printed.html.j2", key=key, jobs=jobs, reprint=done.number)
 
-    @guarded("technician", "pharmacist")
+    @guarded(*STAFF)
     async def refill(request: Request, visit: Visit, _: FormData | None) -> Response:
         key = str(request.path_params["key"])
         try:
@@ -365,7 +403,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
                         message=str(err), back=f"/fills/{key}")
         return await enter_page(request, visit, cells)
 
-    @guarded()
+    @guarded(*STAFF)
     async def find(request: Request, visit: Visit, _: FormData | None) -> Response:
         rx = request.query_params.get("rx", "").strip()
         rows = await on_desk(desk.history, rx) if rx else []
@@ -373,7 +411,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
         return show(request, visit, "find.html.j2", rx=rx, rows=rows, keys=keys,
                     history=pages.history_columns)
 
-    @guarded()
+    @guarded(*STAFF)
     async def recall(request: Request, visit: Visit, _: FormData | None) -> Response:
         lot = request.query_params.get("lot", "").strip()
         rows = await on_desk(desk.recall, lot) if lot else []
@@ -381,11 +419,11 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
                     recall=pages.recall_columns)
 
     # ---- a day's file, uploaded ------------------------------------------------------------
-    @guarded("technician", "pharmacist")
+    @guarded(*STAFF)
     async def uploads_page(request: Request, visit: Visit, _: FormData | None) -> Response:
         return show(request, visit, "uploads.html.j2", uploads=uploads.listed())
 
-    @guarded("technician", "pharmacist")
+    @guarded(*STAFF)
     async def upload(request: Request, visit: Visit, data: FormData | None) -> Response:
         assert data is not None and visit.user is not None
         file = data.get("file")
@@ -395,7 +433,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
                         back="/uploads")
         shown = Path(file.filename).name
         suffix = Path(shown).suffix.lower()
-        if suffix not in UPLOAD_SUFFIXES:
+        if suffix not in BATCH_SUFFIXES:
             return show(request, visit, "message.html.j2", 422, title="Not uploaded",
                         message=f"{shown}: expected a .csv, .jsonl, .yaml or .json file",
                         back="/uploads")
@@ -435,7 +473,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
             LOG.info("upload by %s: %d queued, %d problems", user.name, len(job.queued),
                      len(job.failed))
 
-    @guarded("technician", "pharmacist")
+    @guarded(*STAFF)
     async def upload_page(request: Request, visit: Visit, _: FormData | None) -> Response:
         job = uploads.get(str(request.path_params["upload"]))
         if job is None:
@@ -451,7 +489,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
         return [{"name": visit.keep_preview(p.png), "what": p.what, "width": p.width,
                  "height": p.height} for p in previews(checked.rendered.files)]
 
-    @guarded()
+    @guarded(*STAFF)
     async def preview(request: Request, visit: Visit, _: FormData | None) -> Response:
         png = visit.previews.get(str(request.path_params["name"]))
         return _answer(png, ".png") if png is not None else not_found()
@@ -482,8 +520,6 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
         return _answer(page(desk.pharmacy, product, document), ".html")
 
     routes = [
-        # <slug>/ too: a static host's spelling of the same page (leaflets site).
-        Route(f"{base}/{{name}}", answer_monograph), Route(f"{base}/{{name}}/", answer_monograph),
         Route("/static/{name}", static),
         Route("/sign-in", sign_in_page, methods=["GET"]),
         Route("/sign-in", sign_in, methods=["POST"]),
@@ -507,9 +543,12 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
         Route("/uploads", uploads_page, methods=["GET"]),
         Route("/uploads", upload, methods=["POST"]),
         Route("/uploads/{upload}", upload_page),
+        # Last, so that a profile whose monograph URL has no path of its own cannot hide a
+        # counter page; <slug>/ too: a static host's spelling of the same page (leaflets site).
+        Route(f"{base}/{{name}}", answer_monograph), Route(f"{base}/{{name}}/", answer_monograph),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(_Contained)],
-                     exception_handlers={404: _not_found_handler, 405: _not_found_handler})
+    return Starlette(routes=routes, middleware=[Middleware(_Edge, secure=secure)],
+                     exception_handlers={HTTPException: _http_error})
 
 
 def _set_cookie(response: Response, visit: Visit, secure: bool) -> None:
@@ -535,30 +574,68 @@ def _stamp(at: dt.datetime) -> str:
     return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-async def _not_found_handler(request: Request, exc: Exception) -> Response:
-    return not_found()
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such page, a method a page does not take, a form it cannot
+    parse) under the same headers as every page: 404 for the first two."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status in (404, 405):
+        return not_found()
+    return _answer(f"{status} {HTTPStatus(status).phrase}\n".encode(), ".txt", status)
 
 
-class _Contained:
-    """An unexpected error is logged by its type and path only, never its message or
-    traceback (either may quote what was typed: patient data), and answered with a plain 500.
-    (Starlette's own error middleware re-raises to the server, which logs the traceback.)"""
+class _BodyTooLarge(Exception):
+    pass
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class _Edge:
+    """What every request passes first:
+    - a bound on its body, before anything reads it: a form is small (FORM_BYTES); only an
+      upload of a day's file is larger (MAX_BATCH_BYTES and its form around it);
+    - under TLS, Strict-Transport-Security on every response (hipaa-technical-safeguards.md:
+      transmission security);
+    - an unexpected error logged by its type and path only, never its message or traceback
+      (either may quote what was typed: patient data), and answered with a plain 500.
+      (Starlette's own error middleware re-raises to the server, which logs the traceback.)"""
+
+    def __init__(self, app: ASGIApp, secure: bool = False) -> None:
         self.app = app
+        self.secure = secure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = False
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = UPLOAD_BYTES if scope.get("path") == "/uploads" else FORM_BYTES
+        length = dict(scope.get("headers") or []).get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > limit:
+            await _answer(b"Too large.\n", ".txt", 413)(scope, receive, send)
+            return
+        started, seen = False, 0
+
+        async def receiving() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise _BodyTooLarge
+            return message
 
         async def sending(message: Message) -> None:
             nonlocal started
-            started = started or message["type"] == "http.response.start"
+            if message["type"] == "http.response.start":
+                started = True
+                if self.secure:
+                    message["headers"] = [*message.get("headers", []),
+                                          (b"strict-transport-security", HSTS)]
             await send(message)
         try:
-            await self.app(scope, receive, sending)
+            await self.app(scope, receiving, sending)
+        except _BodyTooLarge:
+            if not started:
+                await _answer(b"Too large.\n", ".txt", 413)(scope, receive, sending)
         except Exception as exc:
             LOG.error("unexpected %s on %s %s", type(exc).__name__, scope.get("method", ""),
                       scope.get("path", ""))
-            if not started and scope["type"] == "http":
+            if not started:
                 response = _answer(b"Something went wrong. Nothing more was done.\n", ".txt", 500)
-                await response(scope, receive, send)
+                await response(scope, receive, sending)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Problem
-from ..load import Row, iter_batch, load_pharmacy, product_slugs, validate_row
+from ..load import Row, iter_batch, load_pharmacy, product_slugs, row_cells, validate_row
 from ..models import Pharmacy
 from ..pipeline import RenderedFill, Session, Settings
 from ..printing.send import Job, Request, check_queues, print_target
@@ -27,7 +27,7 @@ from ..record.stage import now, publish
 from ..record.table import per_fill
 from . import form
 from .queue import Entry, Queue, queue_path
-from .users import User, Users, users_path
+from .users import User
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,6 @@ class Desk:
         self.pharmacy: Pharmacy = load_pharmacy(settings.pharmacy).model
         self._ledger: Ledger | None = None
         self._queue: Queue | None = None
-        self._users: Users | None = None
 
     # ---- the pharmacy's files, read again when they change -----------------------------------
     def _inputs(self) -> tuple[tuple[str, int, int], ...]:
@@ -89,12 +88,6 @@ class Desk:
         if self._queue is None:
             self._queue = Queue(queue_path(self.ledger_path))
         return self._queue
-
-    @property
-    def users(self) -> Users:
-        if self._users is None:
-            self._users = Users(users_path(self.ledger_path))
-        return self._users
 
     # ---- the form ---------------------------------------------------------------------------
     def products(self) -> list[Choice]:
@@ -148,28 +141,43 @@ class Desk:
         return self.queue.add(cells, user.name, now()), []
 
     # ---- verification -----------------------------------------------------------------------
-    def approve(self, entry: Entry, pharmacist: User) -> RenderedFill:
-        """The two-person check passed: render the entry with the approving pharmacist's
-        initials and publish it with its ledger row (the pharmacist's name as its user, and
-        who entered it in its detail), exactly as `leaflets render` does."""
+    def approve(self, entry_id: int, revision: int, pharmacist: User) -> RenderedFill:
+        """The two-person check: a pharmacist who did not type into the entry approves the
+        revision they saw. The entry as claimed is rendered with their initials and published
+        with its ledger row (their name as its user; who typed it in its detail), exactly as
+        `leaflets render` does."""
         if pharmacist.role != "pharmacist":
-            raise InputError.one(f"entry {entry.id}", "", "only a pharmacist approves a fill")
-        if entry.entered_by == pharmacist.name:
-            raise InputError.one(f"entry {entry.id}", "", (
-                "you entered this fill: another pharmacist approves it (the two-person check)"))
-        self.queue.claim(entry.id, pharmacist.name, now())
+            raise InputError.one(f"entry {entry_id}", "", "only a pharmacist approves a fill")
+        entry = self.queue.claim(entry_id, revision, pharmacist.name, now())
         try:
+            if pharmacist.name in entry.hands:
+                raise InputError.one(f"entry {entry.id}", "", (
+                    "you entered or edited this fill: another pharmacist approves it (the "
+                    "two-person check)"))
             loaded = form.read(entry.cells, pharmacist.initials, _where(entry))
             rendered = self.session.prepare(loaded)
             settings = dataclasses.replace(self.settings, user=pharmacist.name)
             publish(rendered, self.out, settings, checked={
                 "entered_by": entry.entered_by, "entered_at": entry.entered_at,
-                "entry": entry.id, "approved_by": pharmacist.name})
+                "hands": list(entry.hands), "entry": entry.id, "revision": entry.revision,
+                "approved_by": pharmacist.name})
         except BaseException:
             self.queue.release(entry.id)
             raise
         self.queue.approved(entry.id, rendered.key)
         return rendered
+
+    def reconcile(self) -> None:
+        """At start: an entry left "being approved" (the server stopped between the claim and
+        the queue's update) is approved if the ledger has its render row, else waits again."""
+        for entry in self.queue.listed("approving"):
+            rx, number = entry.cells.get("rx_number", ""), entry.cells.get("fill_number", "")
+            row = self.ledger.last_render(rx, int(number)) if number.isdigit() else None
+            checked = json_column(self.ledger, row).get("checked") if row is not None else None
+            if isinstance(checked, dict) and checked.get("entry") == entry.id:
+                self.queue.approved(entry.id, f"{rx}-{int(number)}")
+            else:
+                self.queue.release(entry.id)
 
     # ---- printing and after -----------------------------------------------------------------
     def request(self, target: str, user: User) -> Request:
@@ -178,6 +186,9 @@ class Desk:
                        dpi=printers.label_dpi, user=user.name, at=now)
 
     def print_fill(self, key: str, user: User) -> list[Job]:
+        """A fill (RX-FILL): its label and leaflet. (`leaflets print` also takes a batch or a
+        reprint's folder; the counter prints fills, and reprints through reprint.)"""
+        split_key(key)
         return print_target(self.request(key, user), self.ledger)
 
     def reprint(self, key: str, reason: str, user: User) -> tuple[Reprinted, list[Job]]:
@@ -230,24 +241,8 @@ def _where(entry: Entry) -> str:
 
 
 def _cells_of_fill(fill: dict[str, Any]) -> dict[str, str]:
-    """A fill as the record keeps it (model_dump, JSON) back into form cells. Directions a
-    pharmacist approved as written ask for approval again: whoever approves this entry does."""
-    cells = {form.VERBATIM: "true" if fill.get("directions_verbatim") else ""}
-    cells.update(_columns(fill))
-    return cells
-
-
-def _columns(fill: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    cells: dict[str, str] = {}
-    for name, value in fill.items():
-        column = f"{prefix}{name}"
-        if isinstance(value, dict):
-            cells.update(_columns(value, f"{column}."))
-        elif column in form.NAMES:
-            if isinstance(value, list):
-                cells[column] = "; ".join(str(v) for v in value)
-            elif isinstance(value, bool):
-                cells[column] = "true" if value else ""
-            elif value is not None:
-                cells[column] = str(value)
+    """A fill as the record keeps it back into form cells. Directions a pharmacist approved as
+    written ask for approval again: whoever approves this entry does."""
+    cells = {name: value for name, value in row_cells(fill).items() if name in form.NAMES}
+    cells[form.VERBATIM] = "true" if fill.get("directions_verbatim") else ""
     return cells

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ..compose import render_directions
 from ..errors import FitError, InputError, Problem, SafetyError
 from ..i18n import languages
-from ..load import CSV_COLUMNS, Loaded, Source, cells_row, validate_row
+from ..load import CSV_COLUMNS, Loaded, Source, cells_row, read_cell, validate_row
 from ..models import Fill, Product, day, expiry
 from ..pipeline import RenderedFill, Session
 from ..rules.bud import Bud, check_bud_for_fill, compute_bud
@@ -180,8 +180,8 @@ def _bud(session: Session, product: Product | None, cells: Mapping[str, str]
         return None, None
     try:
         compounded = day(cells.get("compounding.compounded_on", ""))
-        expiries = [expiry(v.strip()) for v in
-                    cells.get("compounding.component_expirations", "").split(";") if v.strip()]
+        column = "compounding.component_expirations"
+        expiries = [expiry(v) for v in read_cell(column, cells.get(column, ""))]
         if not expiries:
             return None, None
         bud = compute_bud(product.bud.category, compounded, expiries, days=product.bud.days,

@@ -14,6 +14,7 @@ import jinja2
 from ..i18n import languages
 from ..record.table import HISTORY, RECALL
 from ..resources import templates_dir
+from .users import LOCK_AFTER, LOCK_FOR
 
 _HERE = Path(__file__).parent / "static"
 STATIC = {name: _HERE / name for name in ("htmx.min.js", "counter.js", "counter.css")}
@@ -35,5 +36,6 @@ class Pages:
         self.recall_columns = RECALL
 
     def render(self, name: str, **context: Any) -> str:
-        return self.env.get_template(name).render(idle_ms=self.idle_ms,
-                                                  idle_words=self.idle_words, **context)
+        return self.env.get_template(name).render(
+            idle_ms=self.idle_ms, idle_words=self.idle_words, lock_after=LOCK_AFTER,
+            lock_minutes=f"{LOCK_FOR.total_seconds() / 60:g}", **context)

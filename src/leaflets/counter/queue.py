@@ -5,7 +5,12 @@ return with its reason or approval.
 
 An entry is waiting, returned (to its technician, with a reason; edited, it waits again),
 being approved (claimed by one pharmacist: two cannot approve one entry) or approved (then
-`fill` names the published fill, RX-FILL)."""
+`fill` names the published fill, RX-FILL).
+
+The two-person check needs two facts kept here: everyone who typed into the entry (`hands`:
+whoever entered it and whoever edited it after a return; none of them may approve it), and its
+revision (each edit adds one; an approval names the revision the pharmacist saw, so an entry
+edited meanwhile is not approved unseen)."""
 
 from __future__ import annotations
 
@@ -28,7 +33,17 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS entries (
     checked_by TEXT,
     checked_at TEXT,
     reason TEXT,
-    fill TEXT)"""
+    fill TEXT,
+    hands TEXT NOT NULL,
+    revision INTEGER NOT NULL DEFAULT 1)"""
+
+
+COLUMNS = ("id, cells, status, entered_by, entered_at, checked_by, checked_at, reason, fill, "
+           "hands, revision")
+
+
+class NoEntry(InputError):
+    """No entry has that number."""
 
 
 class QueueError(LeafletsError):
@@ -46,6 +61,8 @@ class Entry:
     checked_at: str | None
     reason: str | None
     fill: str | None
+    hands: tuple[str, ...]
+    revision: int
 
     @property
     def rx(self) -> str:
@@ -77,36 +94,46 @@ class Queue:
             raise QueueError(f"counter queue {self.path}: {exc}") from None
 
     def add(self, cells: dict[str, str], user: str, at: str) -> int:
-        cursor = self._run("INSERT INTO entries (cells, status, entered_by, entered_at) "
-                           "VALUES (?, 'waiting', ?, ?)", (json.dumps(cells), user, at))
+        cursor = self._run("INSERT INTO entries (cells, status, entered_by, entered_at, hands) "
+                           "VALUES (?, 'waiting', ?, ?, ?)",
+                           (json.dumps(cells), user, at, json.dumps([user])))
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
     def get(self, entry_id: int) -> Entry:
-        row = self._run("SELECT * FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        row = self._run(f"SELECT {COLUMNS} FROM entries WHERE id = ?", (entry_id,)).fetchone()
         if row is None:
-            raise InputError.one(f"entry {entry_id}", "", "no such entry")
+            raise NoEntry.one(f"entry {entry_id}", "", "no such entry")
         return _entry(row)
 
     def listed(self, *statuses: str) -> list[Entry]:
         marks = ", ".join("?" * len(statuses))
         return [_entry(row) for row in self._run(
-            f"SELECT * FROM entries WHERE status IN ({marks}) ORDER BY id", statuses)]
+            f"SELECT {COLUMNS} FROM entries WHERE status IN ({marks}) ORDER BY id", statuses)]
 
     def resubmit(self, entry_id: int, cells: dict[str, str], user: str, at: str) -> None:
-        """A returned entry, edited, waits again (entered now by whoever edited it)."""
-        self._change(entry_id, "returned", "status = 'waiting', cells = ?, entered_by = ?, "
-                     "entered_at = ?, checked_by = NULL, checked_at = NULL",
-                     (json.dumps(cells), user, at))
+        """A returned entry, edited, waits again as a new revision; whoever edited it joins
+        its hands."""
+        hands = list(self.get(entry_id).hands)
+        self._change(entry_id, "returned", "status = 'waiting', cells = ?, hands = ?, "
+                     "revision = revision + 1, checked_by = NULL, checked_at = NULL",
+                     (json.dumps(cells), json.dumps(sorted({*hands, user}))))
 
     def give_back(self, entry_id: int, user: str, at: str, reason: str) -> None:
         self._change(entry_id, "waiting", "status = 'returned', checked_by = ?, checked_at = ?, "
                      "reason = ?", (user, at, reason))
 
-    def claim(self, entry_id: int, user: str, at: str) -> None:
-        """One pharmacist takes a waiting entry to approve it; a second at once is refused."""
-        self._change(entry_id, "waiting", "status = 'approving', checked_by = ?, checked_at = ?",
-                     (user, at))
+    def claim(self, entry_id: int, revision: int, user: str, at: str) -> Entry:
+        """One pharmacist takes a waiting entry, at the revision they saw, to approve it; a
+        second at once, or an entry edited since, is refused. The entry as claimed."""
+        cursor = self._run("UPDATE entries SET status = 'approving', checked_by = ?, "
+                           "checked_at = ? WHERE id = ? AND status = 'waiting' AND revision = ?",
+                           (user, at, entry_id, revision))
+        if cursor.rowcount != 1:
+            raise InputError.one(f"entry {entry_id}", "", (
+                "it is no longer waiting as you saw it (someone else has just approved, "
+                "returned or changed it); open it again"))
+        return self.get(entry_id)
 
     def release(self, entry_id: int) -> None:
         """An approval that failed (the render was refused, the ledger could not be written):
@@ -126,5 +153,7 @@ class Queue:
 
 
 def _entry(row: tuple[Any, ...]) -> Entry:
-    entry_id, cells, *rest = row
-    return Entry(entry_id, json.loads(cells), *rest)
+    (entry_id, cells, status, entered_by, entered_at, checked_by, checked_at, reason, fill,
+     hands, revision) = row
+    return Entry(entry_id, json.loads(cells), status, entered_by, entered_at, checked_by,
+                 checked_at, reason, fill, tuple(json.loads(hands)), revision)

@@ -74,6 +74,7 @@ class Sessions:
         visit = Visit(secrets.token_urlsafe(32), secrets.token_urlsafe(32), self._clock(),
                       note=note)
         with self._lock:
+            self._prune(visit.seen)
             self._held[visit.token] = visit
             if len(self._held) > MAX_SESSIONS:
                 oldest = next((t for t, v in self._held.items() if v.user is None),
@@ -96,6 +97,17 @@ class Sessions:
             visit.seen = now
             self._held[token] = visit        # last used goes last: the bound drops the oldest
             return visit, False
+
+    def _prune(self, now: float) -> None:
+        """End the sessions idle too long, oldest first (the held sessions are in the order
+        they were last used): a browser closed without signing out leaves nothing behind, its
+        previews included, past the idle limit."""
+        while self._held:
+            oldest = next(iter(self._held.values()))
+            if not idle_out(oldest.seen, now, self.idle):
+                return
+            oldest.previews.clear()
+            del self._held[oldest.token]
 
     def sign_in(self, visit: Visit, user: User) -> Visit:
         """The signed-in session, under a new token and CSRF token."""

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from ..errors import Problem
 
+MAX_UPLOADS = 20
+
 
 @dataclass
 class Upload:
@@ -38,8 +40,13 @@ class Uploads:
         self._held: dict[str, Upload] = {}
 
     def start(self, name: str, user: str) -> Upload:
+        """A new upload; past MAX_UPLOADS, the oldest finished ones are forgotten (their
+        problems quote rows: patient data is not kept longer than it is useful)."""
         upload = Upload(secrets.token_urlsafe(12), name, user)
         self._held = {upload.id: upload, **self._held}
+        for old in list(self._held.values())[MAX_UPLOADS:]:
+            if old.finished:
+                del self._held[old.id]
         return upload
 
     def get(self, upload_id: str) -> Upload | None:
