@@ -368,7 +368,7 @@ def test_one_person_cannot_enter_and_approve(day: dict[str, Any], counter: Count
         if text:
             pat.locator(f"#f-{name.replace('.', '-').replace('_', '-')}").fill(text)
     pat.locator("#f-product").select_option(FILL["product"])
-    pat.locator("#f-rx-number").fill("600200")
+    pat.locator("#f-rx-number").fill("600900")          # an Rx of its own (not in day.csv)
     with pat.expect_navigation():
         pat.get_by_role("button", name=re.compile("^Send")).click()
     entry = pat.url.rsplit("/", 1)[1]
@@ -395,7 +395,7 @@ def test_one_person_cannot_enter_and_approve(day: dict[str, Any], counter: Count
         kim.get_by_role("button", name=re.compile("^Approve")).click()
     assert "Status: approved" in kim.locator("main").inner_text()
     with sqlite3.connect(counter.root / "ledger.sqlite") as db:
-        row = db.execute("SELECT user, detail FROM events WHERE rx_number = '600200'").fetchone()
+        row = db.execute("SELECT user, detail FROM events WHERE rx_number = '600900'").fetchone()
     assert row[0] == "kim" and json.loads(row[1])["fill"]["quantity"] == "28"
 
 

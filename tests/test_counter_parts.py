@@ -239,17 +239,64 @@ def test_approval_checks_role_and_the_two_persons(desk: Desk) -> None:
 
 
 def test_a_refused_approval_leaves_the_entry_waiting(desk: Desk) -> None:
-    """The ledger holds Rx 600123-0 for another patient: the approval is refused by the same
-    check as `leaflets render`, and the entry waits again."""
+    """Rx 600123-0 is rendered from the command line (for another patient) while its entry
+    waits: the approval is refused, and the entry waits again."""
+    from click.testing import CliRunner
+
+    from leaflets.cli import main
+    entry_id, _ = desk.enter(dict(CELLS), TECH)
+    assert entry_id is not None
+    other = desk.out.parent / "other.yaml"
+    other.write_text((ROOT / "examples" / "fill.yaml").read_text().replace(
+        "Jordan A. Rivera", "Someone Else"))
+    done = CliRunner().invoke(main, [
+        "render", str(other), "--out", str(desk.out), "--ledger", str(desk.ledger_path),
+        "--catalog", str(desk.settings.catalog), "--pharmacy", str(desk.settings.pharmacy),
+        "--warnings", str(desk.settings.warning_catalog)])
+    assert done.exit_code == 0, done.output
+    with pytest.raises(InputError, match=r"Rx 600123-0 is in the ledger already"):
+        approve(desk, entry_id, KIM)
+    assert desk.queue.get(entry_id).status == "waiting"
+
+
+def test_a_fill_is_entered_once(desk: Desk, tmp_path: Path) -> None:
+    """The same Rx and fill number again, typed (twice in a row, as a double Enter would) or
+    uploaded, is refused at rx_number while it waits and once it is in the ledger."""
     first, _ = desk.enter(dict(CELLS), TECH)
     assert first is not None
+    again, checked = desk.enter(dict(CELLS), TECH)
+    assert again is None
+    assert checked.problems["rx_number"] == [f"Rx 600123-0 is already in the queue as entry "
+                                             f"{first}"]
     approve(desk, first, KIM)
-    second, _ = desk.enter({**CELLS, "patient.name": "Someone Else"}, TECH)
-    assert second is not None
-    with pytest.raises(InputError, match=r"for another patient, product, lot or directions: "
-                                         r"patient\.name differs"):
-        approve(desk, second, KIM)
-    assert desk.queue.get(second).status == "waiting"
+    again, checked = desk.enter(dict(CELLS), TECH)
+    assert again is None and "Rx 600123-0 is in the ledger already" in \
+        checked.problems["rx_number"][0]
+    day = tmp_path / "day.csv"
+    day.write_text((ROOT / "examples" / "day.csv").read_text())
+    rows, problems = desk.read_upload(day, "day.csv")
+    entered = [desk.enter_row(row, TECH, day, "day.csv") for row in rows[:3]]
+    assert problems == [] and all(entry is not None for entry, _ in entered)
+    twice = [desk.enter_row(row, TECH, day, "day.csv") for row in rows[:3]]
+    assert [entry for entry, _ in twice] == [None, None, None]
+    assert [(p.file, p.line, p.field) for _, found in twice for p in found] == [
+        ("day.csv", 2, "rx_number"), ("day.csv", 3, "rx_number"), ("day.csv", 4, "rx_number")]
+
+
+def test_a_bad_component_expiry_is_shown_at_its_field() -> None:
+    checked = form.check(Session(Settings()), {**CELLS, "compounding.component_expirations":
+                                               "2027-03-31; 2027-13-01"}, "KL", "the form")
+    assert checked.problems["compounding.component_expirations"] == [
+        "expected a date YYYY-MM-DD, got '2027-13-01', which is not a day of the calendar"]
+    assert "" not in checked.problems
+
+
+def test_printing_without_printers_says_what_to_set(desk: Desk) -> None:
+    from leaflets.printing import PrintError
+    with pytest.raises(PrintError, match=r"no label printer is set up for the counter: the "
+                                         r"pharmacy profile's printers\.labels names its CUPS "
+                                         r"queue; nothing printed"):
+        desk.print_fill("600123-0", TECH)
 
 
 def test_refills_follow_the_ledger(desk: Desk) -> None:
@@ -329,7 +376,9 @@ def test_directions_as_written_need_the_approving_pharmacist(desk: Desk) -> None
 def test_the_form_offers_approval_as_written_only_for_a_refused_sig() -> None:
     pages = Pages(dt.timedelta(minutes=15))
     session = Session(Settings())
-    for words, offered in (("1 cap po qd", False), ("1 cap po on alternate days", True)):
+    for words, offered in (("1 cap po qd", False), ("Take 1 capsule by mouth on alternate days",
+                                                    True),
+                           ("1 cap po on alternate days", False)):   # 'po' is refused anyway
         cells = {**CELLS, "directions": words}
         checked = form.check(session, cells, form.PREVIEW_INITIALS, "the form")
         html = pages.render("_live.html.j2", fields=form.FIELDS, cells=cells, oob=True,

@@ -223,12 +223,14 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
                          checked: form.Checked | None = None, submitted: bool = False
                          ) -> Response:
         products = await on_desk(desk.products)
-        live = await _live(visit, cells, checked, submitted)
+        live = await _live(visit, cells, checked, submitted, entry_id)
+        returned = await on_desk(desk.queue.get, entry_id) if entry_id else None
         return show(request, visit, "enter.html.j2", status, fields=form.FIELDS, cells=cells,
-                    products=products, languages=pages.languages, entry_id=entry_id, **live)
+                    products=products, languages=pages.languages, entry_id=entry_id,
+                    returned=returned, **live)
 
     async def _live(visit: Visit, cells: dict[str, str], checked: form.Checked | None,
-                    submitted: bool) -> dict[str, Any]:
+                    submitted: bool, entry_id: int | None = None) -> dict[str, Any]:
         """What the form shows beside its fields: each field's problems (an empty field's only
         once submitted), the sig's reading, the BUD, and the previews."""
         assert visit.user is not None
@@ -237,7 +239,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
         if checked is None:
             if not any(cells.values()):
                 return {"problems": {}, "checked": None, "previews": []}
-            checked = await on_desk(desk.check, cells, initials, "the form")
+            checked = await on_desk(desk.check, cells, initials, entry_id)
         shown = {name: messages for name, messages in checked.problems.items()
                  if submitted or (name and cells.get(name, "").strip())}
         previews = await on_desk(_previews, visit, checked) if checked.rendered else []
@@ -251,7 +253,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
     async def enter_check(request: Request, visit: Visit, data: FormData | None) -> Response:
         assert data is not None
         cells = form.cells_of(_plain(data))
-        live = await _live(visit, cells, None, False)
+        live = await _live(visit, cells, None, False, _number(_text(data, "entry")))
         html = pages.render("_live.html.j2", fields=form.FIELDS, cells=cells, oob=True, **live)
         return _answer(html.encode(), ".html")
 
@@ -289,7 +291,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
             return not_found()
         if entry.status == "returned":
             return await enter_page(request, visit, entry.cells, entry.id)
-        live = await _live(visit, entry.cells, None, True)
+        live = await _live(visit, entry.cells, None, True, entry.id)
         return show(request, visit, "entry.html.j2", entry=entry, fields=form.FIELDS, **live)
 
     async def _entry_action(request: Request, visit: Visit,
@@ -327,8 +329,11 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
                         message="Say why the entry goes back (the reason field).",
                         back=f"/entries/{request.path_params['entry']}")
         name = visit.user.name
-        return await _entry_action(request, visit, lambda entry_id: desk.queue.give_back(
-            entry_id, name, _stamp(clock()), reason))
+
+        def act(entry_id: int) -> None:
+            desk.queue.give_back(entry_id, name, _stamp(clock()), reason)
+            LOG.info("entry %d returned by %s", entry_id, name)
+        return await _entry_action(request, visit, act)
 
     # ---- fills: print, reprint, refill, find, recall ----------------------------------------
     @guarded(*STAFF)
@@ -463,7 +468,8 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
                     job.done += 1
                     job.failed.extend(problems)
                     if entry is not None:
-                        job.queued.append((row.source.first_line, entry))
+                        job.queued.append((row.source.first_line, entry,
+                                           (await on_desk(desk.queue.get, entry)).rx))
         except Exception as exc:        # never its message: it may quote a row
             LOG.error("upload stopped: unexpected %s", type(exc).__name__)
             job.failed.append(Problem(job.name, None, "", "the upload stopped on an unexpected "

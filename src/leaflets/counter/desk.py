@@ -19,6 +19,7 @@ from ..errors import InputError, Problem
 from ..load import Row, iter_batch, load_pharmacy, product_slugs, row_cells, validate_row
 from ..models import Pharmacy
 from ..pipeline import RenderedFill, Session, Settings
+from ..printing import PrintError
 from ..printing.send import Job, Request, check_queues, print_target
 from ..record.ledger import Ledger, json_column, open_ledger
 from ..record.location import find_ledger
@@ -102,19 +103,45 @@ class Desk:
                                       f"{p.form_description or p.dosage_form.value}"))
         return sorted(found, key=lambda c: c.text.lower())
 
-    def check(self, cells: dict[str, str], initials: str, where: str) -> form.Checked:
-        return form.check(self.session, cells, initials, where)
+    def check(self, cells: dict[str, str], initials: str, entry_id: int | None = None
+              ) -> form.Checked:
+        """The form as the CLI reads it (form.check), and whether its Rx and fill number are
+        taken already (by the ledger, or by an entry other than `entry_id`)."""
+        checked = form.check(self.session, cells, initials, "the form")
+        again = self.duplicate(cells.get("rx_number", ""), cells.get("fill_number", ""),
+                               entry_id)
+        if again:
+            checked.problems.setdefault("rx_number", []).append(again)
+        return checked
 
     def enter(self, cells: dict[str, str], user: User, entry_id: int | None = None
               ) -> tuple[int | None, form.Checked]:
         """A technician's (or pharmacist's) entry: queued only when it reads and renders."""
-        checked = self.check(cells, form.PREVIEW_INITIALS, "the form")
+        checked = self.check(cells, form.PREVIEW_INITIALS, entry_id)
         if not checked.ok:
             return None, checked
         if entry_id is None:
             return self.queue.add(cells, user.name, now()), checked
         self.queue.resubmit(entry_id, cells, user.name, now())
         return entry_id, checked
+
+    def duplicate(self, rx: str, number: str, entry_id: int | None = None) -> str | None:
+        """Why a fill may not be entered or approved again: its Rx and fill number are in the
+        ledger already, or wait in the queue as another entry. (A fill is printed again by a
+        reprint, with a reason; a wrong one is corrected, with a reason, by `leaflets render
+        --correct`: neither by entering it twice.)"""
+        rx, number = rx.strip(), number.strip()
+        if not rx or not number:
+            return None
+        key = f"{rx}-{number}"
+        if number.isdigit() and self.ledger.last_render(rx, int(number)) is not None:
+            return (f"Rx {key} is in the ledger already: print it again from its page (a "
+                    "reprint), or start the next refill there")
+        for other in self.queue.listed("waiting", "approving", "returned"):
+            if other.id != entry_id and (other.cells.get("rx_number", "").strip(),
+                                         other.cells.get("fill_number", "").strip()) == (rx, number):
+                return f"Rx {key} is already in the queue as entry {other.id}"
+        return None
 
     def read_upload(self, path: Path, shown: str) -> tuple[list[Row], list[Problem]]:
         """A day's file as `leaflets batch` reads it: its rows, or why it cannot be read (its
@@ -137,7 +164,11 @@ class Desk:
             self.session.prepare(loaded)
         except form.REFUSALS as err:
             return None, [_named(p, path, shown) for p in form.problems_of(err)]
-        cells = _cells_of_fill(loaded.model.model_dump(mode="json"))
+        fill = loaded.model
+        again = self.duplicate(fill.rx_number, str(fill.fill_number))
+        if again:
+            return None, [Problem(shown, row.source.first_line, "rx_number", again)]
+        cells = _cells_of_fill(fill.model_dump(mode="json"))
         return self.queue.add(cells, user.name, now()), []
 
     # ---- verification -----------------------------------------------------------------------
@@ -154,6 +185,10 @@ class Desk:
                 raise InputError.one(f"entry {entry.id}", "", (
                     "you entered or edited this fill: another pharmacist approves it (the "
                     "two-person check)"))
+            again = self.duplicate(entry.cells.get("rx_number", ""),
+                                   entry.cells.get("fill_number", ""), entry.id)
+            if again:
+                raise InputError.one(f"entry {entry.id}", "rx_number", again)
             loaded = form.read(entry.cells, pharmacist.initials, _where(entry))
             rendered = self.session.prepare(loaded)
             settings = dataclasses.replace(self.settings, user=pharmacist.name)
@@ -181,7 +216,14 @@ class Desk:
 
     # ---- printing and after -----------------------------------------------------------------
     def request(self, target: str, user: User) -> Request:
+        """What `leaflets print` is asked, with the profile's queues (the counter has no
+        options to name others: a missing one is a message for whoever sets it up)."""
         printers = self.pharmacy.printers
+        for queue, what in ((printers.labels, "label"), (printers.documents, "document")):
+            if not queue:
+                raise PrintError(f"no {what} printer is set up for the counter: the pharmacy "
+                                 f"profile's printers.{'labels' if what == 'label' else 'documents'}"
+                                 " names its CUPS queue; nothing printed")
         return Request(target, self.out, printers.labels, printers.documents,
                        dpi=printers.label_dpi, user=user.name, at=now)
 

@@ -108,6 +108,8 @@ class Checked:
     bud: Bud | None = None
     bud_problem: str | None = None
     rendered: RenderedFill | None = None
+    # Refused as read, but printable as written once a pharmacist approves the words.
+    as_written: bool = False
 
     @property
     def ok(self) -> bool:
@@ -132,7 +134,9 @@ def _add(problems: dict[str, list[str]], name: str, message: str,
     a problem of each of its required fields left empty, where the form shows them."""
     children = [f.name for f in FIELDS if f.name.startswith(f"{name}.") and f.required
                 and not cells.get(f.name, "").strip()]
-    for field_name in children if name not in NAMES and children else [name]:
+    # A problem inside a field (the 2nd of its component expiries) is the field's.
+    owner = next((n for n in NAMES if name.startswith((f"{n}.", f"{n}["))), name)
+    for field_name in children if owner not in NAMES and children else [owner]:
         listed = problems.setdefault(field_name if field_name in NAMES else "", [])
         if message not in listed:
             listed.append(message)
@@ -143,11 +147,15 @@ def check(session: Session, cells: Mapping[str, str], pharmacist: str, where: st
     problems: dict[str, list[str]] = {}
     product = _product(session, cells.get("product", ""))
     reading = printed = None
+    as_written = False
     if cells.get("directions", "").strip():
-        reading = explain(cells["directions"], Context.of(product) if product else None,
-                          verbatim=bool(cells.get(VERBATIM)))
+        context = Context.of(product) if product else None
+        reading = explain(cells["directions"], context, verbatim=bool(cells.get(VERBATIM)))
         if reading.directions is not None:
             printed = render_directions(reading.directions, _language(cells))
+        else:       # would a pharmacist's approval of the words as written let them print?
+            as_written = explain(cells["directions"], context, verbatim=True).directions \
+                is not None
     bud, bud_problem = _bud(session, product, cells)
     rendered = None
     try:
@@ -156,7 +164,7 @@ def check(session: Session, cells: Mapping[str, str], pharmacist: str, where: st
     except REFUSALS as err:
         for problem in problems_of(err):
             _add(problems, problem.field, problem.message, cells)
-    return Checked(problems, reading, printed, bud, bud_problem, rendered)
+    return Checked(problems, reading, printed, bud, bud_problem, rendered, as_written)
 
 
 def _product(session: Session, slug: str) -> Product | None:

@@ -24,7 +24,7 @@ class Upload:
     user: str
     total: int = 0
     done: int = 0
-    queued: list[tuple[int | None, int]] = field(default_factory=list)   # (line, entry)
+    queued: list[tuple[int | None, int, str]] = field(default_factory=list)  # line, entry, Rx
     failed: list[Problem] = field(default_factory=list)
     finished: bool = False
 
