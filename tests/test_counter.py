@@ -497,6 +497,7 @@ def test_no_refill_past_the_refills_allowed(counter: Counter, day: dict[str, Any
     kim = day["pharmacist"]
     kim.goto(f"{counter.url}/fills/600123-2/refill")
     assert "not in the ledger" in kim.locator("main").inner_text()
+    assert serious_violations(kim) == []                        # a message page
 
 
 def test_a_submitted_form_shows_every_problem_at_its_field(counter: Counter, browser: Any
@@ -530,6 +531,7 @@ def test_a_days_file_uploads_into_the_queue(counter: Counter, browser: Any,
     page = person(browser, counter)
     sign_in(page, counter, "tina")
     page.goto(f"{counter.url}/uploads")
+    assert serious_violations(page) == []
     page.set_input_files("#file", tmp_path / "today.csv")
     with page.expect_navigation():
         page.get_by_role("button", name="Upload").click()

@@ -340,19 +340,11 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
     async def fill_page(request: Request, visit: Visit, _: FormData | None) -> Response:
         key = str(request.path_params["key"])
         try:
-            rows = await on_desk(_fill_rows, key)
+            rows = await on_desk(desk.fill_rows, key)
         except InputError:
             return not_found()
         return show(request, visit, "fill.html.j2", key=key, rows=rows,
                     history=pages.history_columns)
-
-    def _fill_rows(key: str) -> list[dict[str, Any]]:
-        from ..record.reprint import split_key
-        rx, number = split_key(key)
-        rows = [r for r in desk.history(rx) if r["fill_number"] == number]
-        if not rows:
-            raise InputError.one(key, "", "not in the ledger")
-        return rows
 
     @guarded(*STAFF)
     async def fill_document(request: Request, visit: Visit, _: FormData | None) -> Response:
@@ -360,18 +352,11 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
         if name not in ("label.pdf", "leaflet.pdf"):
             return not_found()
         try:
-            data = await on_desk(_published, key, name)
+            data = await on_desk(desk.document, key, name)
         except LeafletsError:
             return not_found()
         return _answer(data, ".pdf", headers={
             "Content-Disposition": f'attachment; filename="{key}-{name}"'})
-
-    def _published(key: str, name: str) -> bytes:
-        from ..printing.documents import fill_target
-        for document in fill_target(desk.out, key, desk.ledger).documents:
-            if document.name == name:
-                return document.data
-        raise InputError.one(key, "", f"no {name}")
 
     @guarded(*STAFF)
     async def print_fill(request: Request, visit: Visit, data: FormData | None) -> Response:

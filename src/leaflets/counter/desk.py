@@ -20,6 +20,7 @@ from ..load import Row, iter_batch, load_pharmacy, product_slugs, row_cells, val
 from ..models import Pharmacy
 from ..pipeline import RenderedFill, Session, Settings
 from ..printing import PrintError
+from ..printing.documents import fill_target
 from ..printing.send import Job, Request, check_queues, print_target
 from ..record.ledger import Ledger, json_column, open_ledger
 from ..record.location import find_ledger
@@ -137,11 +138,8 @@ class Desk:
         if number.isdigit() and self.ledger.last_render(rx, int(number)) is not None:
             return (f"Rx {key} is in the ledger already: print it again from its page (a "
                     "reprint), or start the next refill there")
-        for other in self.queue.listed("waiting", "approving", "returned"):
-            if other.id != entry_id and (other.cells.get("rx_number", "").strip(),
-                                         other.cells.get("fill_number", "").strip()) == (rx, number):
-                return f"Rx {key} is already in the queue as entry {other.id}"
-        return None
+        other = self.queue.holding(rx, number, entry_id)
+        return None if other is None else f"Rx {key} is already in the queue as entry {other}"
 
     def read_upload(self, path: Path, shown: str) -> tuple[list[Row], list[Problem]]:
         """A day's file as `leaflets batch` reads it: its rows, or why it cannot be read (its
@@ -241,6 +239,22 @@ class Desk:
         jobs = print_target(dataclasses.replace(request, target=done.directory.name),
                             self.ledger)
         return done, jobs
+
+    def fill_rows(self, key: str) -> list[dict[str, Any]]:
+        """A fill's ledger rows (RX-FILL): its renders, prints and reprints."""
+        rx, number = split_key(key)
+        rows = [r for r in self.ledger.history(rx) if r["fill_number"] == number]
+        if not rows:
+            raise InputError.one(key, "", "not in the ledger")
+        return rows
+
+    def document(self, key: str, name: str) -> bytes:
+        """A fill's published label.pdf or leaflet.pdf, checked against its record and the
+        ledger as `leaflets print` checks what it sends."""
+        for document in fill_target(self.out, key, self.ledger).documents:
+            if document.name == name:
+                return document.data
+        raise InputError.one(key, "", f"no {name}")
 
     def history(self, rx: str) -> list[dict[str, Any]]:
         return self.ledger.history(rx)

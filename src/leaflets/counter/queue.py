@@ -111,6 +111,16 @@ class Queue:
         return [_entry(row) for row in self._run(
             f"SELECT {COLUMNS} FROM entries WHERE status IN ({marks}) ORDER BY id", statuses)]
 
+    def holding(self, rx: str, number: str, other_than: int | None = None) -> int | None:
+        """The entry not yet approved (waiting, returned or being approved) that holds this Rx
+        and fill number, other than `other_than`."""
+        row = self._run(
+            "SELECT id FROM entries WHERE status IN ('waiting', 'returned', 'approving') "
+            "AND trim(json_extract(cells, '$.rx_number')) = ? "
+            "AND trim(json_extract(cells, '$.fill_number')) = ? AND id IS NOT ? "
+            "ORDER BY id LIMIT 1", (rx, number, other_than)).fetchone()
+        return None if row is None else int(row[0])
+
     def resubmit(self, entry_id: int, cells: dict[str, str], user: str, at: str) -> None:
         """A returned entry, edited, waits again as a new revision; whoever edited it joins
         its hands."""
