@@ -213,3 +213,16 @@ DataDir /usr/share/cups
         for conf in cups.conf_names:
             conf.unlink(missing_ok=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def pdf_printers() -> Iterator[Cups]:
+    """A private CUPS with the two cups-pdf queues a pharmacy profile names, `labels` and
+    `documents`; where CUPS cannot run, a failure in CI and a skip elsewhere (unavailable)."""
+    why = missing()
+    if why:
+        unavailable(why)
+    with cups_server() as server:
+        server.add_pdf_queue("labels")
+        server.add_pdf_queue("documents")
+        yield server

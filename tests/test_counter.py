@@ -32,7 +32,7 @@ from .browser import launch, need_browser, serious_violations
 from .conftest import ROOT
 
 sys.path.insert(0, str(Path(__file__).parent))
-from printers import Cups, cups_server, missing, unavailable
+from printers import Cups, pdf_printers
 
 FILL = yaml.safe_load((ROOT / "examples" / "fill.yaml").read_text())
 KEY = f"{FILL['rx_number']}-{FILL['fill_number']}"
@@ -104,12 +104,7 @@ def stop(counter: Counter) -> None:
 
 @pytest.fixture(scope="module")
 def cups() -> Iterator[Cups]:
-    why = missing()
-    if why:
-        unavailable(why)
-    with cups_server() as server:
-        server.add_pdf_queue("labels")
-        server.add_pdf_queue("documents")
+    with pdf_printers() as server:
         yield server
 
 

@@ -35,7 +35,7 @@ from zplkit.rendering import Limits
 from leaflets.cli import main
 
 sys.path.insert(0, str(Path(__file__).parent))
-from printers import REQUIRE_CUPS, Cups, Listener, cups_server, missing, unavailable
+from printers import REQUIRE_CUPS, Cups, Listener, pdf_printers, unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 FILL = yaml.safe_load((ROOT / "examples" / "fill.yaml").read_text())
@@ -60,12 +60,7 @@ def listener() -> Iterator[Listener]:
 
 @pytest.fixture(scope="module")
 def cups(listener: Listener) -> Iterator[Cups]:
-    why = missing()
-    if why:
-        unavailable(why)
-    with cups_server() as server:
-        server.add_pdf_queue("labels")
-        server.add_pdf_queue("documents")
+    with pdf_printers() as server:
         server.add_raw_queue("zebra", listener.port)
         yield server
 
