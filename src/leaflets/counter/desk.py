@@ -24,7 +24,7 @@ from ..printing.documents import fill_target
 from ..printing.send import Job, Request, check_queues, print_target
 from ..record.ledger import Ledger, json_column, open_ledger
 from ..record.location import find_ledger
-from ..record.reprint import Reprinted, reprint, split_key
+from ..record.reprint import Reprinted, kept_fill, reprint, split_key
 from ..record.stage import now, publish
 from ..record.table import per_fill
 from . import form
@@ -270,17 +270,16 @@ class Desk:
         row = self.ledger.last_render(rx, number)
         if row is None:
             raise InputError.one(key, "", f"Rx {rx} fill {number} is not in the ledger")
-        fill = json_column(self.ledger, row)["fill"]
-        if number >= fill["refills"]:
+        last = kept_fill(self.ledger, row, key)[0].model
+        if last.refills_left <= 0:
             raise InputError.one(key, "refills", (
-                f"Rx {rx} allows {fill['refills']} refill"
-                f"{'' if fill['refills'] == 1 else 's'} and fill {number} was the last of them: "
-                "a new prescription is needed"))
+                f"Rx {rx} allows {last.refills} refill{'' if last.refills == 1 else 's'} and "
+                f"fill {number} was the last of them: a new prescription is needed"))
         later = self.ledger.last_render(rx, number + 1)
         if later is not None:
             raise InputError.one(key, "fill_number", (
                 f"Rx {rx} fill {number + 1} is already in the ledger: refill from it"))
-        cells = _cells_of_fill(fill)
+        cells = _cells_of_fill(last.model_dump(mode="json"))
         cells.update({"fill_number": str(number + 1), "fill_date": "", "compounding.lot": "",
                       "compounding.compounded_on": "", "compounding.component_expirations": ""})
         return cells

@@ -54,8 +54,10 @@ def split_key(key: str) -> tuple[str, int]:
     return found[1], int(found[2])
 
 
-def _kept_fill(ledger: Ledger, row: dict[str, Any], key: str
-               ) -> tuple[Loaded[Fill], dict[str, Any]]:
+def kept_fill(ledger: Ledger, row: dict[str, Any], key: str
+              ) -> tuple[Loaded[Fill], dict[str, Any]]:
+    """The fill a render row keeps (as it was read), and the row's detail; a row written
+    before rows kept their fill is a message saying so (a reprint, the counter's refill)."""
     detail = json_column(ledger, row)
     if "fill" not in detail or "source" not in detail:
         raise InputError.one(key, "", f"ledger row {row['id']} does not keep the fill (it was "
@@ -84,7 +86,7 @@ def reprint(ledger: Ledger, key: str, reason: str, settings: Settings, out: Path
     row = ledger.last_render(rx, number)
     if row is None:
         raise InputError.one(key, "", f"Rx {rx} fill {number} is not in the ledger {ledger.path}")
-    loaded, detail = _kept_fill(ledger, row, key)
+    loaded, detail = kept_fill(ledger, row, key)
     kept_label = detail.get("label")
     label: dict[str, Any] = kept_label if isinstance(kept_label, dict) else {}
     session = Session(dataclasses.replace(settings, stock=label.get("stock"),
