@@ -394,3 +394,12 @@ def test_a_flood_of_sign_in_pages_signs_no_one_out(monkeypatch: pytest.MonkeyPat
     for _ in range(500):
         sessions.start()
     assert sessions.find(staff.token)[0] is staff
+
+
+def test_times_show_in_the_counters_time_zone() -> None:
+    from leaflets.counter.pages import local_time
+    pacific = dt.timezone(dt.timedelta(hours=-8), "PST")
+    assert local_time("2026-11-28T12:39:30.430Z", pacific) == "2026-11-28 04:39 PST"
+    assert local_time("2026-11-28T00:05:00Z", pacific) == "2026-11-27 16:05 PST"
+    for other in ("not a time", "2026-11-28", 3, None):
+        assert local_time(other, pacific) == other

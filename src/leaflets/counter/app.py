@@ -41,6 +41,7 @@ from ..errors import InputError, LeafletsError, Problem
 from ..load import BATCH_SUFFIXES, product_slugs
 from ..parse import MAX_BATCH_BYTES
 from ..pipeline import Settings, render_monograph
+from ..record.stage import now
 from ..site.build import STYLESHEET, base_path, monograph, page
 from ..site.html import stylesheet
 from . import form
@@ -331,7 +332,7 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
         name = visit.user.name
 
         def act(entry_id: int) -> None:
-            desk.queue.give_back(entry_id, name, _stamp(clock()), reason)
+            desk.queue.give_back(entry_id, name, now(), reason)
             LOG.info("entry %d returned by %s", entry_id, name)
         return await _entry_action(request, visit, act)
 
@@ -559,10 +560,6 @@ def _plain(data: FormData) -> dict[str, str]:
 def _number(text: Any) -> int | None:
     text = str(text)
     return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
-
-
-def _stamp(at: dt.datetime) -> str:
-    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -6,6 +6,7 @@ stylesheet)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,25 @@ _HERE = Path(__file__).parent / "static"
 STATIC = {name: _HERE / name for name in ("htmx.min.js", "counter.js", "counter.css")}
 
 
+_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
+
+
+def local_time(text: object, zone: dt.tzinfo | None = None) -> object:
+    """A ledger or queue time (UTC, ISO 8601 with Z) as staff read a clock: in the counter
+    computer's time zone (or `zone`), to the minute, with the zone's name. Anything else is
+    shown as it is."""
+    if not isinstance(text, str) or not _STAMP.fullmatch(text):
+        return text
+    at = dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(zone)
+    return at.strftime("%Y-%m-%d %H:%M %Z")
+
+
 class Pages:
     def __init__(self, idle: dt.timedelta) -> None:
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(templates_dir() / "counter"), autoescape=True,
             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        self.env.filters["local"] = local_time
         minutes = idle.total_seconds() / 60
         self.idle_words = (f"{minutes:g} minute{'' if minutes == 1 else 's'}" if minutes >= 1
                            else f"{idle.total_seconds():g} seconds")
