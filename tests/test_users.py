@@ -93,3 +93,34 @@ def test_a_locked_account_opens_only_when_its_time_is_up(attempts: list[bool], s
         elif ok:
             assert outcome is Outcome.SIGNED_IN and state == State(0, None)
         now += dt.timedelta(seconds=step_s)
+
+
+def users_cli(tmp_path: Path, *args: str, typed: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "leaflets.cli", "users", *args, "--users",
+                           str(tmp_path / "users.sqlite")], cwd=ROOT, input=typed,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_an_administrator_unlocks_an_account_or_sets_a_new_password(tmp_path: Path) -> None:
+    assert add(tmp_path, "Kim Lee", "--role", "pharmacist", "--initials", "KL").returncode == 0
+    with Users(tmp_path / "users.sqlite") as users:
+        for _ in range(LOCK_AFTER):
+            users.sign_in("Kim Lee", "wrong password!!", T0)
+        assert users.sign_in("Kim Lee", PASSWORD, T0)[0] is Outcome.LOCKED
+    done = users_cli(tmp_path, "unlock", "Kim Lee")
+    assert (done.returncode, done.stdout) == (0, "unlocked Kim Lee\n"), done.stderr
+    with Users(tmp_path / "users.sqlite") as users:
+        assert users.sign_in("Kim Lee", PASSWORD, T0)[0] is Outcome.SIGNED_IN
+        for _ in range(LOCK_AFTER):
+            users.sign_in("Kim Lee", "wrong password!!", T0)
+    fresh = "a brand new counter password"
+    done = users_cli(tmp_path, "password", "Kim Lee", typed=f"{fresh}\n{fresh}\n")
+    assert done.returncode == 0 and "new password set for Kim Lee" in done.stdout, done.stderr
+    with Users(tmp_path / "users.sqlite") as users:
+        assert users.sign_in("Kim Lee", PASSWORD, T0)[0] is Outcome.WRONG       # the old one
+        assert users.sign_in("Kim Lee", fresh, T0)[0] is Outcome.SIGNED_IN     # and unlocked
+    for args, typed, message in ((["unlock", "Nobody"], "", "name: there is no user 'Nobody'"),
+                                 (["password", "Kim Lee"], "too short\ntoo short\n",
+                                  "password: expected 15 to 1024 characters")):
+        done = users_cli(tmp_path, *args, typed=typed)
+        assert done.returncode == 2 and message in done.stderr, done.stderr

@@ -777,13 +777,42 @@ def users_add(name: str, role: str, initials: str, users_file: Path | None,
 @read_pharmacy_option
 def users_list(users_file: Path | None, pharmacy: Path | None) -> None:
     """Every user: name, role, initials (never a password or its hash)."""
+    with _existing_users(users_file, pharmacy) as opened:
+        for user in opened.list():
+            click.echo(f"{user.name}  {user.role}  {user.initials}")
+
+
+def _existing_users(users_file: Path | None, pharmacy: Path | None) -> Any:
+    """The users file the counter reads, which `users add` creates: not a new empty one."""
     from .counter.users import Users
     path = _users_file(users_file, pharmacy)
     if not path.is_file():
         raise click.UsageError(f"users {path}: no such file (leaflets users add creates it)")
-    with Users(path) as opened:
-        for user in opened.list():
-            click.echo(f"{user.name}  {user.role}  {user.initials}")
+    return Users(path)
+
+
+@users.command("unlock")
+@click.argument("name")
+@users_option
+@read_pharmacy_option
+def users_unlock(name: str, users_file: Path | None, pharmacy: Path | None) -> None:
+    """Let NAME sign in again now: clears the failed sign-ins that locked the account."""
+    with _existing_users(users_file, pharmacy) as opened:
+        opened.unlock(name)
+    click.echo(f"unlocked {name}")
+
+
+@users.command("password")
+@click.argument("name")
+@users_option
+@read_pharmacy_option
+@click.password_option(help="Asked for twice, hidden, when not given.")
+def users_password(name: str, users_file: Path | None, pharmacy: Path | None,
+                   password: str) -> None:
+    """Give NAME a new password (stored only as an Argon2id hash); it also unlocks them."""
+    with _existing_users(users_file, pharmacy) as opened:
+        opened.set_password(name, password)
+    click.echo(f"new password set for {name}")
 
 
 if __name__ == "__main__":

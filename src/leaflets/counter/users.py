@@ -126,6 +126,27 @@ class Users:
             raise UsersError(f"users {self.path}: cannot add to it: {exc}") from None
         return User(name, role, initials)
 
+    def unlock(self, name: str) -> None:
+        """Clear an account's failed sign-ins and its lock (an administrator, who knows the
+        person, lets them try again before the lock runs out)."""
+        self._change(name, "failures = 0, locked_until = NULL", ())
+
+    def set_password(self, name: str, password: str) -> None:
+        """A new password for an account (forgotten, or to be changed); it also unlocks."""
+        if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+            raise InputError.one(str(self.path), "password",
+                                 f"expected {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+        self._change(name, "password = ?, failures = 0, locked_until = NULL",
+                     (_HASHER.hash(password),))
+
+    def _change(self, name: str, sets: str, args: tuple[str, ...]) -> None:
+        try:
+            cursor = self._db.execute(f"UPDATE users SET {sets} WHERE name = ?", (*args, name))
+        except sqlite3.Error as exc:
+            raise UsersError(f"users {self.path}: cannot change it: {exc}") from None
+        if cursor.rowcount != 1:
+            raise InputError.one(str(self.path), "name", f"there is no user {name!r}")
+
     def list(self) -> list[User]:
         return [User(*row) for row in self._db.execute(
             "SELECT name, role, initials FROM users ORDER BY name")]
