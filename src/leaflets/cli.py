@@ -618,12 +618,11 @@ def bud(product: str, compounded: dt.date, component_expiry: tuple[dt.date, ...]
     """Print the USP <795> beyond-use date of PRODUCT compounded on a date."""
     from .load import load_pharmacy, load_product
     from .models import BudCounting
-    from .rules.bud import compute_bud
+    from .rules.bud import product_bud
     p = load_product(catalog, product).model
     how = BudCounting(counting) if counting else load_pharmacy(pharmacy).model.bud_counting
     expiries = component_expiry or (dt.date.max,)
-    result = compute_bud(p.bud.category, compounded, expiries, days=p.bud.days,
-                         basis=p.bud.basis, counting=how)
+    result = product_bud(p.bud, compounded, expiries, how)
     if not component_expiry:
         click.echo("Warning: no --component-expiry given; the BUD is not capped by any "
                    "component's expiry", err=True)

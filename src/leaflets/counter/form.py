@@ -17,7 +17,7 @@ from ..i18n import languages
 from ..load import CSV_COLUMNS, Loaded, Source, cells_row, read_cell, validate_row
 from ..models import Fill, Product, day, expiry
 from ..pipeline import RenderedFill, Session
-from ..rules.bud import Bud, check_bud_for_fill, compute_bud
+from ..rules.bud import Bud, check_bud_for_fill, product_bud
 from ..rules.sig import Context
 from ..rules.sig.explain import Explanation, explain
 
@@ -192,9 +192,8 @@ def _bud(session: Session, product: Product | None, cells: Mapping[str, str]
         expiries = [expiry(v) for v in read_cell(column, cells.get(column, ""))]
         if not expiries:
             return None, None
-        bud = compute_bud(product.bud.category, compounded, expiries, days=product.bud.days,
-                          basis=product.bud.basis,
-                          counting=session.pharmacy.model.bud_counting)
+        bud = product_bud(product.bud, compounded, expiries,
+                          session.pharmacy.model.bud_counting)
     except (ValueError, SafetyError):
         return None, None            # the field itself says what is wrong with it
     try:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import SafetyError
-from ..models import BudCategory, BudCounting
+from ..models import BudCategory, BudCounting, BudSpec
 
 # §3, USP <795> (2023) Table 4: maximum BUD in days by category, when there is no USP-NF
 # compounded monograph and no CNSP-specific stability information.
@@ -86,6 +86,14 @@ def compute_bud(
     if capped:
         reason += f", capped by component expiry {earliest.isoformat()}"
     return Bud(date=date, days=limit, counting=counting, capped_by_expiry=capped, reason=reason)
+
+
+def product_bud(spec: BudSpec, compounded_on: dt.date, component_expirations: Sequence[dt.date],
+                counting: BudCounting) -> Bud:
+    """The BUD of a lot of a product, by the product's BUD spec (its category, and days beyond
+    Table 4 with their basis): what a fill, `leaflets bud` and the counter's form all ask."""
+    return compute_bud(spec.category, compounded_on, component_expirations, days=spec.days,
+                       basis=spec.basis, counting=counting)
 
 
 def check_bud_for_fill(bud: Bud, fill_date: dt.date, days_supply: int) -> list[str]:

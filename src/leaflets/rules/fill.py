@@ -9,7 +9,7 @@ from typing import Any
 
 from ..models import BudCounting, DoseUnit, Fill, Product
 from .abbreviations import Hit, find_banned
-from .bud import Bud, check_bud_for_fill, compute_bud
+from .bud import Bud, check_bud_for_fill, product_bud
 from .cautions import Caution, cautions_for
 from .sig import (
     Context,
@@ -32,8 +32,7 @@ class Facts:
 
 def assess_fill(fill: Fill, product: Product, counting: BudCounting) -> Facts:
     c = fill.compounding
-    bud = compute_bud(product.bud.category, c.compounded_on, c.component_expirations,
-                      days=product.bud.days, basis=product.bud.basis, counting=counting)
+    bud = product_bud(product.bud, c.compounded_on, c.component_expirations, counting)
     warnings = check_bud_for_fill(bud, fill.fill_date, fill.days_supply)
     directions = parse_directions(fill.directions, Context.of(product),
                                   verbatim=fill.directions_verbatim is not None)
