@@ -276,7 +276,8 @@ def test_a_fill_is_entered_once(desk: Desk, tmp_path: Path) -> None:
     day.write_text((ROOT / "examples" / "day.csv").read_text())
     rows, problems = desk.read_upload(day, "day.csv")
     entered = [desk.enter_row(row, TECH, day, "day.csv") for row in rows[:3]]
-    assert problems == [] and all(entry is not None for entry, _ in entered)
+    assert problems == [] and all(queued is not None for queued, _ in entered)
+    assert [queued[1] for queued, _ in entered if queued] == ["600200-0", "600201-1", "600202-0"]
     twice = [desk.enter_row(row, TECH, day, "day.csv") for row in rows[:3]]
     assert [entry for entry, _ in twice] == [None, None, None]
     assert [(p.file, p.line, p.field) for _, found in twice for p in found] == [

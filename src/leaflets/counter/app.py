@@ -450,12 +450,12 @@ def create_app(settings: Settings, out: Path = Path("out"), idle: dt.timedelta =
                 job.failed.extend(problems)
                 job.total = len(rows)
                 for row in rows:
-                    entry, problems = await on_desk(desk.enter_row, row, user, path, job.name)
+                    queued, problems = await on_desk(desk.enter_row, row, user, path,
+                                                     job.name)
                     job.done += 1
                     job.failed.extend(problems)
-                    if entry is not None:
-                        job.queued.append((row.source.first_line, entry,
-                                           (await on_desk(desk.queue.get, entry)).rx))
+                    if queued is not None:
+                        job.queued.append((row.source.first_line, *queued))
         except Exception as exc:        # never its message: it may quote a row
             LOG.error("upload stopped: unexpected %s", type(exc).__name__)
             job.failed.append(Problem(job.name, None, "", "the upload stopped on an unexpected "

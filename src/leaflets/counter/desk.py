@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Problem
-from ..load import Row, iter_batch, load_pharmacy, product_slugs, row_cells, validate_row
+from ..load import Row, iter_batch, product_slugs, row_cells, validate_row
 from ..models import Pharmacy
 from ..pipeline import RenderedFill, Session, Settings
 from ..printing import PrintError
@@ -45,7 +45,6 @@ class Desk:
         self.settings = dataclasses.replace(settings, ledger=self.ledger_path)
         self._session = Session(self.settings)
         self._seen = self._inputs()
-        self.pharmacy: Pharmacy = load_pharmacy(settings.pharmacy).model
         self._ledger: Ledger | None = None
         self._queue: Queue | None = None
 
@@ -74,9 +73,13 @@ class Desk:
         seen = self._inputs()
         if seen != self._seen:
             self._session = Session(self.settings)
-            self.pharmacy = load_pharmacy(self.settings.pharmacy).model
             self._seen = seen
         return self._session
+
+    @property
+    def pharmacy(self) -> Pharmacy:
+        """The profile as the session read it (printers, the monograph URL)."""
+        return self.session.pharmacy.model
 
     # ---- the files beside the ledger, opened on the desk's thread -----------------------------
     @property
@@ -94,10 +97,10 @@ class Desk:
     # ---- the form ---------------------------------------------------------------------------
     def products(self) -> list[Choice]:
         """The catalog, as the product picker lists it: name, strength, form."""
-        found = []
+        found, session = [], self.session
         for slug in product_slugs(self.settings.catalog):
             try:
-                p = self.session.product(slug).model
+                p = session.product(slug).model
             except InputError:
                 continue                  # a broken product file: `leaflets products` says why
             found.append(Choice(slug, f"{p.name} · {p.strength} · "
@@ -149,9 +152,10 @@ class Desk:
         return rows, [_named(p, path, shown) for p in problems]
 
     def enter_row(self, row: Row, user: User, path: Path, shown: str
-                  ) -> tuple[int | None, list[Problem]]:
+                  ) -> tuple[tuple[int, str] | None, list[Problem]]:
         """One fill of an uploaded file, entered as the form enters one: queued if it reads
-        and renders (its pharmacist set at approval), else its problems at its line."""
+        and renders (its pharmacist set at approval; its entry and RX-FILL are returned), else
+        its problems at its line."""
         try:
             if isinstance(row.data, dict):      # the approver's initials, at approval
                 data = {**row.data, "pharmacist": form.PREVIEW_INITIALS}
@@ -167,7 +171,7 @@ class Desk:
         if again:
             return None, [Problem(shown, row.source.first_line, "rx_number", again)]
         cells = _cells_of_fill(fill.model_dump(mode="json"))
-        return self.queue.add(cells, user.name, now()), []
+        return (self.queue.add(cells, user.name, now()), fill.key), []
 
     # ---- verification -----------------------------------------------------------------------
     def approve(self, entry_id: int, revision: int, pharmacist: User) -> RenderedFill:
@@ -217,11 +221,12 @@ class Desk:
         """What `leaflets print` is asked, with the profile's queues (the counter has no
         options to name others: a missing one is a message for whoever sets it up)."""
         printers = self.pharmacy.printers
-        for queue, what in ((printers.labels, "label"), (printers.documents, "document")):
+        for queue, what, key in ((printers.labels, "label", "labels"),
+                                 (printers.documents, "document", "documents")):
             if not queue:
                 raise PrintError(f"no {what} printer is set up for the counter: the pharmacy "
-                                 f"profile's printers.{'labels' if what == 'label' else 'documents'}"
-                                 " names its CUPS queue; nothing printed")
+                                 f"profile's printers.{key} names its CUPS queue; nothing "
+                                 "printed")
         return Request(target, self.out, printers.labels, printers.documents,
                        dpi=printers.label_dpi, user=user.name, at=now)
 
